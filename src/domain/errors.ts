@@ -1,0 +1,73 @@
+/**
+ * The one catalogue of error codes the service answers with (API.md, "Errors"), and the one
+ * error type everything funnels into. The HTTP layer turns an AppError into problem+json.
+ */
+export const ERROR_CATALOGUE = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  UNAUTHENTICATED: { status: 401, title: 'Missing or unknown API key' },
+  FORBIDDEN: { status: 403, title: 'This key may not use this endpoint' },
+  PARTNER_NOT_FOUND: { status: 404, title: 'Partner not found' },
+  MEETING_NOT_FOUND: { status: 404, title: 'Meeting not found' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  APPOINTMENT_EXISTS: { status: 409, title: 'The appointment already has a meeting with other details' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
+  OPERATOR_IDENTITY_MISSING: { status: 422, title: "The operator lacks the partner's operator local match field" },
+  OPERATOR_NOT_FOUND: { status: 422, title: 'No Entra ID user matches the operator' },
+  OPERATOR_AMBIGUOUS: { status: 422, title: 'More than one Entra ID user matches the operator' },
+  ACCESS_POLICY_MISSING: { status: 424, title: 'The operator has no Teams application access policy' },
+  INVALID_CLIENT_SECRET: { status: 424, title: 'Entra ID refused the client secret' },
+  CLIENT_SECRET_EXPIRED: { status: 424, title: 'The client secret has expired' },
+  APPLICATION_NOT_FOUND: { status: 424, title: 'Entra ID does not know the application ID in this tenant' },
+  TENANT_NOT_FOUND: { status: 424, title: 'Entra ID does not know the tenant' },
+  PERMISSION_MISSING: { status: 424, title: 'The application lacks a Microsoft Graph permission' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests for this key' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal error' },
+  GRAPH_ERROR: { status: 502, title: 'Unexpected answer from Microsoft Graph' },
+  GRAPH_UNAVAILABLE: { status: 503, title: 'Microsoft Graph or Entra ID is unavailable or throttling' },
+  STORE_UNAVAILABLE: { status: 503, title: 'The service store is unavailable' },
+  GRAPH_TIMEOUT: { status: 504, title: 'Microsoft Graph did not answer in time' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** One issue of a failed validation: where, and what is wrong, in words a person can act on. */
+export interface FieldIssue {
+  /** JSON pointer-ish dotted path, e.g. `body.applicationId` or `params.partnerId`. */
+  field: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  detail?: string;
+  remediation?: string;
+  errors?: FieldIssue[];
+  /** Seconds; sent as `Retry-After`. */
+  retryAfterSeconds?: number;
+  /** Kept for the logs only, never sent to the client. */
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  readonly remediation: string | undefined;
+  readonly errors: FieldIssue[] | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, options: AppErrorOptions = {}) {
+    const entry = ERROR_CATALOGUE[code];
+    super(options.detail ?? entry.title, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = entry.status;
+    this.title = entry.title;
+    this.detail = options.detail ?? entry.title;
+    this.remediation = options.remediation;
+    this.errors = options.errors;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}

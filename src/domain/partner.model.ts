@@ -1,0 +1,53 @@
+/** The remote match fields that `User.ReadBasic.All` can filter on (GRAPH.md, "Users"). */
+export const REMOTE_MATCH_FIELDS = ['mail', 'userPrincipalName', 'id'] as const;
+export type RemoteMatchField = (typeof REMOTE_MATCH_FIELDS)[number];
+
+/** Microsoft clouds where Teams online meetings exist (not China/21Vianet). */
+export const CLOUDS = ['global', 'usgov', 'usgovdod'] as const;
+export type Cloud = (typeof CLOUDS)[number];
+
+export const LOBBY_BYPASS_SCOPES = [
+  'organizer',
+  'organization',
+  'organizationAndFederated',
+  'everyone',
+  'invited',
+  'organizationExcludingGuests',
+] as const;
+export const ALLOWED_PRESENTERS = ['everyone', 'organization', 'roleIsPresenter', 'organizer'] as const;
+export const MEETING_CHAT_MODES = ['enabled', 'disabled', 'limited'] as const;
+
+export interface MeetingOptions {
+  lobbyBypassScope?: (typeof LOBBY_BYPASS_SCOPES)[number];
+  allowedPresenters?: (typeof ALLOWED_PRESENTERS)[number];
+  allowMeetingChat?: (typeof MEETING_CHAT_MODES)[number];
+  recordAutomatically?: boolean;
+}
+
+/** A partner as stored: the setup guide's Step 4 fields, the secret only as ciphertext. */
+export interface PartnerRecord {
+  id: string;
+  applicationId: string;
+  tenantId: string;
+  /** AES-256-GCM ciphertext (see secret-cipher); null when no secret was stored yet. */
+  clientSecretCiphertext: string | null;
+  clientSecretExpiresAt: string | null;
+  operatorLocalMatchField: string;
+  operatorRemoteMatchField: RemoteMatchField;
+  userLocalMatchField: string;
+  userRemoteMatchField: RemoteMatchField;
+  cloud: Cloud;
+  meetingDefaults: MeetingOptions;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A partner as the API shows it: never the secret, only whether one is stored. */
+export interface PartnerView extends Omit<PartnerRecord, 'clientSecretCiphertext'> {
+  hasClientSecret: boolean;
+}
+
+export function toPartnerView(record: PartnerRecord): PartnerView {
+  const { clientSecretCiphertext, ...rest } = record;
+  return { ...rest, hasClientSecret: clientSecretCiphertext !== null };
+}

@@ -1,0 +1,44 @@
+/**
+ * What the domain needs from storage. Every method is async so that the embedded SQLite store
+ * and PostgreSQL fill the same contract; no SQL or engine detail crosses this line.
+ */
+import type { PartnerRecord } from './partner.model';
+
+export interface ApiKeyRecord {
+  id: string;
+  partnerId: string;
+  /** Hex SHA-256 of the whole key; the key itself is never stored. */
+  keyHash: string;
+  /** The first characters of the key, so that people can tell keys apart in listings. */
+  keyPrefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface PartnerRepository {
+  get(id: string): Promise<PartnerRecord | null>;
+  list(): Promise<PartnerRecord[]>;
+  /** Inserts or replaces; `created` tells which. */
+  upsert(record: PartnerRecord): Promise<{ created: boolean }>;
+  /** Removes the partner with its keys and meeting records; false when it did not exist. */
+  delete(id: string): Promise<boolean>;
+  /** Secret expiry dates of every partner, for health: no names, no secrets. */
+  expiries(): Promise<Array<string | null>>;
+}
+
+export interface ApiKeyRepository {
+  insert(record: ApiKeyRecord): Promise<void>;
+  listByPartner(partnerId: string): Promise<ApiKeyRecord[]>;
+  findByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  delete(partnerId: string, keyId: string): Promise<boolean>;
+  touch(keyId: string, at: string): Promise<void>;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly partners: PartnerRepository;
+  readonly apiKeys: ApiKeyRepository;
+  /** Resolves when the store answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
