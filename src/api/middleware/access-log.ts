@@ -1,0 +1,31 @@
+/**
+ * One line per request when it ends: method, route template (not the raw path, which can hold
+ * appointment ids), status and duration. Query strings and bodies are never logged.
+ */
+import type { NextFunction, Request, Response } from 'express';
+
+export function routeLabel(req: Request): string {
+  const route = req.route as { path?: unknown } | undefined;
+  return typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : 'unmatched';
+}
+
+export function accessLog() {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      req.log[level](
+        {
+          method: req.method,
+          route: routeLabel(req),
+          status: res.statusCode,
+          durationMs: Math.round(durationMs * 100) / 100,
+          principal: req.principal?.kind === 'partner' ? `partner:${req.principal.partnerId}` : req.principal?.kind,
+        },
+        'request completed',
+      );
+    });
+    next();
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Bearer-key authentication. The admin key manages partners; a partner key only reaches the
+ * meeting endpoints, for its own partner.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '../../domain/errors';
+import type { ApiKeyService, Principal } from '../../domain/api-key.service';
+
+function bearerOf(req: Request): string | undefined {
+  const header = req.get('authorization');
+  if (!header) return undefined;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** Authenticates any key; `allow` decides which kinds may pass. */
+export function authenticate(keys: ApiKeyService, allow: ReadonlyArray<Principal['kind']>) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const principal = await keys.authenticate(bearerOf(req));
+    req.principal = principal;
+    if (!allow.includes(principal.kind)) {
+      throw new AppError('FORBIDDEN', {
+        detail:
+          principal.kind === 'partner'
+            ? 'A partner key cannot use this endpoint; it needs the admin key.'
+            : 'The admin key cannot act as a partner; use a key issued by POST /partners/{partnerId}/api-keys.',
+      });
+    }
+    next();
+  };
+}
+
+export const requireAdmin = (keys: ApiKeyService) => authenticate(keys, ['admin']);
+export const requirePartner = (keys: ApiKeyService) => authenticate(keys, ['partner']);
+export const requireAnyKey = (keys: ApiKeyService) => authenticate(keys, ['admin', 'partner']);
+
+/** The partner a partner key acts for. */
+export function partnerIdOf(req: Request): string {
+  if (req.principal?.kind !== 'partner') throw new AppError('FORBIDDEN');
+  return req.principal.partnerId;
+}

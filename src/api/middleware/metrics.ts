@@ -1,0 +1,40 @@
+/**
+ * Request count and latency by route template and status, for Prometheus.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
+import { routeLabel } from './access-log';
+
+export interface HttpMetrics {
+  registry: Registry;
+  middleware: (req: Request, res: Response, next: NextFunction) => void;
+}
+
+export function createHttpMetrics(registry: Registry = new Registry()): HttpMetrics {
+  collectDefaultMetrics({ register: registry, prefix: 'teams_meetings_' });
+  const requests = new Counter({
+    name: 'teams_meetings_http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'teams_meetings_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method, route template and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  return {
+    registry,
+    middleware: (req, res, next) => {
+      const end = duration.startTimer();
+      res.on('finish', () => {
+        const labels = { method: req.method, route: routeLabel(req), status: String(res.statusCode) };
+        requests.inc(labels);
+        end(labels);
+      });
+      next();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * The request id: taken from `X-Request-Id` when it is a sane token, made otherwise, returned on
+ * the answer, and bound to a child logger so that every log line of the request carries it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../../logging/logger';
+import type { Principal } from '../../domain/api-key.service';
+
+const ACCEPTED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+    log: Logger;
+    principal?: Principal;
+  }
+}
+
+export function requestContext(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const sent = req.get('x-request-id');
+    req.id = sent !== undefined && ACCEPTED_REQUEST_ID.test(sent) ? sent : randomUUID();
+    req.log = logger.child({ requestId: req.id });
+    res.setHeader('X-Request-Id', req.id);
+    next();
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * RFC 9457 problem details: the only shape an error leaves the service in.
+ */
+import type { Response } from 'express';
+import type { AppError } from '../domain/errors';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function problemType(code: string): string {
+  return `https://teams-meetings.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+export function sendProblem(res: Response, error: AppError, requestId: string): void {
+  if (error.retryAfterSeconds !== undefined) {
+    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  }
+  res
+    .status(error.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(
+      JSON.stringify({
+        type: problemType(error.code),
+        title: error.title,
+        status: error.status,
+        detail: error.detail,
+        code: error.code,
+        requestId,
+        ...(error.remediation === undefined ? {} : { remediation: error.remediation }),
+        ...(error.errors === undefined ? {} : { errors: error.errors }),
+      }),
+    );
+}

@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ApiKeyService } from '../../domain/api-key.service';
+import { methodNotAllowed } from '../middleware/method-not-allowed';
+import { parseOrThrow, partnerIdSchema } from '../schemas/common';
+
+const partnerParams = z.object({ partnerId: partnerIdSchema });
+const keyParams = z.object({
+  partnerId: partnerIdSchema,
+  keyId: z.string().min(1).max(100, 'keyId is at most 100 characters.'),
+});
+
+export function apiKeyRoutes(keys: ApiKeyService): Router {
+  const router = Router();
+
+  router.post('/partners/:partnerId/api-keys', async (req, res) => {
+    const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');
+    const issued = await keys.issue(partnerId);
+    req.log.info({ partnerId, keyId: issued.id }, 'partner API key issued');
+    res.status(201).setHeader('Cache-Control', 'no-store').json(issued);
+  });
+
+  router.get('/partners/:partnerId/api-keys', async (req, res) => {
+    const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');
+    res.json({ apiKeys: await keys.list(partnerId) });
+  });
+
+  router.delete('/partners/:partnerId/api-keys/:keyId', async (req, res) => {
+    const { partnerId, keyId } = parseOrThrow(keyParams, req.params, 'params');
+    await keys.revoke(partnerId, keyId);
+    req.log.info({ partnerId, keyId }, 'partner API key revoked');
+    res.status(204).end();
+  });
+  router.all('/partners/:partnerId/api-keys', methodNotAllowed('GET, POST'));
+  router.all('/partners/:partnerId/api-keys/:keyId', methodNotAllowed('DELETE'));
+
+  return router;
+}

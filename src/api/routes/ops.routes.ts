@@ -1,0 +1,53 @@
+/**
+ * Operations: health (no key, for load balancers), Prometheus metrics (admin key) and the
+ * contract (any key).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Router, type RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
+import type { HealthService } from '../../domain/health.service';
+import { methodNotAllowed } from '../middleware/method-not-allowed';
+
+export const OPENAPI_PATH = path.join(__dirname, '..', '..', '..', 'openapi.yaml');
+
+export interface OpsRouteDeps {
+  health: HealthService;
+  registry: Registry;
+  isDraining: () => boolean;
+  requireAdmin: RequestHandler[];
+  requireAnyKey: RequestHandler[];
+}
+
+export function opsRoutes(deps: OpsRouteDeps): Router {
+  const router = Router();
+  let openapi: string | undefined;
+
+  router
+    .route('/health')
+    .get(async (_req, res) => {
+      const report = await deps.health.report({ draining: deps.isDraining() });
+      res
+        .status(report.status === 'unavailable' ? 503 : 200)
+        .setHeader('Cache-Control', 'no-store')
+        .json(report);
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/metrics')
+    .get(...deps.requireAdmin, async (_req, res) => {
+      res.type(deps.registry.contentType).send(await deps.registry.metrics());
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/openapi.yaml')
+    .get(...deps.requireAnyKey, (_req, res) => {
+      openapi ??= fs.readFileSync(OPENAPI_PATH, 'utf8');
+      res.type('application/yaml').send(openapi);
+    })
+    .all(methodNotAllowed('GET'));
+
+  return router;
+}

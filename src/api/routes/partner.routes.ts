@@ -1,0 +1,50 @@
+import { Router } from 'express';
+import type { PartnerService } from '../../domain/partner.service';
+import { parseOrThrow, partnerIdSchema } from '../schemas/common';
+import { partnerPatchSchema, partnerPutSchema } from '../schemas/partner.schemas';
+import { z } from 'zod';
+import { methodNotAllowed } from '../middleware/method-not-allowed';
+
+const params = z.object({ partnerId: partnerIdSchema });
+
+export function partnerRoutes(partners: PartnerService): Router {
+  const router = Router();
+
+  router
+    .route('/partners')
+    .get(async (_req, res) => {
+      res.json({ partners: await partners.list() });
+    })
+    .all(methodNotAllowed('GET'));
+
+  router.get('/partners/:partnerId', async (req, res) => {
+    const { partnerId } = parseOrThrow(params, req.params, 'params');
+    res.json(await partners.get(partnerId));
+  });
+
+  router.put('/partners/:partnerId', async (req, res) => {
+    const { partnerId } = parseOrThrow(params, req.params, 'params');
+    const body = parseOrThrow(partnerPutSchema, req.body, 'body');
+    const { created, partner } = await partners.put(partnerId, body);
+    req.log.info({ partnerId, created }, created ? 'partner created' : 'partner replaced');
+    res.status(created ? 201 : 200).json(partner);
+  });
+
+  router.patch('/partners/:partnerId', async (req, res) => {
+    const { partnerId } = parseOrThrow(params, req.params, 'params');
+    const body = parseOrThrow(partnerPatchSchema, req.body, 'body');
+    const partner = await partners.patch(partnerId, body);
+    req.log.info({ partnerId, fields: Object.keys(body) }, 'partner updated');
+    res.json(partner);
+  });
+
+  router.delete('/partners/:partnerId', async (req, res) => {
+    const { partnerId } = parseOrThrow(params, req.params, 'params');
+    await partners.delete(partnerId);
+    req.log.info({ partnerId }, 'partner deleted');
+    res.status(204).end();
+  });
+  router.all('/partners/:partnerId', methodNotAllowed('GET, PUT, PATCH, DELETE'));
+
+  return router;
+}

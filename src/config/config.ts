@@ -1,0 +1,112 @@
+/**
+ * The service's configuration: parsed once from the environment (and `.env` when present) into a
+ * typed object. A bad or missing value stops the boot with one line naming the variable.
+ */
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function httpsOrigin(name: string) {
+  return z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return new URL(value).protocol === 'https:';
+      } catch {
+        return false;
+      }
+    }, `${name} must be an https:// URL`)
+    .transform((value) => value.replace(/\/+$/, ''));
+}
+
+const databaseUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => /^sqlite:.+/.test(value) || /^postgres(ql)?:\/\/.+/.test(value),
+    'DATABASE_URL must be sqlite:<path> or postgres://… / postgresql://…',
+  );
+
+const secretsKey = z
+  .string()
+  .trim()
+  .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, {
+    message: 'SECRETS_KEY must be 32 bytes encoded in base64 (e.g. `openssl rand -base64 32`)',
+  })
+  .transform((value) => Buffer.from(value, 'base64'));
+
+const integer = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
+
+const envSchema = z.object({
+  PORT: integer('PORT', 0, 65535).default(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  DATABASE_URL: databaseUrl.default('sqlite:./data/teams-meetings.db'),
+  ADMIN_API_KEY: z.string().min(32, 'ADMIN_API_KEY must be at least 32 characters'),
+  SECRETS_KEY: secretsKey,
+  AZURE_AUTHORITY_HOST: httpsOrigin('AZURE_AUTHORITY_HOST').optional(),
+  GRAPH_BASE_URL: httpsOrigin('GRAPH_BASE_URL').optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  RATE_LIMIT_PER_MINUTE: integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000).default(600),
+  SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 100, 60_000).default(8000),
+});
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+  adminApiKey: string;
+  /** 32-byte key for AES-256-GCM encryption of client secrets at rest. */
+  secretsKey: Buffer;
+  azureAuthorityHost: string | undefined;
+  graphBaseUrl: string | undefined;
+  logLevel: LogLevel;
+  rateLimitPerMinute: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment. Throws a ConfigError whose message is one line naming the first bad
+ * variable; never returns a half-valid configuration.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in most .env files.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    const message = issue?.code === 'invalid_type' ? `${name} is required` : (issue?.message ?? 'is invalid');
+    throw new ConfigError(`Configuration error: ${name}: ${message}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database: e.DATABASE_URL.startsWith('sqlite:')
+      ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }
+      : { kind: 'postgres', url: e.DATABASE_URL },
+    adminApiKey: e.ADMIN_API_KEY,
+    secretsKey: e.SECRETS_KEY,
+    azureAuthorityHost: e.AZURE_AUTHORITY_HOST,
+    graphBaseUrl: e.GRAPH_BASE_URL,
+    logLevel: e.LOG_LEVEL,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

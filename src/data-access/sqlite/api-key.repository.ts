@@ -1,0 +1,62 @@
+import type Database from 'better-sqlite3';
+import type { ApiKeyRecord, ApiKeyRepository } from '../../domain/ports';
+
+interface ApiKeyRow {
+  id: string;
+  partner_id: string;
+  key_hash: string;
+  key_prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+function toRecord(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    partnerId: row.partner_id,
+    keyHash: row.key_hash,
+    keyPrefix: row.key_prefix,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+  };
+}
+
+export class SqliteApiKeyRepository implements ApiKeyRepository {
+  private readonly insertStmt;
+  private readonly listStmt;
+  private readonly findStmt;
+  private readonly deleteStmt;
+  private readonly touchStmt;
+
+  constructor(db: Database.Database) {
+    this.insertStmt = db.prepare(`INSERT INTO api_keys (id, partner_id, key_hash, key_prefix, created_at, last_used_at)
+      VALUES (@id, @partnerId, @keyHash, @keyPrefix, @createdAt, @lastUsedAt)`);
+    this.listStmt = db.prepare<[string], ApiKeyRow>(
+      'SELECT * FROM api_keys WHERE partner_id = ? ORDER BY created_at, id',
+    );
+    this.findStmt = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?');
+    this.deleteStmt = db.prepare('DELETE FROM api_keys WHERE partner_id = ? AND id = ?');
+    this.touchStmt = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
+  }
+
+  async insert(record: ApiKeyRecord): Promise<void> {
+    this.insertStmt.run(record);
+  }
+
+  async listByPartner(partnerId: string): Promise<ApiKeyRecord[]> {
+    return this.listStmt.all(partnerId).map(toRecord);
+  }
+
+  async findByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    const row = this.findStmt.get(keyHash);
+    return row ? toRecord(row) : null;
+  }
+
+  async delete(partnerId: string, keyId: string): Promise<boolean> {
+    return this.deleteStmt.run(partnerId, keyId).changes > 0;
+  }
+
+  async touch(keyId: string, at: string): Promise<void> {
+    this.touchStmt.run(at, keyId);
+  }
+}

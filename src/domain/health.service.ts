@@ -1,0 +1,86 @@
+/**
+ * What ops see on /health: whether the store answers, and a summary of the partners' setup
+ * health as counts. It never names a partner, an identity or a secret.
+ */
+import type { Store } from './ports';
+
+export const SECRET_EXPIRY_WARNING_DAYS = 30;
+const STORE_CHECK_TIMEOUT_MS = 2000;
+
+export type HealthStatus = 'ok' | 'degraded' | 'unavailable';
+
+export interface HealthReport {
+  status: HealthStatus;
+  version: string;
+  uptimeSeconds: number;
+  checks: {
+    store: { status: 'ok' | 'unavailable'; engine: string; latencyMs?: number; detail?: string };
+    partners?: { status: 'ok' | 'degraded'; total: number; secretsExpiringSoon: number; secretsExpired: number };
+    shutdown?: { status: 'draining' };
+  };
+}
+
+export class HealthService {
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly version: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.startedAt = this.now().getTime();
+  }
+
+  async report(options: { draining?: boolean } = {}): Promise<HealthReport> {
+    const nowMs = this.now().getTime();
+    const base = { version: this.version, uptimeSeconds: Math.floor((nowMs - this.startedAt) / 1000) };
+    // `status` first in the JSON: it is what a person reads.
+    const started = process.hrtime.bigint();
+    try {
+      await withTimeout(this.store.ping(), STORE_CHECK_TIMEOUT_MS);
+    } catch {
+      return {
+        status: 'unavailable',
+        ...base,
+        checks: { store: { status: 'unavailable', engine: this.store.engine, detail: 'The store did not answer.' } },
+      };
+    }
+    const latencyMs = Math.round((Number(process.hrtime.bigint() - started) / 1e6) * 100) / 100;
+    const partners = summarise(await this.store.partners.expiries(), nowMs);
+    const checks: HealthReport['checks'] = {
+      store: { status: 'ok', engine: this.store.engine, latencyMs },
+      partners,
+    };
+    if (options.draining) {
+      checks.shutdown = { status: 'draining' };
+      return { status: 'unavailable', ...base, checks };
+    }
+    return { status: partners.status === 'ok' ? 'ok' : 'degraded', ...base, checks };
+  }
+}
+
+function summarise(expiries: Array<string | null>, nowMs: number) {
+  const soonMs = nowMs + SECRET_EXPIRY_WARNING_DAYS * 86_400_000;
+  let secretsExpired = 0;
+  let secretsExpiringSoon = 0;
+  for (const expiry of expiries) {
+    if (expiry === null) continue;
+    const at = Date.parse(expiry);
+    if (at <= nowMs) secretsExpired += 1;
+    else if (at <= soonMs) secretsExpiringSoon += 1;
+  }
+  return {
+    status: secretsExpired + secretsExpiringSoon > 0 ? ('degraded' as const) : ('ok' as const),
+    total: expiries.length,
+    secretsExpiringSoon,
+    secretsExpired,
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,139 @@
+/**
+ * Partners: the setup guide's Step 4 configuration of one university. The client secret is
+ * sealed here before it reaches the store and is never handed back out of the domain.
+ */
+import { AppError } from './errors';
+import type { MeetingOptions, PartnerRecord, PartnerView, Cloud, RemoteMatchField } from './partner.model';
+import { toPartnerView } from './partner.model';
+import type { PartnerRepository } from './ports';
+import type { SecretCipher } from './secret-cipher';
+
+export interface PartnerInput {
+  applicationId: string;
+  tenantId: string;
+  clientSecret?: string | undefined;
+  clientSecretExpiresAt?: string | null | undefined;
+  operatorLocalMatchField: string;
+  operatorRemoteMatchField: RemoteMatchField;
+  userLocalMatchField: string;
+  userRemoteMatchField: RemoteMatchField;
+  cloud?: Cloud | undefined;
+  meetingDefaults?: MeetingOptions | undefined;
+}
+
+export type PartnerPatch = Partial<PartnerInput>;
+
+/** Told when a partner's configuration changes, so that caches built from it (MSAL) are rebuilt. */
+export type PartnerChangeListener = (partnerId: string) => void;
+
+export class PartnerService {
+  private readonly listeners: PartnerChangeListener[] = [];
+
+  constructor(
+    private readonly partners: PartnerRepository,
+    private readonly cipher: SecretCipher,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  onChange(listener: PartnerChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  async list(): Promise<PartnerView[]> {
+    return (await this.partners.list()).map(toPartnerView);
+  }
+
+  async get(id: string): Promise<PartnerView> {
+    return toPartnerView(await this.require(id));
+  }
+
+  /** Creates or replaces the whole configuration; a missing secret keeps the stored one. */
+  async put(id: string, input: PartnerInput): Promise<{ created: boolean; partner: PartnerView }> {
+    const existing = await this.partners.get(id);
+    if (!existing && input.clientSecret === undefined) {
+      throw new AppError('VALIDATION_FAILED', {
+        detail: 'A new partner needs its client secret.',
+        errors: [
+          {
+            field: 'body.clientSecret',
+            message:
+              "Required when creating a partner: the client secret's Value from Certificates & secrets (Step 1, items 5-8).",
+          },
+        ],
+      });
+    }
+    const timestamp = this.now().toISOString();
+    const record: PartnerRecord = {
+      id,
+      applicationId: input.applicationId,
+      tenantId: input.tenantId,
+      clientSecretCiphertext:
+        input.clientSecret === undefined
+          ? (existing?.clientSecretCiphertext ?? null)
+          : this.cipher.encrypt(input.clientSecret, id),
+      clientSecretExpiresAt:
+        input.clientSecretExpiresAt === undefined && input.clientSecret === undefined
+          ? (existing?.clientSecretExpiresAt ?? null)
+          : (input.clientSecretExpiresAt ?? null),
+      operatorLocalMatchField: input.operatorLocalMatchField,
+      operatorRemoteMatchField: input.operatorRemoteMatchField,
+      userLocalMatchField: input.userLocalMatchField,
+      userRemoteMatchField: input.userRemoteMatchField,
+      cloud: input.cloud ?? 'global',
+      meetingDefaults: input.meetingDefaults ?? {},
+      createdAt: existing?.createdAt ?? timestamp,
+      updatedAt: timestamp,
+    };
+    const { created } = await this.partners.upsert(record);
+    this.notify(id);
+    return { created, partner: toPartnerView(record) };
+  }
+
+  /** Changes some fields, e.g. a new secret after the old one expired. */
+  async patch(id: string, patch: PartnerPatch): Promise<PartnerView> {
+    const existing = await this.require(id);
+    const { clientSecret, ...fields } = patch;
+    const record: PartnerRecord = {
+      ...existing,
+      ...definedOnly(fields),
+      clientSecretCiphertext:
+        clientSecret === undefined ? existing.clientSecretCiphertext : this.cipher.encrypt(clientSecret, id),
+      updatedAt: this.now().toISOString(),
+    };
+    // A new secret without a new expiry date makes the old date meaningless.
+    if (clientSecret !== undefined && patch.clientSecretExpiresAt === undefined) record.clientSecretExpiresAt = null;
+    await this.partners.upsert(record);
+    this.notify(id);
+    return toPartnerView(record);
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.partners.delete(id))) throw partnerNotFound(id);
+    this.notify(id);
+  }
+
+  /** The stored secret in clear, for the token client only. */
+  async clientSecretOf(partner: PartnerRecord): Promise<string | null> {
+    return partner.clientSecretCiphertext === null
+      ? null
+      : this.cipher.decrypt(partner.clientSecretCiphertext, partner.id);
+  }
+
+  async require(id: string): Promise<PartnerRecord> {
+    const partner = await this.partners.get(id);
+    if (!partner) throw partnerNotFound(id);
+    return partner;
+  }
+
+  private notify(id: string): void {
+    for (const listener of this.listeners) listener(id);
+  }
+}
+
+export function partnerNotFound(id: string): AppError {
+  return new AppError('PARTNER_NOT_FOUND', { detail: `There is no partner '${id}'.` });
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

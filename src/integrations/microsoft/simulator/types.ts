@@ -1,0 +1,223 @@
+/**
+ * The shapes the Microsoft simulator keeps and shows: directory objects, recorded requests, faults.
+ * Kept apart from the handlers so that tests and the sandbox can import them without the server.
+ */
+
+/** Which side of Microsoft a request was for. */
+export type RequestKind = 'token' | 'openid' | 'graph';
+
+export type Operation =
+  | 'token'
+  | 'openid-configuration'
+  | 'jwks'
+  | 'instance-discovery'
+  | 'users.list'
+  | 'users.get'
+  | 'onlineMeetings.create'
+  | 'onlineMeetings.createOrGet'
+  | 'onlineMeetings.get'
+  | 'onlineMeetings.list'
+  | 'onlineMeetings.update'
+  | 'onlineMeetings.delete'
+  | 'batch'
+  | 'unknown';
+
+export interface SimTenant {
+  /** Lower-case GUID. */
+  id: string;
+  /** Verified domains, lower-case. */
+  domains: string[];
+}
+
+export interface SimSecret {
+  value: string;
+  /** The secret's ID, as the portal shows it next to the value (people paste it by mistake). */
+  id: string;
+  expiresAt?: Date;
+}
+
+export interface SimApp {
+  tenantId: string;
+  appId: string;
+  secrets: SimSecret[];
+  /** Application permissions with admin consent; they become the token's `roles`. */
+  roles: string[];
+  /** The tenant refuses app-only `User.ReadBasic.All` on /users (User.Read.All still works). */
+  usersEndpointForbidden: boolean;
+}
+
+export interface SimUser {
+  id: string;
+  tenantId: string;
+  userPrincipalName: string;
+  mail: string | null;
+  displayName: string | null;
+  givenName: string | null;
+  surname: string | null;
+}
+
+export interface NewTenant {
+  id: string;
+  domains?: string[];
+}
+
+export interface NewApp {
+  tenantId: string;
+  appId: string;
+  secrets: Array<{ value: string; id?: string; expiresAt?: Date }>;
+  roles?: string[];
+  usersEndpointForbidden?: boolean;
+}
+
+export interface NewUser {
+  tenantId: string;
+  id?: string;
+  userPrincipalName: string;
+  mail?: string | null;
+  displayName?: string;
+  givenName?: string;
+  surname?: string;
+}
+
+export type LobbyBypassScope =
+  | 'organizer'
+  | 'organization'
+  | 'organizationAndFederated'
+  | 'everyone'
+  | 'invited'
+  | 'organizationExcludingGuests';
+
+export type AllowedPresenters = 'everyone' | 'organization' | 'roleIsPresenter' | 'organizer';
+export type MeetingChatMode = 'enabled' | 'disabled' | 'limited';
+export type ParticipantRole = 'attendee' | 'presenter' | 'producer' | 'coorganizer';
+
+export interface SimAttendee {
+  upn: string;
+  role: ParticipantRole | null;
+  /** Entra object ID when the caller gave one. */
+  userId: string | null;
+  /** Tenant of the attendee when the caller gave one. */
+  tenantId: string | null;
+  displayName: string | null;
+}
+
+export interface SimMeetingOptions {
+  lobbyBypassSettings: { scope: LobbyBypassScope; isDialInBypassEnabled: boolean };
+  allowedPresenters: AllowedPresenters;
+  allowMeetingChat: MeetingChatMode;
+  recordAutomatically: boolean;
+  isEntryExitAnnounced: boolean;
+  allowAttendeeToEnableCamera: boolean;
+  allowAttendeeToEnableMic: boolean;
+}
+
+export interface SimMeeting extends SimMeetingOptions {
+  id: string;
+  tenantId: string;
+  organizerId: string;
+  /** The app that made it. */
+  appId: string;
+  externalId: string | null;
+  subject: string | null;
+  /** UTC, ISO 8601 with `Z`. */
+  startDateTime: string;
+  endDateTime: string;
+  creationDateTime: string;
+  joinWebUrl: string;
+  joinMeetingId: string;
+  passcode: string;
+  chatThreadId: string;
+  attendees: SimAttendee[];
+}
+
+export interface AccessTokenClaims {
+  aud: string;
+  iss: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  tid: string;
+  appid: string;
+  oid: string;
+  sub: string;
+  idtyp: 'app';
+  ver: '1.0';
+  uti: string;
+  roles?: string[];
+}
+
+/** Match conditions of a fault; every given field must match. */
+export interface FaultMatch {
+  method?: string;
+  /** Substring of the path (as sent, or percent-decoded). */
+  pathIncludes?: string;
+  operation?: Operation | string;
+  kind?: RequestKind;
+}
+
+export interface FaultSpec {
+  match?: FaultMatch;
+  /** How many matching requests it hits; default 1, `Infinity` allowed. */
+  times?: number;
+  /** Answer with this status and Microsoft's error shape for it (or `body`). */
+  status?: number;
+  /**
+   * `Retry-After` header value, e.g. '1.5'. 429 and 503 answers get '1' unless given; `null` sends
+   * none (to test backoff without the header).
+   */
+  retryAfter?: string | null;
+  /** Replaces the error body. */
+  body?: unknown;
+  /** Extra answer headers. */
+  headers?: Record<string, string>;
+  /**
+   * Destroy the connection without answering. 'before': nothing was done. 'after': the request
+   * was fully handled (e.g. the meeting exists) and the answer is lost. Not applied to $batch items.
+   */
+  drop?: 'before' | 'after';
+  /** Wait this long before answering (or dropping). */
+  delayMs?: number;
+}
+
+export interface RecordedRequest {
+  /** Position in the log, from 1. */
+  seq: number;
+  at: Date;
+  method: string;
+  /** The path as sent, without the query (meeting ids stay percent-encoded). */
+  path: string;
+  /** Decoded path parameters, e.g. `{ tenant }` or `{ userId, meetingId }`. */
+  params: Record<string, string>;
+  /** Decoded query, e.g. `{ $filter: "mail eq 'a@b'" }`. */
+  query: Record<string, string>;
+  rawQuery: string;
+  /** Lower-case names; Authorization is kept. */
+  headers: Record<string, string>;
+  /** Parsed JSON, the form as an object (token requests), a string when unparseable, else undefined. */
+  body: unknown;
+  /** The answer's status; 0 when no answer was sent (dropped before handling). */
+  status: number;
+  kind: RequestKind;
+  operation: Operation;
+  /** Tenant GUID: the token's for Graph, the resolved one for token/openid requests. */
+  tenantId?: string;
+  /** client_id of a token request, or the token's `appid`. */
+  appId?: string;
+  /** Claims of a valid Bearer token. */
+  tokenClaims?: AccessTokenClaims;
+  /** Set when this was one item of a $batch: the batch's `seq` and the item's id. */
+  fromBatch?: { batchSeq: number; itemId: string };
+  /** Set when a fault dropped the connection. */
+  dropped?: 'before' | 'after';
+  /** Set when a fault's status answered instead of the handler. */
+  faulted?: boolean;
+  /** The `request-id` the simulator answered with. */
+  requestId: string;
+}
+
+/** What a handler returns; the server (or the batch) writes it. */
+export interface SimResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+}

@@ -1,0 +1,115 @@
+/**
+ * The service's entry point: configuration, store, app, listening, and a graceful shutdown on
+ * SIGTERM/SIGINT (stop accepting, finish what is in flight, close the store, exit 0).
+ */
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import dotenv from 'dotenv';
+import { buildApp } from './api/app';
+import { ConfigError, loadConfig, type Config } from './config/config';
+import { openStore } from './data-access/open-store';
+import type { Store } from './domain/ports';
+import { createLogger, type Logger } from './logging/logger';
+import { VERSION } from './version';
+
+export interface RunningService {
+  server: Server;
+  url: string;
+  store: Store;
+  logger: Logger;
+  /** Stops accepting, waits for requests in flight (up to the configured timeout), closes the store. */
+  shutdown(reason: string): Promise<{ clean: boolean }>;
+}
+
+export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningService> {
+  const store = await openStore(config.database);
+  const built = buildApp({ config, store, logger });
+  const server = built.app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  // Slow clients must not hold sockets forever; keep-alive a little longer than typical proxies.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 20_000;
+  server.keepAliveTimeout = 65_000;
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info(
+    { version: VERSION, url, store: store.engine, pid: process.pid },
+    'teams-meetings listening',
+  );
+
+  let shuttingDown: Promise<{ clean: boolean }> | undefined;
+  const shutdown = (reason: string) => {
+    shuttingDown ??= (async () => {
+      logger.info({ reason }, 'shutting down: no new connections, finishing requests in flight');
+      built.startDraining();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs);
+      });
+      const outcome = await Promise.race([closed.then(() => 'closed' as const), timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the deadline; closing them');
+        server.closeAllConnections();
+      }
+      await store.close();
+      logger.info({ clean: outcome === 'closed' }, 'stopped');
+      return { clean: outcome === 'closed' };
+    })();
+    return shuttingDown;
+  };
+
+  return { server, url, store, logger, shutdown };
+}
+
+async function main(): Promise<void> {
+  if (fs.existsSync('.env')) dotenv.config({ path: '.env', quiet: true });
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    logger.flush();
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (error) => {
+    logger.fatal({ err: error }, 'unhandled rejection');
+    logger.flush();
+    process.exit(1);
+  });
+
+  let service: RunningService;
+  try {
+    service = await start(config, logger);
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : `Could not start: ${(error as Error).message}`;
+    logger.fatal({ err: error }, message);
+    logger.flush();
+    process.stderr.write(`${message}\n`);
+    process.exit(error instanceof ConfigError ? 78 : 1);
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void service.shutdown(signal).then(({ clean }) => {
+        logger.flush();
+        process.exit(clean ? 0 : 1);
+      });
+    });
+  }
+}
+
+if (require.main === module) void main();

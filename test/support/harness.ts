@@ -1,0 +1,88 @@
+/**
+ * Builds the real app on a fresh SQLite file with a log capture, for component tests through HTTP.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import supertest from 'supertest';
+import { buildApp, type BuiltApp } from '../../src/api/app';
+import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
+import { createLogger } from '../../src/logging/logger';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnop';
+
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(line);
+    callback();
+  }
+  entries(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface Harness {
+  built: BuiltApp;
+  store: SqliteStore;
+  dbPath: string;
+  logs: LogCapture;
+  request: ReturnType<typeof supertest>;
+  admin: string;
+  close(): Promise<void>;
+}
+
+export function tempDbPath(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'teams-meetings-test-'));
+  return path.join(dir, 'test.db');
+}
+
+export function makeHarness(options: { rateLimitPerMinute?: number; now?: () => Date } = {}): Harness {
+  const dbPath = tempDbPath();
+  const store = SqliteStore.open(dbPath);
+  const logs = new LogCapture();
+  const logger = createLogger('debug', logs);
+  const built = buildApp({
+    config: {
+      adminApiKey: ADMIN_KEY,
+      secretsKey: randomBytes(32),
+      rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+    },
+    store,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return {
+    built,
+    store,
+    dbPath,
+    logs,
+    request: supertest(built.app),
+    admin: `Bearer ${ADMIN_KEY}`,
+    close: async () => {
+      await store.close();
+      fs.rmSync(path.dirname(dbPath), { recursive: true, force: true });
+    },
+  };
+}
+
+export const SECRET_VALUE = 'Qx8Q~AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
+
+export function validPartner(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    applicationId: '11111111-2222-3333-4444-555555555555',
+    tenantId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+    clientSecret: SECRET_VALUE,
+    clientSecretExpiresAt: '2027-06-30',
+    operatorLocalMatchField: 'email',
+    operatorRemoteMatchField: 'mail',
+    userLocalMatchField: 'email',
+    userRemoteMatchField: 'userPrincipalName',
+    ...overrides,
+  };
+}
