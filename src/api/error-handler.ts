@@ -37,7 +37,12 @@ export function errorHandler() {
     let known = error instanceof AppError ? error : fromBodyParser((error ?? {}) as HttpishError);
     if (!known && typeof (error as HttpishError)?.status === 'number') {
       const status = (error as HttpishError).status as number;
-      if (status >= 400 && status < 500) known = new AppError('VALIDATION_FAILED', { detail: 'The request is malformed.' });
+      if (status >= 400 && status < 500) {
+        known = new AppError('VALIDATION_FAILED', {
+          detail: 'The request is malformed.',
+          errors: [{ field: 'request', message: 'The request line or headers could not be read (e.g. bad percent-encoding).' }],
+        });
+      }
     }
     if (known) {
       if (known.status >= 500) req.log.warn({ code: known.code, err: known.cause }, known.detail);

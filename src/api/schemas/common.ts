@@ -5,13 +5,13 @@
 import { z } from 'zod';
 import { AppError, type FieldIssue } from '../../domain/errors';
 
-export function issuesOf(error: z.ZodError, location: 'body' | 'params' | 'query'): FieldIssue[] {
+export function issuesOf(error: z.ZodError, location: 'body' | 'params' | 'query', input: unknown): FieldIssue[] {
   return error.issues.map((issue) => {
     const path = [location, ...issue.path.map(String)].join('.');
     if (issue.code === 'unrecognized_keys') {
       return { field: path, message: `Unknown field(s): ${issue.keys.join(', ')}.` };
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
+    if (issue.path.length > 0 && valueAt(input, issue.path) === undefined) {
       return { field: path, message: 'Required.' };
     }
     return { field: path, message: issue.message };
@@ -26,7 +26,7 @@ export function parseOrThrow<S extends z.ZodType>(
 ): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors = issuesOf(result.error, location);
+  const errors = issuesOf(result.error, location, value);
   throw new AppError('VALIDATION_FAILED', {
     detail: `The request ${location} has ${errors.length} problem${errors.length === 1 ? '' : 's'}; see errors.`,
     errors,
@@ -45,3 +45,12 @@ export const partnerIdSchema = z
     /^[a-z0-9][a-z0-9._-]{0,63}$/,
     'partnerId must be 1-64 characters of lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
   );
+
+function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
