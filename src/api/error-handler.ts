@@ -4,6 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../domain/errors';
+import { StoreUnavailableError } from '../domain/ports';
 import { sendProblem } from './problem';
 
 interface HttpishError {
@@ -35,6 +36,13 @@ export function errorHandler() {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
     let known = error instanceof AppError ? error : fromBodyParser((error ?? {}) as HttpishError);
+    if (error instanceof StoreUnavailableError) {
+      known = new AppError('STORE_UNAVAILABLE', {
+        detail: 'The service cannot reach its store; nothing was changed. Retry shortly.',
+        retryAfterSeconds: 5,
+        cause: error.cause,
+      });
+    }
     if (!known && typeof (error as HttpishError)?.status === 'number') {
       const status = (error as HttpishError).status as number;
       if (status >= 400 && status < 500) {

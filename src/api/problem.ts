@@ -14,6 +14,7 @@ export function sendProblem(res: Response, error: AppError, requestId: string): 
   if (error.retryAfterSeconds !== undefined) {
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   }
+  if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
   res
     .status(error.status)
     .type(PROBLEM_CONTENT_TYPE)

@@ -42,3 +42,11 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The store could not be reached or used (closed, locked too long, disk, network): 503, retry later. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The store is unavailable', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -5,22 +5,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Store } from '../../domain/ports';
+import { StoreUnavailableError, type ApiKeyRepository, type PartnerRepository, type Store } from '../../domain/ports';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations';
 import { SqlitePartnerRepository } from './partner.repository';
 import { SqliteApiKeyRepository } from './api-key.repository';
 
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
-  readonly partners: SqlitePartnerRepository;
-  readonly apiKeys: SqliteApiKeyRepository;
+  readonly partners: PartnerRepository;
+  readonly apiKeys: ApiKeyRepository;
   private readonly db: Database.Database;
   private closed = false;
 
   private constructor(db: Database.Database) {
     this.db = db;
-    this.partners = new SqlitePartnerRepository(db);
-    this.apiKeys = new SqliteApiKeyRepository(db);
+    this.partners = guarded(new SqlitePartnerRepository(db));
+    this.apiKeys = guarded(new SqliteApiKeyRepository(db));
   }
 
   /** Opens (creating the file and its folder on first run) and migrates the database. */
@@ -45,6 +45,33 @@ export class SqliteStore implements Store {
     this.closed = true;
     this.db.close();
   }
+}
+
+/** SQLite result codes that mean "the store cannot serve now", not "this request is wrong". */
+const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|CORRUPT|NOTADB|PROTOCOL)/;
+
+function isUnavailable(error: unknown): boolean {
+  // By message, not instanceof: the native addon's TypeError may come from another realm (jest's vm).
+  if (/database connection is not open/i.test(String((error as Error | null)?.message))) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && UNAVAILABLE_CODES.test(code);
+}
+
+/** Every repository call in one place: engine failures become StoreUnavailableError. */
+function guarded<T extends object>(repository: T): T {
+  return new Proxy(repository, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await (value as (...a: unknown[]) => unknown).apply(target, args);
+        } catch (error) {
+          throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+        }
+      };
+    },
+  });
 }
 
 function migrate(db: Database.Database, migrations: readonly Migration[]): void {

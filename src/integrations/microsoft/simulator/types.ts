@@ -221,3 +221,21 @@ export interface SimResponse {
   headers: Record<string, string>;
   body?: unknown;
 }
+
+/** A request as the handlers see it: from the wire, or one item of a $batch. */
+export interface SimRequest {
+  method: string;
+  /** The path as sent, without the query. */
+  path: string;
+  rawQuery: string;
+  /** Decoded query; for a repeated name the first value. */
+  query: Record<string, string>;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** Parsed JSON or form object; a string when it could not be parsed; undefined when empty. */
+  body: unknown;
+  /** Set when the body claimed to be JSON and was not. */
+  invalidJson?: boolean;
+  /** Set when the body was application/x-www-form-urlencoded. */
+  isForm?: boolean;
+}

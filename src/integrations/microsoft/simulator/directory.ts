@@ -1,0 +1,201 @@
+/**
+ * The simulator's in-memory world: tenants with their verified domains, app registrations and
+ * their secrets and consented roles, users, Teams application access policies, and meetings.
+ * Everything handed out is a copy, so tests cannot change the state behind the simulator's back.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NewApp, NewTenant, NewUser, SimApp, SimMeeting, SimTenant, SimUser } from './types';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}
+
+function appKey(tenantId: string, appId: string): string {
+  return `${tenantId}|${appId.toLowerCase()}`;
+}
+
+function policyKey(tenantId: string, userId: string, appId: string): string {
+  return `${tenantId}|${userId.toLowerCase()}|${appId.toLowerCase()}`;
+}
+
+export class Directory {
+  private readonly tenants = new Map<string, SimTenant>();
+  private readonly apps = new Map<string, SimApp>();
+  /** The app's service principal object ID in its tenant: a token's `oid`. */
+  private readonly servicePrincipals = new Map<string, string>();
+  private readonly users = new Map<string, SimUser>();
+  private readonly userPolicies = new Set<string>();
+  private readonly globalPolicies = new Set<string>();
+  private readonly meetingStore = new Map<string, SimMeeting>();
+
+  clear(): void {
+    this.tenants.clear();
+    this.apps.clear();
+    this.servicePrincipals.clear();
+    this.users.clear();
+    this.userPolicies.clear();
+    this.globalPolicies.clear();
+    this.meetingStore.clear();
+  }
+
+  addTenant(input: NewTenant): void {
+    if (!isGuid(input.id)) throw new Error(`addTenant: id must be a GUID, got '${input.id}'`);
+    const id = input.id.toLowerCase();
+    this.tenants.set(id, { id, domains: (input.domains ?? []).map((d) => d.toLowerCase()) });
+  }
+
+  /** A tenant by GUID or verified domain, case-insensitively. */
+  resolveTenant(idOrDomain: string): SimTenant | undefined {
+    const key = idOrDomain.toLowerCase();
+    const byId = this.tenants.get(key);
+    if (byId) return byId;
+    for (const tenant of this.tenants.values()) {
+      if (tenant.domains.includes(key)) return tenant;
+    }
+    return undefined;
+  }
+
+  private requireTenant(tenantId: string, caller: string): SimTenant {
+    const tenant = this.resolveTenant(tenantId);
+    if (!tenant) throw new Error(`${caller}: unknown tenant '${tenantId}' (call addTenant first)`);
+    return tenant;
+  }
+
+  addApp(input: NewApp): void {
+    const tenant = this.requireTenant(input.tenantId, 'addApp');
+    const app: SimApp = {
+      tenantId: tenant.id,
+      appId: input.appId.toLowerCase(),
+      secrets: input.secrets.map((s) => ({
+        value: s.value,
+        id: s.id ?? randomUUID(),
+        ...(s.expiresAt ? { expiresAt: new Date(s.expiresAt.getTime()) } : {}),
+      })),
+      roles: [...(input.roles ?? [])],
+      usersEndpointForbidden: input.usersEndpointForbidden ?? false,
+    };
+    const key = appKey(tenant.id, app.appId);
+    this.apps.set(key, app);
+    if (!this.servicePrincipals.has(key)) this.servicePrincipals.set(key, randomUUID());
+  }
+
+  app(tenantId: string, appId: string): SimApp | undefined {
+    return this.apps.get(appKey(tenantId, appId));
+  }
+
+  servicePrincipalId(tenantId: string, appId: string): string {
+    return this.servicePrincipals.get(appKey(tenantId, appId)) ?? randomUUID();
+  }
+
+  addUser(input: NewUser): SimUser {
+    const tenant = this.requireTenant(input.tenantId, 'addUser');
+    if (input.id !== undefined && !isGuid(input.id)) {
+      throw new Error(`addUser: id must be a GUID (an Entra object ID), got '${input.id}'`);
+    }
+    const upn = input.userPrincipalName.toLowerCase();
+    for (const other of this.users.values()) {
+      if (other.tenantId === tenant.id && other.userPrincipalName.toLowerCase() === upn) {
+        throw new Error(`addUser: '${input.userPrincipalName}' already exists in tenant ${tenant.id}`);
+      }
+    }
+    const user: SimUser = {
+      id: (input.id ?? randomUUID()).toLowerCase(),
+      tenantId: tenant.id,
+      userPrincipalName: input.userPrincipalName,
+      mail: input.mail === undefined ? input.userPrincipalName : input.mail,
+      displayName: input.displayName ?? null,
+      givenName: input.givenName ?? null,
+      surname: input.surname ?? null,
+    };
+    this.users.set(user.id, user);
+    return { ...user };
+  }
+
+  usersOf(tenantId: string): SimUser[] {
+    return [...this.users.values()].filter((u) => u.tenantId === tenantId).map((u) => ({ ...u }));
+  }
+
+  /** A user of the tenant by object ID. */
+  userById(tenantId: string, id: string): SimUser | undefined {
+    const user = this.users.get(id.toLowerCase());
+    return user && user.tenantId === tenantId ? { ...user } : undefined;
+  }
+
+  /** A user of the tenant by object ID or userPrincipalName, as `/users/{id | userPrincipalName}`. */
+  findUser(tenantId: string, idOrUpn: string): SimUser | undefined {
+    const byId = this.userById(tenantId, idOrUpn);
+    if (byId) return byId;
+    const upn = idOrUpn.toLowerCase();
+    const found = [...this.users.values()].find(
+      (u) => u.tenantId === tenantId && u.userPrincipalName.toLowerCase() === upn,
+    );
+    return found ? { ...found } : undefined;
+  }
+
+  grantPolicy(tenantId: string, userId: string, appId: string): void {
+    const tenant = this.requireTenant(tenantId, 'grantPolicy');
+    this.userPolicies.add(policyKey(tenant.id, userId, appId));
+  }
+
+  /** Removes the user's grant for that app, or all of the user's grants when no app is given. */
+  revokePolicy(tenantId: string, userId: string, appId?: string): void {
+    const tenant = this.requireTenant(tenantId, 'revokePolicy');
+    if (appId !== undefined) {
+      this.userPolicies.delete(policyKey(tenant.id, userId, appId));
+      return;
+    }
+    const prefix = `${tenant.id}|${userId.toLowerCase()}|`;
+    for (const key of [...this.userPolicies]) {
+      if (key.startsWith(prefix)) this.userPolicies.delete(key);
+    }
+  }
+
+  grantGlobalPolicy(tenantId: string, appId: string): void {
+    const tenant = this.requireTenant(tenantId, 'grantGlobalPolicy');
+    this.globalPolicies.add(`${tenant.id}|${appId.toLowerCase()}`);
+  }
+
+  revokeGlobalPolicy(tenantId: string, appId: string): void {
+    const tenant = this.requireTenant(tenantId, 'revokeGlobalPolicy');
+    this.globalPolicies.delete(`${tenant.id}|${appId.toLowerCase()}`);
+  }
+
+  hasPolicy(tenantId: string, userId: string, appId: string): boolean {
+    return (
+      this.userPolicies.has(policyKey(tenantId, userId, appId)) ||
+      this.globalPolicies.has(`${tenantId}|${appId.toLowerCase()}`)
+    );
+  }
+
+  saveMeeting(meeting: SimMeeting): void {
+    this.meetingStore.set(meeting.id, structuredClone(meeting));
+  }
+
+  meeting(id: string): SimMeeting | undefined {
+    const found = this.meetingStore.get(id);
+    return found ? structuredClone(found) : undefined;
+  }
+
+  meetingByExternalId(tenantId: string, organizerId: string, externalId: string): SimMeeting | undefined {
+    for (const m of this.meetingStore.values()) {
+      if (m.tenantId === tenantId && m.organizerId === organizerId && m.externalId === externalId) {
+        return structuredClone(m);
+      }
+    }
+    return undefined;
+  }
+
+  deleteMeeting(id: string): boolean {
+    return this.meetingStore.delete(id);
+  }
+
+  meetings(filter: { tenantId?: string; userId?: string } = {}): SimMeeting[] {
+    const tenantId = filter.tenantId?.toLowerCase();
+    const userId = filter.userId?.toLowerCase();
+    return [...this.meetingStore.values()]
+      .filter((m) => (tenantId === undefined || m.tenantId === tenantId) && (userId === undefined || m.organizerId === userId))
+      .map((m) => structuredClone(m));
+  }
+}

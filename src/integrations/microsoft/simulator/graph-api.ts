@@ -1,0 +1,119 @@
+/**
+ * Graph's front door: checks the Bearer token (signature, audience, lifetime, tenant), then hands
+ * the request to the operation's handler. Used for requests from the wire and for $batch items.
+ */
+import type { TokenSigner } from './access-tokens';
+import type { Directory } from './directory';
+import { graphError, type AnswerContext } from './responses';
+import type { Route } from './routes';
+import type { AccessTokenClaims, SimRequest, SimResponse } from './types';
+import { getUser, listUsers } from './graph-users';
+import { createMeeting, createOrGetMeeting, deleteMeeting, getMeeting, listMeetings, updateMeeting } from './graph-meetings';
+
+/** The app a valid token speaks for. */
+export interface GraphCaller {
+  tenantId: string;
+  appId: string;
+  roles: string[];
+  claims: AccessTokenClaims;
+}
+
+export interface GraphEnv {
+  directory: Directory;
+  signer: TokenSigner;
+  answer: AnswerContext;
+  /** `${origin}/v1.0`, for `@odata.context`. */
+  graphBaseUrl: string;
+}
+
+/** Everything a Graph operation handler gets. */
+export interface GraphCall {
+  req: SimRequest;
+  params: Record<string, string>;
+  env: GraphEnv;
+  caller: GraphCaller;
+  /** The request sent `Prefer: include-unknown-enum-members`. */
+  includeUnknownEnumMembers: boolean;
+}
+
+export interface GraphResult {
+  response: SimResponse;
+  caller?: GraphCaller;
+}
+
+const WWW_AUTHENTICATE =
+  'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", ' +
+  'client_id="00000003-0000-0000-c000-000000000000"';
+
+function unauthenticated(answer: AnswerContext, message: string): SimResponse {
+  return graphError(answer, 401, 'InvalidAuthenticationToken', message, { 'www-authenticate': WWW_AUTHENTICATE });
+}
+
+function authenticate(req: SimRequest, env: GraphEnv): GraphCaller | SimResponse {
+  const header = req.headers['authorization'] ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) return unauthenticated(env.answer, 'Access token is empty.');
+  const check = env.signer.check(match[1]);
+  if (!check.ok) return unauthenticated(env.answer, check.message);
+  const tenant = env.directory.resolveTenant(check.claims.tid);
+  if (!tenant) return unauthenticated(env.answer, 'Access token validation failure. Invalid tenant.');
+  return {
+    tenantId: tenant.id,
+    appId: check.claims.appid,
+    roles: check.claims.roles ?? [],
+    claims: check.claims,
+  };
+}
+
+export function prefersUnknownEnumMembers(headers: Record<string, string>): boolean {
+  return (headers['prefer'] ?? '')
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .includes('include-unknown-enum-members');
+}
+
+/** Answers one Graph request (not `$batch`, which the batch handler expands into these). */
+export function dispatchGraph(req: SimRequest, route: Route, env: GraphEnv): GraphResult {
+  const caller = authenticate(req, env);
+  if (!('tenantId' in caller)) return { response: caller };
+  const call: GraphCall = {
+    req,
+    params: route.params,
+    env,
+    caller,
+    includeUnknownEnumMembers: prefersUnknownEnumMembers(req.headers),
+  };
+  const respond = (response: SimResponse): GraphResult => ({ response, caller });
+  if (route.methodNotAllowed) {
+    return respond(
+      graphError(env.answer, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'),
+    );
+  }
+  switch (route.operation) {
+    case 'users.list':
+      return respond(listUsers(call));
+    case 'users.get':
+      return respond(getUser(call));
+    case 'onlineMeetings.create':
+      return respond(createMeeting(call));
+    case 'onlineMeetings.createOrGet':
+      return respond(createOrGetMeeting(call));
+    case 'onlineMeetings.get':
+      return respond(getMeeting(call));
+    case 'onlineMeetings.list':
+      return respond(listMeetings(call));
+    case 'onlineMeetings.update':
+      return respond(updateMeeting(call));
+    case 'onlineMeetings.delete':
+      return respond(deleteMeeting(call));
+    default:
+      return respond(
+        graphError(
+          env.answer,
+          400,
+          'BadRequest',
+          `Resource not found for the segment '${route.unknownSegment ?? ''}'.`,
+        ),
+      );
+  }
+}
