@@ -1,0 +1,68 @@
+import { loadConfig } from '../../src/config/config';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const base = { ADMIN_API_KEY: 'a'.repeat(32), SECRETS_KEY: KEY };
+
+describe('loadConfig', () => {
+  test('defaults', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      database: { kind: 'sqlite', path: './data/teams-meetings.db' },
+      logLevel: 'info',
+      azureAuthorityHost: undefined,
+      graphBaseUrl: undefined,
+    });
+    expect(config.secretsKey).toEqual(Buffer.alloc(32, 7));
+  });
+
+  test('reads every variable', () => {
+    const config = loadConfig({
+      ...base,
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgresql://u@db:5432/tm',
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+      GRAPH_BASE_URL: 'https://graph.microsoft.us/v1.0',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      database: { kind: 'postgres', url: 'postgresql://u@db:5432/tm' },
+      azureAuthorityHost: 'https://login.microsoftonline.us',
+      graphBaseUrl: 'https://graph.microsoft.us/v1.0',
+      logLevel: 'debug',
+    });
+  });
+
+  test.each([
+    [{ ADMIN_API_KEY: undefined }, 'ADMIN_API_KEY', /required/],
+    [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY', /32 characters/],
+    [{ SECRETS_KEY: undefined }, 'SECRETS_KEY', /required/],
+    [{ SECRETS_KEY: Buffer.alloc(16).toString('base64') }, 'SECRETS_KEY', /32 bytes/],
+    [{ SECRETS_KEY: 'not base64 !!' }, 'SECRETS_KEY', /32 bytes/],
+    [{ PORT: 'eighty' }, 'PORT', /whole number/],
+    [{ PORT: '70000' }, 'PORT', /between/],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL', /sqlite:<path> or postgres/],
+    [{ AZURE_AUTHORITY_HOST: 'http://login.microsoftonline.com' }, 'AZURE_AUTHORITY_HOST', /https/],
+    [{ GRAPH_BASE_URL: 'graph' }, 'GRAPH_BASE_URL', /https/],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /./],
+  ])('%j stops the boot with one line naming %s', (override, name, message) => {
+    let thrown: Error | undefined;
+    try {
+      loadConfig({ ...base, ...override } as NodeJS.ProcessEnv);
+    } catch (error) {
+      thrown = error as Error;
+    }
+    expect(thrown?.name).toBe('ConfigError');
+    expect(thrown?.message).toMatch(new RegExp(`^Configuration error: ${name}: `));
+    expect(thrown?.message).toMatch(message);
+    expect(thrown?.message).not.toContain('\n');
+  });
+
+  test('empty values count as unset', () => {
+    expect(loadConfig({ ...base, PORT: '', LOG_LEVEL: '' }).port).toBe(3000);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The built service as a process: boot refusal on bad configuration, and a graceful SIGTERM that
+ * finishes the request in flight, refuses new connections, closes the store and exits 0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { tempDbPath, validPartner } from '../support/harness';
+
+const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
+const ADMIN = 'process-admin-key-0123456789abcdefghijkl';
+
+beforeAll(() => {
+  if (!fs.existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does it first).');
+});
+
+function env(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _n, ...rest } = process.env;
+  return { ...rest, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...overrides } as NodeJS.ProcessEnv;
+}
+
+function exitOf(child: ChildProcess): Promise<{ code: number | null; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, ms: Date.now() - started })));
+}
+
+test('a bad configuration stops the boot with one line naming the variable', async () => {
+  const child = spawn(process.execPath, [MAIN], {
+    env: env({ ADMIN_API_KEY: undefined, SECRETS_KEY: randomBytes(32).toString('base64') }),
+    cwd: path.dirname(tempDbPath()),
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const { code } = await exitOf(child);
+  expect(code).toBe(78);
+  expect(stderr.trim()).toBe('Configuration error: ADMIN_API_KEY: ADMIN_API_KEY is required');
+});
+
+test('SIGTERM: the request in flight completes, new connections are refused, the store is closed, exit 0', async () => {
+  const dbPath = tempDbPath();
+  const child = spawn(process.execPath, [MAIN], {
+    env: env({ ADMIN_API_KEY: ADMIN, SECRETS_KEY: randomBytes(32).toString('base64'), DATABASE_URL: `sqlite:${dbPath}` }),
+  });
+  const exited = exitOf(child);
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', () => reject(new Error(`exited before listening: ${out}`)));
+    });
+    const { port } = new URL(url);
+
+    // A request whose body is still arriving when the signal comes.
+    const body = JSON.stringify(validPartner());
+    const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'PUT', path: '/partners/uni-a', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.write(body.slice(0, 40));
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        setTimeout(async () => {
+          // The listener is closed: a new connection is refused.
+          const refused = await new Promise<boolean>((r) => {
+            const probe = http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, () => r(false));
+            probe.on('error', () => r(true));
+          });
+          expect(refused).toBe(true);
+          req.end(body.slice(40));
+        }, 300);
+      }, 200);
+    });
+
+    const answer = await inFlight;
+    expect(answer.status).toBe(201);
+    const { code, ms } = await exited;
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(10_000);
+    const db = new Database(dbPath, { readonly: true });
+    expect(db.prepare('SELECT id FROM partners').all()).toEqual([{ id: 'uni-a' }]);
+    db.close();
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
