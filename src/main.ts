@@ -22,7 +22,10 @@ export interface RunningService {
   shutdown(reason: string): Promise<{ clean: boolean }>;
 }
 
-export async function start(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningService> {
+export async function start(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningService> {
   const store = await openStore(config.database);
   const built = buildApp({ config, store, logger });
   const server = built.app.listen(config.port, config.host);
@@ -36,10 +39,7 @@ export async function start(config: Config, logger: Logger = createLogger(config
   server.keepAliveTimeout = 65_000;
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  logger.info(
-    { version: VERSION, url, store: store.engine, pid: process.pid },
-    'teams-meetings listening',
-  );
+  logger.info({ version: VERSION, url, store: store.engine, pid: process.pid }, 'teams-meetings listening');
 
   let shuttingDown: Promise<{ clean: boolean }> | undefined;
   const shutdown = (reason: string) => {
@@ -55,7 +55,10 @@ export async function start(config: Config, logger: Logger = createLogger(config
       const outcome = await Promise.race([closed.then(() => 'closed' as const), timedOut]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
-        logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the deadline; closing them');
+        logger.warn(
+          { timeoutMs: config.shutdownTimeoutMs },
+          'requests still in flight at the deadline; closing them',
+        );
         server.closeAllConnections();
       }
       await store.close();
@@ -96,7 +99,8 @@ async function main(): Promise<void> {
   try {
     service = await start(config, logger);
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : `Could not start: ${(error as Error).message}`;
+    const message =
+      error instanceof ConfigError ? error.message : `Could not start: ${(error as Error).message}`;
     logger.fatal({ err: error }, message);
     logger.flush();
     process.stderr.write(`${message}\n`);

@@ -48,7 +48,12 @@ export function errorHandler() {
       if (status >= 400 && status < 500) {
         known = new AppError('VALIDATION_FAILED', {
           detail: 'The request is malformed.',
-          errors: [{ field: 'request', message: 'The request line or headers could not be read (e.g. bad percent-encoding).' }],
+          errors: [
+            {
+              field: 'request',
+              message: 'The request line or headers could not be read (e.g. bad percent-encoding).',
+            },
+          ],
         });
       }
     }
@@ -58,7 +63,13 @@ export function errorHandler() {
       return;
     }
     req.log.error({ err: error }, 'unhandled error');
-    sendProblem(res, new AppError('INTERNAL_ERROR', { detail: 'Something went wrong; the request id identifies it in the logs.' }), req.id);
+    sendProblem(
+      res,
+      new AppError('INTERNAL_ERROR', {
+        detail: 'Something went wrong; the request id identifies it in the logs.',
+      }),
+      req.id,
+    );
   };
 }
 

@@ -6,5 +6,7 @@ import { SqliteStore } from './sqlite/sqlite-store';
 /** Opens the store DATABASE_URL names, migrated and ready. */
 export async function openStore(database: Config['database']): Promise<Store> {
   if (database.kind === 'sqlite') return SqliteStore.open(database.path);
-  throw new ConfigError('Configuration error: DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:<path>.');
+  throw new ConfigError(
+    'Configuration error: DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:<path>.',
+  );
 }

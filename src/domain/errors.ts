@@ -13,7 +13,10 @@ export const ERROR_CATALOGUE = {
   APPOINTMENT_EXISTS: { status: 409, title: 'The appointment already has a meeting with other details' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
-  OPERATOR_IDENTITY_MISSING: { status: 422, title: "The operator lacks the partner's operator local match field" },
+  OPERATOR_IDENTITY_MISSING: {
+    status: 422,
+    title: "The operator lacks the partner's operator local match field",
+  },
   OPERATOR_NOT_FOUND: { status: 422, title: 'No Entra ID user matches the operator' },
   OPERATOR_AMBIGUOUS: { status: 422, title: 'More than one Entra ID user matches the operator' },
   ACCESS_POLICY_MISSING: { status: 424, title: 'The operator has no Teams application access policy' },

@@ -15,7 +15,12 @@ export interface HealthReport {
   uptimeSeconds: number;
   checks: {
     store: { status: 'ok' | 'unavailable'; engine: string; latencyMs?: number; detail?: string };
-    partners?: { status: 'ok' | 'degraded'; total: number; secretsExpiringSoon: number; secretsExpired: number };
+    partners?: {
+      status: 'ok' | 'degraded';
+      total: number;
+      secretsExpiringSoon: number;
+      secretsExpired: number;
+    };
     shutdown?: { status: 'draining' };
   };
 }
@@ -42,7 +47,9 @@ export class HealthService {
       return {
         status: 'unavailable',
         ...base,
-        checks: { store: { status: 'unavailable', engine: this.store.engine, detail: 'The store did not answer.' } },
+        checks: {
+          store: { status: 'unavailable', engine: this.store.engine, detail: 'The store did not answer.' },
+        },
       };
     }
     const latencyMs = Math.round((Number(process.hrtime.bigint() - started) / 1e6) * 100) / 100;

@@ -101,7 +101,8 @@ export class PartnerService {
       updatedAt: this.now().toISOString(),
     };
     // A new secret without a new expiry date makes the old date meaningless.
-    if (clientSecret !== undefined && patch.clientSecretExpiresAt === undefined) record.clientSecretExpiresAt = null;
+    if (clientSecret !== undefined && patch.clientSecretExpiresAt === undefined)
+      record.clientSecretExpiresAt = null;
     await this.partners.upsert(record);
     this.notify(id);
     return toPartnerView(record);

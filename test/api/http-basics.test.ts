@@ -35,7 +35,10 @@ describe('problem+json and request ids', () => {
   });
 
   test('the problem carries the request id', async () => {
-    const res = await h.request.get('/partners/ghost').set('Authorization', h.admin).set('X-Request-Id', 'r-1');
+    const res = await h.request
+      .get('/partners/ghost')
+      .set('Authorization', h.admin)
+      .set('X-Request-Id', 'r-1');
     expect(res.body.requestId).toBe('r-1');
   });
 
@@ -100,7 +103,10 @@ describe('/health', () => {
     const hh = makeHarness({ now: () => now });
     try {
       const put = (id: string, expires: string | null) =>
-        hh.request.put(`/partners/${id}`).set('Authorization', hh.admin).send(validPartner({ clientSecretExpiresAt: expires }));
+        hh.request
+          .put(`/partners/${id}`)
+          .set('Authorization', hh.admin)
+          .send(validPartner({ clientSecretExpiresAt: expires }));
       await put('uni-far', new Date(now.getTime() + 90 * DAY).toISOString());
       await put('uni-none', null);
       let res = await hh.request.get('/health');
@@ -119,7 +125,12 @@ describe('/health', () => {
       res = await hh.request.get('/health');
       expect(res.status).toBe(200);
       expect(res.body.status).toBe('degraded');
-      expect(res.body.checks.partners).toEqual({ status: 'degraded', total: 4, secretsExpiringSoon: 1, secretsExpired: 1 });
+      expect(res.body.checks.partners).toEqual({
+        status: 'degraded',
+        total: 4,
+        secretsExpiringSoon: 1,
+        secretsExpired: 1,
+      });
       expect(JSON.stringify(res.body)).not.toMatch(/uni-|secret-|tmk_/);
     } finally {
       await hh.close();

@@ -13,13 +13,19 @@ afterEach(async () => {
   await h.close();
 });
 
-async function issue(partnerId: string): Promise<{ id: string; key: string; keyPrefix: string; createdAt: string }> {
+async function issue(
+  partnerId: string,
+): Promise<{ id: string; key: string; keyPrefix: string; createdAt: string }> {
   const res = await h.request.post(`/partners/${partnerId}/api-keys`).set('Authorization', h.admin);
   expect(res.status).toBe(201);
   return res.body;
 }
 
-function expectProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number, code: string) {
+function expectProblem(
+  res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
+  status: number,
+  code: string,
+) {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ status, code, requestId: res.headers['x-request-id'] });
@@ -37,7 +43,9 @@ describe('partner API keys', () => {
 
     const list = await h.request.get('/partners/uni-a/api-keys').set('Authorization', h.admin);
     expect(list.status).toBe(200);
-    expect(list.body.apiKeys).toEqual([{ id: issued.id, keyPrefix: issued.keyPrefix, createdAt: issued.createdAt, lastUsedAt: null }]);
+    expect(list.body.apiKeys).toEqual([
+      { id: issued.id, keyPrefix: issued.keyPrefix, createdAt: issued.createdAt, lastUsedAt: null },
+    ]);
     expect(JSON.stringify(list.body)).not.toContain(issued.key);
 
     const raw = new Database(h.dbPath, { readonly: true });
@@ -54,11 +62,15 @@ describe('partner API keys', () => {
     expect(first.key).not.toBe(second.key);
     const works = (key: string) => h.request.get('/openapi.yaml').set('Authorization', `Bearer ${key}`);
     expect((await works(first.key)).status).toBe(200);
-    const revoked = await h.request.delete(`/partners/uni-a/api-keys/${first.id}`).set('Authorization', h.admin);
+    const revoked = await h.request
+      .delete(`/partners/uni-a/api-keys/${first.id}`)
+      .set('Authorization', h.admin);
     expect(revoked.status).toBe(204);
     expectProblem(await works(first.key), 401, 'UNAUTHENTICATED');
     expect((await works(second.key)).status).toBe(200);
-    const again = await h.request.delete(`/partners/uni-a/api-keys/${first.id}`).set('Authorization', h.admin);
+    const again = await h.request
+      .delete(`/partners/uni-a/api-keys/${first.id}`)
+      .set('Authorization', h.admin);
     expectProblem(again, 404, 'NOT_FOUND');
   });
 
@@ -105,8 +117,16 @@ describe('authentication and isolation', () => {
   test('the key decides the partner: each key maps to its own partner only', async () => {
     const a = await issue('uni-a');
     const b = await issue('uni-b');
-    await expect(h.built.services.apiKeys.authenticate(a.key)).resolves.toEqual({ kind: 'partner', partnerId: 'uni-a', keyId: a.id });
-    await expect(h.built.services.apiKeys.authenticate(b.key)).resolves.toEqual({ kind: 'partner', partnerId: 'uni-b', keyId: b.id });
+    await expect(h.built.services.apiKeys.authenticate(a.key)).resolves.toEqual({
+      kind: 'partner',
+      partnerId: 'uni-a',
+      keyId: a.id,
+    });
+    await expect(h.built.services.apiKeys.authenticate(b.key)).resolves.toEqual({
+      kind: 'partner',
+      partnerId: 'uni-b',
+      keyId: b.id,
+    });
   });
 
   test('lastUsedAt is recorded when a key is used', async () => {
@@ -134,7 +154,9 @@ describe('rate limit per key', () => {
       expect(statuses).toEqual([200, 200, 200, 429]);
       expectProblem(last!, 429, 'RATE_LIMITED');
       expect(Number(last!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      const other = await limited.request.get('/openapi.yaml').set('Authorization', `Bearer ${partnerKey.key}`);
+      const other = await limited.request
+        .get('/openapi.yaml')
+        .set('Authorization', `Bearer ${partnerKey.key}`);
       expect(other.status).toBe(200);
     } finally {
       await limited.close();

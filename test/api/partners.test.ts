@@ -8,9 +8,17 @@ afterEach(async () => {
   await h.close();
 });
 
-const put = (id: string, body: unknown) => h.request.put(`/partners/${id}`).set('Authorization', h.admin).send(body as object);
+const put = (id: string, body: unknown) =>
+  h.request
+    .put(`/partners/${id}`)
+    .set('Authorization', h.admin)
+    .send(body as object);
 
-function expectValidationProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }) {
+function expectValidationProblem(res: {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}) {
   expect(res.status).toBe(400);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body.code).toBe('VALIDATION_FAILED');
@@ -103,21 +111,30 @@ describe('PUT /partners/{id}', () => {
     expect(await h.store.partners.get('uni-a')).toBeNull();
   });
 
-  test.each(['operatorLocalMatchField', 'operatorRemoteMatchField', 'userLocalMatchField', 'userRemoteMatchField', 'applicationId', 'tenantId'])(
-    'requires %s',
-    async (field) => {
-      const body = validPartner();
-      delete body[field];
-      const errors = expectValidationProblem(await put('uni-a', body));
-      expect(errors).toEqual([{ field: `body.${field}`, message: 'Required.' }]);
-    },
-  );
+  test.each([
+    'operatorLocalMatchField',
+    'operatorRemoteMatchField',
+    'userLocalMatchField',
+    'userRemoteMatchField',
+    'applicationId',
+    'tenantId',
+  ])('requires %s', async (field) => {
+    const body = validPartner();
+    delete body[field];
+    const errors = expectValidationProblem(await put('uni-a', body));
+    expect(errors).toEqual([{ field: `body.${field}`, message: 'Required.' }]);
+  });
 
   test('lists every problem at once, including unknown fields', async () => {
     const errors = expectValidationProblem(
       await put('uni-a', validPartner({ applicationId: 'x', tenantId: '!', cloud: 'mars', colour: 'blue' })),
     );
-    expect(errors.map((e) => e.field).sort()).toEqual(['body', 'body.applicationId', 'body.cloud', 'body.tenantId']);
+    expect(errors.map((e) => e.field).sort()).toEqual([
+      'body',
+      'body.applicationId',
+      'body.cloud',
+      'body.tenantId',
+    ]);
     expect(errors.find((e) => e.field === 'body')?.message).toMatch(/Unknown field\(s\): colour/);
   });
 
@@ -170,20 +187,28 @@ describe('GET, PATCH, DELETE /partners', () => {
     expect(res.status).toBe(200);
     expect(res.body.clientSecretExpiresAt).toBeNull();
     const stored = await h.store.partners.get('uni-a');
-    expect(await h.built.services.partners.clientSecretOf(stored!)).toBe('New8Q~secret-value-000000000000000000000');
+    expect(await h.built.services.partners.clientSecretOf(stored!)).toBe(
+      'New8Q~secret-value-000000000000000000000',
+    );
 
     const again = await h.request
       .patch('/partners/uni-a')
       .set('Authorization', h.admin)
       .send({ meetingDefaults: { lobbyBypassScope: 'organization', recordAutomatically: true } });
-    expect(again.body.meetingDefaults).toEqual({ lobbyBypassScope: 'organization', recordAutomatically: true });
+    expect(again.body.meetingDefaults).toEqual({
+      lobbyBypassScope: 'organization',
+      recordAutomatically: true,
+    });
     expect(again.body.operatorRemoteMatchField).toBe('mail');
   });
 
   test('PATCH validates like PUT and refuses an empty body', async () => {
     await put('uni-a', validPartner());
     expectValidationProblem(
-      await h.request.patch('/partners/uni-a').set('Authorization', h.admin).send({ operatorRemoteMatchField: 'email' }),
+      await h.request
+        .patch('/partners/uni-a')
+        .set('Authorization', h.admin)
+        .send({ operatorRemoteMatchField: 'email' }),
     );
     const empty = await h.request.patch('/partners/uni-a').set('Authorization', h.admin).send({});
     expect(expectValidationProblem(empty)[0]?.message).toMatch(/at least one field/);

@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { SecretCipher } from '../../src/domain/secret-cipher';
 import { createLogger } from '../../src/logging/logger';
-import { makeHarness, validPartner, SECRET_VALUE, ADMIN_KEY, LogCapture, type Harness } from '../support/harness';
+import {
+  makeHarness,
+  validPartner,
+  SECRET_VALUE,
+  ADMIN_KEY,
+  LogCapture,
+  type Harness,
+} from '../support/harness';
 
 let h: Harness;
 beforeEach(() => {
@@ -21,11 +28,21 @@ test('the client secret and the keys appear in no answer and no log line, whatev
   record(await h.request.put('/partners/uni-a').set('Authorization', h.admin).send(validPartner()));
   record(await h.request.put('/partners/uni-a').set('Authorization', h.admin).send(validPartner()));
   // Refused bodies that carry the secret must not echo it.
-  record(await h.request.put('/partners/uni-b').set('Authorization', h.admin).send(validPartner({ tenantId: '!' })));
   record(
-    await h.request.put('/partners/uni-c').set('Authorization', h.admin).send(validPartner({ clientSecret: ` ${SECRET_VALUE} ` })),
+    await h.request
+      .put('/partners/uni-b')
+      .set('Authorization', h.admin)
+      .send(validPartner({ tenantId: '!' })),
   );
-  record(await h.request.patch('/partners/uni-a').set('Authorization', h.admin).send({ clientSecret: NEW_SECRET }));
+  record(
+    await h.request
+      .put('/partners/uni-c')
+      .set('Authorization', h.admin)
+      .send(validPartner({ clientSecret: ` ${SECRET_VALUE} ` })),
+  );
+  record(
+    await h.request.patch('/partners/uni-a').set('Authorization', h.admin).send({ clientSecret: NEW_SECRET }),
+  );
   record(await h.request.get('/partners').set('Authorization', h.admin));
   record(await h.request.get('/partners/uni-a').set('Authorization', h.admin));
   const issued = await h.request.post('/partners/uni-a/api-keys').set('Authorization', h.admin);
@@ -73,7 +90,9 @@ test('the stored secret is unreadable in the database file and bound to its part
   // A random IV per value: the same secret seals differently.
   expect(a.clientSecretCiphertext).not.toBe(b.clientSecretCiphertext);
   // A ciphertext copied onto another partner's row does not open.
-  await expect(h.built.services.partners.clientSecretOf({ ...b, clientSecretCiphertext: a.clientSecretCiphertext })).rejects.toThrow();
+  await expect(
+    h.built.services.partners.clientSecretOf({ ...b, clientSecretCiphertext: a.clientSecretCiphertext }),
+  ).rejects.toThrow();
   await expect(h.built.services.partners.clientSecretOf(a)).resolves.toBe(SECRET_VALUE);
 });
 
@@ -86,7 +105,9 @@ describe('SecretCipher', () => {
     const parts = sealed.split('.');
     const flipped = Buffer.from(parts[3]!, 'base64url');
     flipped[0] = (flipped[0]! ^ 1) & 0xff;
-    expect(() => cipher.decrypt([parts[0], parts[1], parts[2], flipped.toString('base64url')].join('.'), 'uni-a')).toThrow();
+    expect(() =>
+      cipher.decrypt([parts[0], parts[1], parts[2], flipped.toString('base64url')].join('.'), 'uni-a'),
+    ).toThrow();
     expect(() => cipher.decrypt(sealed, 'uni-b')).toThrow();
     expect(() => new SecretCipher(randomBytes(32)).decrypt(sealed, 'uni-a')).toThrow();
     expect(() => cipher.decrypt('plain-text', 'uni-a')).toThrow(/format/);

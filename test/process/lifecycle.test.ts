@@ -14,7 +14,8 @@ const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 const ADMIN = 'process-admin-key-0123456789abcdefghijkl';
 
 beforeAll(() => {
-  if (!fs.existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does it first).');
+  if (!fs.existsSync(MAIN))
+    throw new Error('dist/main.js is missing: run `npm run build` (npm test does it first).');
 });
 
 function env(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
@@ -42,7 +43,11 @@ test('a bad configuration stops the boot with one line naming the variable', asy
 test('SIGTERM: the request in flight completes, new connections are refused, the store is closed, exit 0', async () => {
   const dbPath = tempDbPath();
   const child = spawn(process.execPath, [MAIN], {
-    env: env({ ADMIN_API_KEY: ADMIN, SECRETS_KEY: randomBytes(32).toString('base64'), DATABASE_URL: `sqlite:${dbPath}` }),
+    env: env({
+      ADMIN_API_KEY: ADMIN,
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      DATABASE_URL: `sqlite:${dbPath}`,
+    }),
   });
   const exited = exitOf(child);
   try {
@@ -61,7 +66,17 @@ test('SIGTERM: the request in flight completes, new connections are refused, the
     const body = JSON.stringify(validPartner());
     const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port, method: 'PUT', path: '/partners/uni-a', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'PUT',
+          path: '/partners/uni-a',
+          headers: {
+            authorization: `Bearer ${ADMIN}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
         (res) => {
           let text = '';
           res.on('data', (d: Buffer) => (text += d.toString()));
@@ -75,7 +90,9 @@ test('SIGTERM: the request in flight completes, new connections are refused, the
         setTimeout(async () => {
           // The listener is closed: a new connection is refused.
           const refused = await new Promise<boolean>((r) => {
-            const probe = http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, () => r(false));
+            const probe = http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, () =>
+              r(false),
+            );
             probe.on('error', () => r(true));
           });
           expect(refused).toBe(true);

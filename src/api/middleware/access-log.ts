@@ -21,7 +21,8 @@ export function accessLog() {
           route: routeLabel(req),
           status: res.statusCode,
           durationMs: Math.round(durationMs * 100) / 100,
-          principal: req.principal?.kind === 'partner' ? `partner:${req.principal.partnerId}` : req.principal?.kind,
+          principal:
+            req.principal?.kind === 'partner' ? `partner:${req.principal.partnerId}` : req.principal?.kind,
         },
         'request completed',
       );

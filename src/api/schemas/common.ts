@@ -5,7 +5,11 @@
 import { z } from 'zod';
 import { AppError, type FieldIssue } from '../../domain/errors';
 
-export function issuesOf(error: z.ZodError, location: 'body' | 'params' | 'query', input: unknown): FieldIssue[] {
+export function issuesOf(
+  error: z.ZodError,
+  location: 'body' | 'params' | 'query',
+  input: unknown,
+): FieldIssue[] {
   return error.issues.map((issue) => {
     const path = [location, ...issue.path.map(String)].join('.');
     if (issue.code === 'unrecognized_keys') {
@@ -36,8 +40,7 @@ export function parseOrThrow<S extends z.ZodType>(
 export const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** RFC 3339 date-time with an explicit offset (Z or ±hh:mm). */
-export const RFC3339_WITH_OFFSET =
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+export const RFC3339_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 
 export const partnerIdSchema = z
   .string()

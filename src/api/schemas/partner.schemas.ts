@@ -15,18 +15,20 @@ import { GUID_PATTERN, RFC3339_WITH_OFFSET } from './common';
 const DOMAIN_PATTERN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const LOCAL_FIELD_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-export const meetingOptionsSchema = z.strictObject({
-  lobbyBypassScope: z.enum(LOBBY_BYPASS_SCOPES, {
-    error: `lobbyBypassScope must be one of: ${LOBBY_BYPASS_SCOPES.join(', ')}.`,
-  }),
-  allowedPresenters: z.enum(ALLOWED_PRESENTERS, {
-    error: `allowedPresenters must be one of: ${ALLOWED_PRESENTERS.join(', ')}.`,
-  }),
-  allowMeetingChat: z.enum(MEETING_CHAT_MODES, {
-    error: `allowMeetingChat must be one of: ${MEETING_CHAT_MODES.join(', ')}.`,
-  }),
-  recordAutomatically: z.boolean({ error: 'recordAutomatically must be true or false.' }),
-}).partial();
+export const meetingOptionsSchema = z
+  .strictObject({
+    lobbyBypassScope: z.enum(LOBBY_BYPASS_SCOPES, {
+      error: `lobbyBypassScope must be one of: ${LOBBY_BYPASS_SCOPES.join(', ')}.`,
+    }),
+    allowedPresenters: z.enum(ALLOWED_PRESENTERS, {
+      error: `allowedPresenters must be one of: ${ALLOWED_PRESENTERS.join(', ')}.`,
+    }),
+    allowMeetingChat: z.enum(MEETING_CHAT_MODES, {
+      error: `allowMeetingChat must be one of: ${MEETING_CHAT_MODES.join(', ')}.`,
+    }),
+    recordAutomatically: z.boolean({ error: 'recordAutomatically must be true or false.' }),
+  })
+  .partial();
 
 const applicationId = z
   .string({ error: 'applicationId must be a string.' })

@@ -29,7 +29,8 @@ export class SqliteApiKeyRepository implements ApiKeyRepository {
   private readonly touchStmt;
 
   constructor(db: Database.Database) {
-    this.insertStmt = db.prepare(`INSERT INTO api_keys (id, partner_id, key_hash, key_prefix, created_at, last_used_at)
+    this.insertStmt =
+      db.prepare(`INSERT INTO api_keys (id, partner_id, key_hash, key_prefix, created_at, last_used_at)
       VALUES (@id, @partnerId, @keyHash, @keyPrefix, @createdAt, @lastUsedAt)`);
     this.listStmt = db.prepare<[string], ApiKeyRow>(
       'SELECT * FROM api_keys WHERE partner_id = ? ORDER BY created_at, id',

@@ -5,7 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreUnavailableError, type ApiKeyRepository, type PartnerRepository, type Store } from '../../domain/ports';
+import {
+  StoreUnavailableError,
+  type ApiKeyRepository,
+  type PartnerRepository,
+  type Store,
+} from '../../domain/ports';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations';
 import { SqlitePartnerRepository } from './partner.repository';
 import { SqliteApiKeyRepository } from './api-key.repository';
