@@ -83,7 +83,13 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const root = createLogger(config.logLevel);
+  const logger = config.sandbox ? root.child({ sandbox: true }) : root;
+  if (config.sandbox) {
+    logger.warn(
+      'SANDBOX MODE: Microsoft is simulated, keys and data are throwaway; not for real universities',
+    );
+  }
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
     logger.flush();

@@ -55,6 +55,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   RATE_LIMIT_PER_MINUTE: integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000).default(600),
   SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 100, 60_000).default(8000),
+  // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
+  TEAMS_MEETINGS_SANDBOX: z.enum(['0', '1'], { error: 'TEAMS_MEETINGS_SANDBOX must be 0 or 1' }).default('0'),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -71,6 +73,7 @@ export interface Config {
   logLevel: LogLevel;
   rateLimitPerMinute: number;
   shutdownTimeoutMs: number;
+  sandbox: boolean;
 }
 
 export class ConfigError extends Error {
@@ -110,5 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    sandbox: e.TEAMS_MEETINGS_SANDBOX === '1',
   };
 }

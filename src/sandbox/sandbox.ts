@@ -1,0 +1,185 @@
+/**
+ * `npm run sandbox`: the whole thing on one machine with nothing from Microsoft. Starts the
+ * Microsoft simulator (HTTPS on loopback, its own CA), runs the built service against it on a
+ * fresh SQLite file, seeds a partner through the admin API and prints keys and a ready `curl`.
+ * Ctrl-C stops both. Everything here is throwaway: new keys and a new database each run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import axios from 'axios';
+import { seedSimulator, startSimulator, type MicrosoftSimulator } from '../integrations/microsoft/simulator';
+import {
+  SANDBOX_APP_ID,
+  SANDBOX_OPERATORS,
+  SANDBOX_PARTNER_ID,
+  SANDBOX_STUDENTS,
+  SANDBOX_TENANT_ID,
+  sandboxWorld,
+} from './world';
+
+const DATA_DIR = path.resolve(process.env.SANDBOX_DATA_DIR ?? path.join('data', 'sandbox'));
+const MAIN = path.join(__dirname, '..', 'main.js');
+
+function banner(lines: string[]): string {
+  const width = Math.max(...lines.map((l) => l.length)) + 4;
+  const rule = '#'.repeat(width);
+  return [rule, ...lines.map((l) => `# ${l.padEnd(width - 4)} #`), rule].join('\n');
+}
+
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+async function main(): Promise<void> {
+  say(
+    banner([
+      'SANDBOX: simulated Microsoft, throwaway keys and data.',
+      'Never point real universities at it.',
+    ]),
+  );
+  fs.rmSync(DATA_DIR, { recursive: true, force: true });
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+
+  const simulator = await startSimulator({ port: Number(process.env.SIMULATOR_PORT ?? 0) });
+  const caFile = path.join(DATA_DIR, 'simulator-ca.pem');
+  fs.writeFileSync(caFile, simulator.caCertPem);
+  const clientSecret = `sbx8Q~${randomBytes(27).toString('base64url')}`;
+  seedSimulator(simulator, sandboxWorld(clientSecret));
+
+  const adminKey = process.env.ADMIN_API_KEY ?? `sandbox-admin-${randomBytes(24).toString('base64url')}`;
+  const child = spawn(process.execPath, [MAIN], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      TEAMS_MEETINGS_SANDBOX: '1',
+      PORT: process.env.PORT ?? '3000',
+      HOST: process.env.HOST ?? '127.0.0.1',
+      DATABASE_URL: `sqlite:${path.join(DATA_DIR, 'teams-meetings.db')}`,
+      ADMIN_API_KEY: adminKey,
+      SECRETS_KEY: process.env.SECRETS_KEY ?? randomBytes(32).toString('base64'),
+      AZURE_AUTHORITY_HOST: simulator.authorityHost,
+      GRAPH_BASE_URL: simulator.graphBaseUrl,
+      NODE_EXTRA_CA_CERTS: caFile,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    },
+  });
+
+  let stopping = false;
+  const stop = async (code: number): Promise<never> => {
+    stopping = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    await simulator.close();
+    say('Sandbox stopped.');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  child.once('exit', (code) => {
+    if (stopping) return;
+    process.stderr.write(`The service exited (code ${code}); stopping the sandbox.\n`);
+    void stop(1);
+  });
+
+  const url = await serviceUrl(child);
+  await seedPartner(url, adminKey, clientSecret).then(
+    (partnerKey) => printWelcome(url, adminKey, partnerKey, simulator),
+    async (error: unknown) => {
+      process.stderr.write(`Could not seed the sandbox: ${(error as Error).message}\n`);
+      await stop(1);
+    },
+  );
+}
+
+/** Passes the service's log lines through and resolves with its URL once it listens. */
+function serviceUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      say(line);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'teams-meetings listening' && entry.url) resolve(entry.url);
+      } catch {
+        // not a JSON line: passed through as it is
+      }
+    });
+    child.once('exit', () => reject(new Error('the service exited before listening')));
+  });
+}
+
+async function seedPartner(url: string, adminKey: string, clientSecret: string): Promise<string> {
+  const admin = axios.create({
+    baseURL: url,
+    timeout: 5000,
+    headers: { authorization: `Bearer ${adminKey}` },
+  });
+  await admin.put(`/partners/${SANDBOX_PARTNER_ID}`, {
+    applicationId: SANDBOX_APP_ID,
+    tenantId: SANDBOX_TENANT_ID,
+    clientSecret,
+    clientSecretExpiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10),
+    operatorLocalMatchField: 'email',
+    operatorRemoteMatchField: 'mail',
+    userLocalMatchField: 'email',
+    userRemoteMatchField: 'userPrincipalName',
+    cloud: 'global',
+  });
+  const issued = await admin.post<{ key: string }>(`/partners/${SANDBOX_PARTNER_ID}/api-keys`);
+  return issued.data.key;
+}
+
+function printWelcome(
+  url: string,
+  adminKey: string,
+  partnerKey: string,
+  simulator: MicrosoftSimulator,
+): void {
+  const start = new Date(Date.now() + 86_400_000);
+  start.setUTCMinutes(0, 0, 0);
+  const end = new Date(start.getTime() + 30 * 60_000);
+  const body = JSON.stringify({
+    appointmentId: `sandbox-${Date.now()}`,
+    subject: 'Careers guidance appointment',
+    startDateTime: start.toISOString().replace('.000Z', 'Z'),
+    endDateTime: end.toISOString().replace('.000Z', 'Z'),
+    operator: { email: SANDBOX_OPERATORS.withPolicy[0] },
+    attendees: [{ email: SANDBOX_STUDENTS[0] }, { email: 'not.in.entra@sandbox-uni.ac.uk' }],
+  });
+  say(
+    [
+      '',
+      banner([
+        'SANDBOX READY (simulated Microsoft; keys change every run)',
+        `service:        ${url}`,
+        `simulator:      ${simulator.url}`,
+        `admin key:      ${adminKey}`,
+        `partner key:    ${partnerKey}   (partner '${SANDBOX_PARTNER_ID}')`,
+      ]),
+      '',
+      'Create a Teams meeting for an appointment:',
+      `  curl -sS -X POST ${url}/appointments/meeting \\`,
+      `    -H 'Authorization: Bearer ${partnerKey}' -H 'Content-Type: application/json' \\`,
+      `    -d '${body}'`,
+      '',
+      `Operators with an access policy: ${SANDBOX_OPERATORS.withPolicy.join(', ')}`,
+      `Operator without one (shows ACCESS_POLICY_MISSING): ${SANDBOX_OPERATORS.withoutPolicy}`,
+      `Students: ${SANDBOX_STUDENTS.join(', ')}`,
+      '',
+      `Health: curl -sS ${url}/health`,
+      `Partner: curl -sS ${url}/partners/${SANDBOX_PARTNER_ID} -H 'Authorization: Bearer ${adminKey}'`,
+      'Ctrl-C stops the service and the simulator.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Sandbox failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+/**
+ * `npm run sandbox` as a person runs it: the simulator and the service come up, the partner is
+ * seeded, the printed keys work, and Ctrl-C stops both cleanly.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import axios from 'axios';
+
+const SANDBOX = path.join(__dirname, '..', '..', 'dist', 'sandbox', 'sandbox.js');
+
+test('the sandbox serves /health, prints working keys and a curl, and stops on SIGINT', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-test-'));
+  const { NODE_OPTIONS: _n, ADMIN_API_KEY: _a, SECRETS_KEY: _s, ...env } = process.env;
+  const child = spawn(process.execPath, [SANDBOX], {
+    env: { ...env, PORT: '0', SANDBOX_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (out.includes('Ctrl-C stops')) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 50);
+      void exited.then(() => {
+        clearInterval(timer);
+        reject(new Error(`sandbox exited early:\n${out}`));
+      });
+    });
+    expect(out).toContain('SANDBOX');
+    expect(out).toMatch(/"sandbox":true/);
+    const url = /service: +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+    const adminKey = /admin key: +(\S+)/.exec(out)![1]!;
+    const partnerKey = /partner key: +(tmk_\S+)/.exec(out)![1]!;
+    expect(out).toContain(`curl -sS -X POST ${url}/appointments/meeting`);
+
+    const health = await axios.get(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(health.data.checks.partners.total).toBe(1);
+    const partner = await axios.get(`${url}/partners/sandbox-uni`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    expect(partner.data).toMatchObject({ id: 'sandbox-uni', hasClientSecret: true });
+    const forbidden = await axios.get(`${url}/partners`, {
+      headers: { authorization: `Bearer ${partnerKey}` },
+      validateStatus: () => true,
+    });
+    expect(forbidden.status).toBe(403);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toContain('Sandbox stopped.');
+    await expect(axios.get(`${url}/health`, { timeout: 1000 })).rejects.toThrow();
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
