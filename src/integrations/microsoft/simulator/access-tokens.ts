@@ -13,9 +13,7 @@ export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 /** Microsoft Graph's application ID; `{it}/.default` is the other accepted scope form. */
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
-export type TokenCheck =
-  | { ok: true; claims: AccessTokenClaims }
-  | { ok: false; message: string };
+export type TokenCheck = { ok: true; claims: AccessTokenClaims } | { ok: false; message: string };
 
 function base64url(input: Buffer | string): string {
   return Buffer.from(input).toString('base64url');
@@ -72,7 +70,7 @@ export class TokenSigner {
       return {
         ok: false,
         message:
-          'IDX14100: JWT is not well formed, there are no dots (.).\nThe token needs to be in JWS or JWE Compact Serialization Format. (JWS): \'EncodedHeader.EndcodedPayload.EncodedSignature\'. (JWE): \'EncodedProtectedHeader.EncodedEncryptedKey.EncodedInitializationVector.EncodedCiphertext.EncodedAuthenticationTag\'.',
+          "IDX14100: JWT is not well formed, there are no dots (.).\nThe token needs to be in JWS or JWE Compact Serialization Format. (JWS): 'EncodedHeader.EndcodedPayload.EncodedSignature'. (JWE): 'EncodedProtectedHeader.EncodedEncryptedKey.EncodedInitializationVector.EncodedCiphertext.EncodedAuthenticationTag'.",
       };
     }
     const [header, payload, signature] = parts as [string, string, string];
@@ -108,7 +106,9 @@ export class TokenSigner {
   jwks(issuerBase: string): { keys: Array<Record<string, unknown>> } {
     const jwk = this.publicKey.export({ format: 'jwk' });
     return {
-      keys: [{ kty: 'RSA', use: 'sig', kid: this.keyId, x5t: this.keyId, n: jwk.n, e: jwk.e, issuer: issuerBase }],
+      keys: [
+        { kty: 'RSA', use: 'sig', kid: this.keyId, x5t: this.keyId, n: jwk.n, e: jwk.e, issuer: issuerBase },
+      ],
     };
   }
 }

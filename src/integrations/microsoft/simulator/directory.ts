@@ -8,6 +8,14 @@ import type { NewApp, NewTenant, NewUser, SimApp, SimMeeting, SimTenant, SimUser
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * A deep copy of JSON data. Not structuredClone: that builds objects of Node's main realm, which
+ * fail `instanceof` checks inside jest's sandbox.
+ */
+export function copyJson<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
 export function isGuid(value: string): boolean {
   return GUID.test(value);
 }
@@ -170,18 +178,18 @@ export class Directory {
   }
 
   saveMeeting(meeting: SimMeeting): void {
-    this.meetingStore.set(meeting.id, structuredClone(meeting));
+    this.meetingStore.set(meeting.id, copyJson(meeting));
   }
 
   meeting(id: string): SimMeeting | undefined {
     const found = this.meetingStore.get(id);
-    return found ? structuredClone(found) : undefined;
+    return found ? copyJson(found) : undefined;
   }
 
   meetingByExternalId(tenantId: string, organizerId: string, externalId: string): SimMeeting | undefined {
     for (const m of this.meetingStore.values()) {
       if (m.tenantId === tenantId && m.organizerId === organizerId && m.externalId === externalId) {
-        return structuredClone(m);
+        return copyJson(m);
       }
     }
     return undefined;
@@ -195,7 +203,11 @@ export class Directory {
     const tenantId = filter.tenantId?.toLowerCase();
     const userId = filter.userId?.toLowerCase();
     return [...this.meetingStore.values()]
-      .filter((m) => (tenantId === undefined || m.tenantId === tenantId) && (userId === undefined || m.organizerId === userId))
-      .map((m) => structuredClone(m));
+      .filter(
+        (m) =>
+          (tenantId === undefined || m.tenantId === tenantId) &&
+          (userId === undefined || m.organizerId === userId),
+      )
+      .map((m) => copyJson(m));
   }
 }

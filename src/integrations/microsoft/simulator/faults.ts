@@ -23,7 +23,10 @@ interface ArmedFault {
 function validate(spec: FaultSpec): void {
   const times = spec.times ?? 1;
   if (!(times > 0)) throw new Error(`injectFault: times must be positive or Infinity, got ${times}`);
-  if (spec.status !== undefined && (!Number.isInteger(spec.status) || spec.status < 200 || spec.status > 599)) {
+  if (
+    spec.status !== undefined &&
+    (!Number.isInteger(spec.status) || spec.status < 200 || spec.status > 599)
+  ) {
     throw new Error(`injectFault: status must be an HTTP status code, got ${spec.status}`);
   }
   if (spec.status !== undefined && spec.drop !== undefined) {
@@ -81,10 +84,17 @@ export function retryAfterOf(spec: FaultSpec): string | undefined {
 }
 
 /** The answer of a status fault, in the shape of the side it hit (Graph or Entra). */
-export function faultResponse(spec: FaultSpec & { status: number }, kind: RequestKind, ctx: AnswerContext): SimResponse {
+export function faultResponse(
+  spec: FaultSpec & { status: number },
+  kind: RequestKind,
+  ctx: AnswerContext,
+): SimResponse {
   const retryAfter = retryAfterOf(spec);
-  const headers: Record<string, string> = { ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}) };
-  const response = kind === 'graph' ? graphError(ctx, spec.status) : aadError(ctx, aadErrorForStatus(spec.status));
+  const headers: Record<string, string> = {
+    ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}),
+  };
+  const response =
+    kind === 'graph' ? graphError(ctx, spec.status) : aadError(ctx, aadErrorForStatus(spec.status));
   return {
     status: spec.status,
     headers: { ...response.headers, ...headers, ...(spec.headers ?? {}) },

@@ -8,7 +8,14 @@ import { graphError, type AnswerContext } from './responses';
 import type { Route } from './routes';
 import type { AccessTokenClaims, SimRequest, SimResponse } from './types';
 import { getUser, listUsers } from './graph-users';
-import { createMeeting, createOrGetMeeting, deleteMeeting, getMeeting, listMeetings, updateMeeting } from './graph-meetings';
+import {
+  createMeeting,
+  createOrGetMeeting,
+  deleteMeeting,
+  getMeeting,
+  listMeetings,
+  updateMeeting,
+} from './graph-meetings';
 
 /** The app a valid token speaks for. */
 export interface GraphCaller {
@@ -46,10 +53,13 @@ const WWW_AUTHENTICATE =
   'client_id="00000003-0000-0000-c000-000000000000"';
 
 function unauthenticated(answer: AnswerContext, message: string): SimResponse {
-  return graphError(answer, 401, 'InvalidAuthenticationToken', message, { 'www-authenticate': WWW_AUTHENTICATE });
+  return graphError(answer, 401, 'InvalidAuthenticationToken', message, {
+    'www-authenticate': WWW_AUTHENTICATE,
+  });
 }
 
-function authenticate(req: SimRequest, env: GraphEnv): GraphCaller | SimResponse {
+/** The caller of a valid Bearer token, or Graph's 401. */
+export function authenticate(req: SimRequest, env: GraphEnv): GraphCaller | SimResponse {
   const header = req.headers['authorization'] ?? '';
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match?.[1]) return unauthenticated(env.answer, 'Access token is empty.');
@@ -86,7 +96,12 @@ export function dispatchGraph(req: SimRequest, route: Route, env: GraphEnv): Gra
   const respond = (response: SimResponse): GraphResult => ({ response, caller });
   if (route.methodNotAllowed) {
     return respond(
-      graphError(env.answer, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'),
+      graphError(
+        env.answer,
+        405,
+        'Request_BadRequest',
+        'Specified HTTP method is not allowed for the request target.',
+      ),
     );
   }
   switch (route.operation) {

@@ -6,8 +6,14 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { GraphCall } from './graph-api';
-import { isGuid } from './directory';
-import { evaluate, FilterSyntaxError, FilterUnsupportedError, parseFilter, type FilterNode } from './odata-filter';
+import { copyJson, isGuid } from './directory';
+import {
+  evaluate,
+  FilterSyntaxError,
+  FilterUnsupportedError,
+  parseFilter,
+  type FilterNode,
+} from './odata-filter';
 import { graphError, graphOk } from './responses';
 import type {
   AllowedPresenters,
@@ -175,9 +181,13 @@ const DATE_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,7}))?(Z
 function toUtc(value: unknown, property: string): { iso: string; ms: number } {
   if (typeof value !== 'string') throw cannotConvert(value, 'Edm.DateTimeOffset');
   const match = DATE_TIME.exec(value);
-  const ms = match ? Date.parse(`${match[1]}${match[2] ? `.${match[2].slice(0, 3).padEnd(3, '0')}` : ''}${match[3] ?? 'Z'}`) : NaN;
+  const ms = match
+    ? Date.parse(`${match[1]}${match[2] ? `.${match[2].slice(0, 3).padEnd(3, '0')}` : ''}${match[3] ?? 'Z'}`)
+    : NaN;
   if (!match || Number.isNaN(ms)) {
-    throw badRequest(`Cannot convert the literal '${value}' to the expected type 'Edm.DateTimeOffset' (${property}).`);
+    throw badRequest(
+      `Cannot convert the literal '${value}' to the expected type 'Edm.DateTimeOffset' (${property}).`,
+    );
   }
   const fraction = (match[2] ?? '').replace(/0+$/, '');
   const base = new Date(ms).toISOString().slice(0, 19);
@@ -193,13 +203,22 @@ function readTimes(body: JsonObject): { startDateTime: string; endDateTime: stri
   const hasStart = body['startDateTime'] !== undefined && body['startDateTime'] !== null;
   const hasEnd = body['endDateTime'] !== undefined && body['endDateTime'] !== null;
   if (hasEnd && !hasStart) throw badRequest('endDateTime cannot be provided without startDateTime.');
-  const start = hasStart ? toUtc(body['startDateTime'], 'startDateTime') : { iso: isoFromMs(Date.now()), ms: Date.now() };
-  const end = hasEnd ? toUtc(body['endDateTime'], 'endDateTime') : { iso: isoFromMs(start.ms + 3_600_000), ms: start.ms + 3_600_000 };
+  const start = hasStart
+    ? toUtc(body['startDateTime'], 'startDateTime')
+    : { iso: isoFromMs(Date.now()), ms: Date.now() };
+  const end = hasEnd
+    ? toUtc(body['endDateTime'], 'endDateTime')
+    : { iso: isoFromMs(start.ms + 3_600_000), ms: start.ms + 3_600_000 };
   if (end.ms < start.ms) throw badRequest('The meeting endDateTime must be later than its startDateTime.');
   return { startDateTime: start.iso, endDateTime: end.iso };
 }
 
-function readEnum<T extends string>(value: unknown, allowed: readonly T[], type: string, includeUnknown: boolean): T {
+function readEnum<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  type: string,
+  includeUnknown: boolean,
+): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) {
     if (EVOLVABLE.has(value) && !includeUnknown) throw cannotConvert(value, type);
     return value as T;
@@ -214,12 +233,25 @@ function readBoolean(value: unknown): boolean {
 
 /** The options a plain create and an update accept; absent ones keep `base`. */
 function readOptions(body: JsonObject, base: SimMeetingOptions, includeUnknown: boolean): SimMeetingOptions {
-  const options: SimMeetingOptions = structuredClone(base);
+  const options: SimMeetingOptions = {
+    lobbyBypassSettings: { ...base.lobbyBypassSettings },
+    allowedPresenters: base.allowedPresenters,
+    allowMeetingChat: base.allowMeetingChat,
+    recordAutomatically: base.recordAutomatically,
+    isEntryExitAnnounced: base.isEntryExitAnnounced,
+    allowAttendeeToEnableCamera: base.allowAttendeeToEnableCamera,
+    allowAttendeeToEnableMic: base.allowAttendeeToEnableMic,
+  };
   const lobby = body['lobbyBypassSettings'];
   if (lobby !== undefined && lobby !== null) {
     if (!isObject(lobby)) throw cannotConvert(JSON.stringify(lobby), 'microsoft.graph.lobbyBypassSettings');
     if (lobby['scope'] !== undefined) {
-      options.lobbyBypassSettings.scope = readEnum(lobby['scope'], LOBBY_SCOPES, 'microsoft.graph.lobbyBypassScope', includeUnknown);
+      options.lobbyBypassSettings.scope = readEnum(
+        lobby['scope'],
+        LOBBY_SCOPES,
+        'microsoft.graph.lobbyBypassScope',
+        includeUnknown,
+      );
     }
     if (lobby['isDialInBypassEnabled'] !== undefined) {
       options.lobbyBypassSettings.isDialInBypassEnabled = readBoolean(lobby['isDialInBypassEnabled']);
@@ -234,7 +266,12 @@ function readOptions(body: JsonObject, base: SimMeetingOptions, includeUnknown: 
     );
   }
   if (body['allowMeetingChat'] !== undefined) {
-    options.allowMeetingChat = readEnum(body['allowMeetingChat'], CHAT_MODES, 'microsoft.graph.meetingChatMode', includeUnknown);
+    options.allowMeetingChat = readEnum(
+      body['allowMeetingChat'],
+      CHAT_MODES,
+      'microsoft.graph.meetingChatMode',
+      includeUnknown,
+    );
   }
   for (const flag of [
     'recordAutomatically',
@@ -271,7 +308,9 @@ function checkOrganizer(participants: JsonObject, organizer: SimUser): void {
   const otherId = typeof id === 'string' && id.toLowerCase() !== organizer.id;
   const otherUpn = typeof upn === 'string' && upn.toLowerCase() !== organizer.userPrincipalName.toLowerCase();
   if (otherId || otherUpn) {
-    throw badRequest('The organizer of an online meeting must be the user in the request path and cannot be changed.');
+    throw badRequest(
+      'The organizer of an online meeting must be the user in the request path and cannot be changed.',
+    );
   }
 }
 
@@ -279,7 +318,8 @@ function checkOrganizer(participants: JsonObject, organizer: SimUser): void {
 function readAttendees(participants: JsonObject, includeUnknown: boolean): SimAttendee[] | undefined {
   const list = participants['attendees'];
   if (list === undefined || list === null) return undefined;
-  if (!Array.isArray(list)) throw cannotConvert(JSON.stringify(list), 'Collection(microsoft.graph.meetingParticipantInfo)');
+  if (!Array.isArray(list))
+    throw cannotConvert(JSON.stringify(list), 'Collection(microsoft.graph.meetingParticipantInfo)');
   return list.map((item: unknown) => {
     if (!isObject(item)) throw cannotConvert(JSON.stringify(item), 'microsoft.graph.meetingParticipantInfo');
     const upn = item['upn'];
@@ -309,7 +349,8 @@ function readParticipants(
 ): { attendees?: SimAttendee[] } {
   const participants = body['participants'];
   if (participants === undefined || participants === null) return {};
-  if (!isObject(participants)) throw cannotConvert(JSON.stringify(participants), 'microsoft.graph.meetingParticipants');
+  if (!isObject(participants))
+    throw cannotConvert(JSON.stringify(participants), 'microsoft.graph.meetingParticipants');
   checkOrganizer(participants, organizer);
   const attendees = readAttendees(participants, includeUnknown);
   return attendees === undefined ? {} : { attendees };
@@ -326,14 +367,18 @@ function randomText(length: number, alphabet = ALPHANUMERIC): string {
 }
 
 /**
- * A meeting id shaped like Graph's (base64 of `1*{organizer}*0**19:meeting_...@thread.v2`), made
- * to contain `/`, `+` and `=` so that a caller that does not percent-encode it fails.
+ * A meeting id shaped like Graph's (base64 of `1*{organizer}*0**19:meeting_...@thread.v2`), but
+ * with binary noise inside, so that it always holds `/`, `+` and `=`: a caller that does not
+ * percent-encode ids in paths fails here as it would on some real ids.
  */
 function newMeetingIds(organizerId: string): { id: string; thread: string } {
-  for (;;) {
-    const thread = `19:meeting_${randomBytes(30).toString('base64url')}@thread.v2`;
-    const id = Buffer.from(`1*${organizerId}*0**${thread}`, 'utf8').toString('base64');
-    if (id.includes('/') && id.includes('+') && id.endsWith('=')) return { id, thread };
+  const thread = `19:meeting_${randomBytes(30).toString('base64url')}@thread.v2`;
+  const head = Buffer.from(`1*${organizerId}*0**19:meeting_`, 'utf8');
+  const tail = Buffer.from('@thread.v2', 'utf8');
+  // head + noise + tail is 94 bytes (not a multiple of 3), so the base64 ends in '='.
+  for (let attempt = 0; ; attempt += 1) {
+    const id = Buffer.concat([head, randomBytes(31), tail]).toString('base64');
+    if ((id.includes('/') && id.includes('+') && id.endsWith('=')) || attempt > 1000) return { id, thread };
   }
 }
 
@@ -371,7 +416,7 @@ function newMeeting(
     passcode: randomText(6),
     chatThreadId: thread,
     attendees: fields.attendees,
-    ...structuredClone(fields.options),
+    ...copyJson(fields.options),
   };
 }
 
@@ -380,7 +425,12 @@ function shownEnum(value: string, includeUnknown: boolean): string {
 }
 
 /** The onlineMeeting resource as Graph returns it. */
-function render(call: GraphCall, meeting: SimMeeting, organizer: SimUser, entity = true): Record<string, unknown> {
+function render(
+  call: GraphCall,
+  meeting: SimMeeting,
+  organizer: SimUser,
+  entity = true,
+): Record<string, unknown> {
   const unknown = call.includeUnknownEnumMembers;
   const identity = (id: string | null, displayName: string | null, tenantId: string | null): unknown => ({
     application: null,
@@ -389,7 +439,9 @@ function render(call: GraphCall, meeting: SimMeeting, organizer: SimUser, entity
   });
   return {
     ...(entity
-      ? { '@odata.context': `${call.env.graphBaseUrl}/$metadata#users('${organizer.id}')/onlineMeetings/$entity` }
+      ? {
+          '@odata.context': `${call.env.graphBaseUrl}/$metadata#users('${organizer.id}')/onlineMeetings/$entity`,
+        }
       : {}),
     id: meeting.id,
     creationDateTime: meeting.creationDateTime,
@@ -450,7 +502,8 @@ function answering(call: GraphCall, run: () => SimResponse): SimResponse {
   try {
     return run();
   } catch (error) {
-    if (error instanceof RequestProblem) return graphError(call.env.answer, error.status, error.code, error.message);
+    if (error instanceof RequestProblem)
+      return graphError(call.env.answer, error.status, error.code, error.message);
     throw error;
   }
 }
@@ -540,7 +593,8 @@ function joinFilter(text: string | undefined): FilterNode {
     node = parseFilter(text);
   } catch (error) {
     if (error instanceof FilterSyntaxError) throw badRequest(error.message);
-    if (error instanceof FilterUnsupportedError) throw badRequest(`Invalid filter clause: '${error.property}' is not supported.`);
+    if (error instanceof FilterUnsupportedError)
+      throw badRequest(`Invalid filter clause: '${error.property}' is not supported.`);
     throw error;
   }
   const property = node.type === 'compare' ? node.property.toLowerCase() : '';

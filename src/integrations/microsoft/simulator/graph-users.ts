@@ -55,7 +55,12 @@ const BASIC_OPERATORS = new Set(['eq', 'in', 'startswith']);
 export const MAX_FILTER_EXPRESSIONS = 15;
 const MAX_TOP = 999;
 
-const READ_ALL_ROLES = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const READ_ALL_ROLES = [
+  'User.Read.All',
+  'User.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+];
 
 function canonical<T extends string>(names: readonly T[], name: string): T | undefined {
   const lower = name.toLowerCase();
@@ -104,8 +109,12 @@ type Parsed<T> = { value: T } | { error: SimResponse };
 
 function parseSelect(call: GraphCall): Parsed<{ properties: Selectable[]; explicit: string[] | null }> {
   const raw = call.req.query['$select'];
-  if (raw === undefined || raw.trim() === '') return { value: { properties: DEFAULT_SELECT, explicit: null } };
-  const names = raw.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (raw === undefined || raw.trim() === '')
+    return { value: { properties: DEFAULT_SELECT, explicit: null } };
+  const names = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   const properties: Selectable[] = [];
   for (const name of names) {
     const property = canonical(SELECTABLE, name);

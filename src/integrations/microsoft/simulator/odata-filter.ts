@@ -41,6 +41,8 @@ type Token =
   | { kind: 'string'; value: string; position: number }
   | { kind: 'number'; value: number; position: number }
   | { kind: 'punct'; text: '(' | ')' | ','; position: number }
+  /** Text that is no token; an error only if the parser gets that far (Graph reports the first problem). */
+  | { kind: 'bad'; detail: string; position: number }
   | { kind: 'end'; position: number };
 
 const COMPARISONS = new Set<string>(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
@@ -66,9 +68,9 @@ function tokenize(filter: string): Token[] {
     if (ch === "'") {
       const start = i;
       let value = '';
+      let terminated = false;
       i += 1;
-      for (;;) {
-        if (i >= filter.length) throw new FilterSyntaxError('unterminated string literal', start, filter);
+      while (i < filter.length) {
         const c = filter.charAt(i);
         if (c === "'") {
           if (filter.charAt(i + 1) === "'") {
@@ -77,10 +79,15 @@ function tokenize(filter: string): Token[] {
             continue;
           }
           i += 1;
+          terminated = true;
           break;
         }
         value += c;
         i += 1;
+      }
+      if (!terminated) {
+        tokens.push({ kind: 'bad', detail: 'unterminated string literal', position: start });
+        break;
       }
       tokens.push({ kind: 'string', value, position: start });
       continue;
@@ -99,7 +106,8 @@ function tokenize(filter: string): Token[] {
       i += ident[0].length;
       continue;
     }
-    throw new FilterSyntaxError(`unexpected character '${ch}'`, i, filter);
+    tokens.push({ kind: 'bad', detail: `unexpected character '${ch}'`, position: i });
+    break;
   }
   tokens.push({ kind: 'end', position: filter.length });
   return tokens;
@@ -117,7 +125,8 @@ class Parser {
     if (this.peek().kind === 'end') throw this.error('expression expected', this.peek());
     const node = this.parseOr();
     const next = this.peek();
-    if (next.kind !== 'end') throw this.error(`'${describe(next)}' is not expected; 'and' or 'or' expected`, next);
+    if (next.kind !== 'end')
+      throw this.error(`'${describe(next)}' is not expected; 'and' or 'or' expected`, next);
     return node;
   }
 
@@ -136,7 +145,7 @@ class Parser {
   }
 
   private error(detail: string, token: Token): FilterSyntaxError {
-    return new FilterSyntaxError(detail, token.position, this.filter);
+    return new FilterSyntaxError(token.kind === 'bad' ? token.detail : detail, token.position, this.filter);
   }
 
   private expectPunct(text: '(' | ')' | ','): void {
@@ -243,6 +252,8 @@ function describe(token: Token): string {
       return `'${token.value}'`;
     case 'number':
       return String(token.value);
+    case 'bad':
+      return token.detail;
     case 'end':
       return 'end of input';
   }
@@ -298,9 +309,13 @@ function fold(value: FilterValue | undefined): FilterValue | undefined {
   return typeof value === 'string' ? value.toLowerCase() : value;
 }
 
-function compare(actual: FilterValue | undefined, operator: ComparisonOperator, expected: FilterValue): boolean {
+function compare(
+  actual: FilterValue | undefined,
+  operator: ComparisonOperator,
+  expected: FilterValue,
+): boolean {
   const a = fold(actual) ?? null;
-  const b = fold(expected);
+  const b = fold(expected) ?? null;
   switch (operator) {
     case 'eq':
       return a === b;

@@ -13,7 +13,8 @@ export interface AnswerContext {
   origin: string;
 }
 
-export const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+export const GRAPH_JSON =
+  'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 const GRAPH_CODE_BY_STATUS: Record<number, string> = {
   400: 'BadRequest',
@@ -124,7 +125,11 @@ export interface AadErrorInput {
 }
 
 /** Entra's error body: `{ error, error_description: "AADSTSnnnn: ...", error_codes: [n], ... }`. */
-export function aadError(ctx: AnswerContext, input: AadErrorInput, extraHeaders: Record<string, string> = {}): SimResponse {
+export function aadError(
+  ctx: AnswerContext,
+  input: AadErrorInput,
+  extraHeaders: Record<string, string> = {},
+): SimResponse {
   const timestamp = aadTimestamp();
   return {
     status: input.status,
@@ -161,5 +166,10 @@ export function aadErrorForStatus(status: number): AadErrorInput {
       description: 'A transient error has occurred. Please try again.',
     };
   }
-  return { status, error: 'invalid_request', code: 50000, description: 'There was an error issuing a token.' };
+  return {
+    status,
+    error: 'invalid_request',
+    code: 50000,
+    description: 'There was an error issuing a token.',
+  };
 }

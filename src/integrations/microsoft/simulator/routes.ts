@@ -91,6 +91,7 @@ function identityRoute(method: string, segments: string[]): Route {
 export function resolveRoute(method: string, rawPath: string): Route {
   const segments = pathSegments(rawPath);
   if (same(segments[0], GRAPH_VERSION)) return graphRoute(method.toUpperCase(), segments);
-  if (same(segments[0], 'beta')) return { kind: 'graph', operation: 'unknown', params: {}, unknownSegment: 'beta' };
+  if (same(segments[0], 'beta'))
+    return { kind: 'graph', operation: 'unknown', params: {}, unknownSegment: 'beta' };
   return identityRoute(method.toUpperCase(), segments);
 }

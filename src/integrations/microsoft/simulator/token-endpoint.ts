@@ -22,7 +22,8 @@ export interface IdentityResult {
   appId?: string;
 }
 
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+const DNS_NAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 
 type TenantLookup = { tenant: SimTenant } | { error: AadErrorInput };
 
@@ -93,7 +94,10 @@ export function handleToken(req: SimRequest, tenantSegment: string, env: Identit
   const tenant = found.tenant;
 
   // Entra reads only a form body; JSON or anything else looks like a body without parameters.
-  const form = req.isForm && typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
+  const form =
+    req.isForm && typeof req.body === 'object' && req.body !== null
+      ? (req.body as Record<string, unknown>)
+      : {};
   const grantType = formValue(form, 'grant_type');
   if (grantType === undefined) return fail(missing('grant_type'), { tenantId: tenant.id });
   if (grantType !== 'client_credentials') {
@@ -165,13 +169,15 @@ export function handleToken(req: SimRequest, tenantSegment: string, env: Identit
             status: 401,
             error: 'invalid_client',
             code: 700027,
-            description: 'Client assertion failed signature validation. (The simulator accepts client secrets only.)',
+            description:
+              'Client assertion failed signature validation. (The simulator accepts client secrets only.)',
           }
         : {
             status: 401,
             error: 'invalid_client',
             code: 7000218,
-            description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            description:
+              "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
           },
       ids,
     );
@@ -256,7 +262,11 @@ export function handleOpenIdConfiguration(tenantSegment: string, env: IdentityEn
       headers: aadHeaders(env.answer),
       body: {
         token_endpoint: `${base}/oauth2/v2.0/token`,
-        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        token_endpoint_auth_methods_supported: [
+          'client_secret_post',
+          'private_key_jwt',
+          'client_secret_basic',
+        ],
         jwks_uri: `${base}/discovery/v2.0/keys`,
         response_modes_supported: ['query', 'fragment', 'form_post'],
         subject_types_supported: ['pairwise'],
@@ -271,7 +281,19 @@ export function handleOpenIdConfiguration(tenantSegment: string, env: IdentityEn
         http_logout_supported: true,
         frontchannel_logout_supported: true,
         end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-        claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'tid', 'ver', 'oid'],
+        claims_supported: [
+          'sub',
+          'iss',
+          'aud',
+          'exp',
+          'iat',
+          'auth_time',
+          'acr',
+          'nonce',
+          'tid',
+          'ver',
+          'oid',
+        ],
         kerberos_endpoint: `${base}/kerberos`,
         tenant_region_scope: 'EU',
         cloud_instance_name: 'microsoftonline.com',

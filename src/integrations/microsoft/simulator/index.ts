@@ -1,0 +1,32 @@
+/** The Microsoft simulator: Entra ID's token endpoint and Microsoft Graph on loopback HTTPS, for tests and the sandbox. */
+export { startSimulator, type MicrosoftSimulator, type SimulatorOptions } from './simulator';
+export { decodeClaims, GRAPH_APP_ID, GRAPH_RESOURCE } from './access-tokens';
+export { MEETING_DEFAULTS } from './graph-meetings';
+export { MAX_FILTER_EXPRESSIONS } from './graph-users';
+export { MAX_BATCH_REQUESTS, type BatchOrder } from './graph-batch';
+export {
+  parseFilter,
+  evaluate,
+  countExpressions,
+  FilterSyntaxError,
+  FilterUnsupportedError,
+} from './odata-filter';
+export type { FilterNode, FilterValue } from './odata-filter';
+export { seedSimulator, type SimulatorSeed } from './seed';
+export type {
+  AccessTokenClaims,
+  FaultMatch,
+  FaultSpec,
+  NewApp,
+  NewTenant,
+  NewUser,
+  Operation,
+  RecordedRequest,
+  RequestKind,
+  SimApp,
+  SimAttendee,
+  SimMeeting,
+  SimMeetingOptions,
+  SimTenant,
+  SimUser,
+} from './types';

@@ -1,0 +1,583 @@
+/**
+ * The Microsoft simulator: one real HTTPS server on loopback that answers as Entra ID's token
+ * endpoint and as Microsoft Graph, with a programmable world (tenants, apps, users, policies),
+ * programmable faults and latency, and a log of every request it received.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { TokenSigner } from './access-tokens';
+import { createCertificates } from './certificates';
+import { copyJson, Directory } from './directory';
+import { FaultBook, faultResponse } from './faults';
+import { dispatchGraph, type GraphEnv, type GraphResult } from './graph-api';
+import { handleBatch, type BatchOrder } from './graph-batch';
+import { graphError, type AnswerContext } from './responses';
+import { pathSegments, resolveRoute, type Route } from './routes';
+import {
+  handleInstanceDiscovery,
+  handleJwks,
+  handleOpenIdConfiguration,
+  handleToken,
+  type IdentityEnv,
+  type IdentityResult,
+} from './token-endpoint';
+import type {
+  AccessTokenClaims,
+  FaultSpec,
+  NewApp,
+  NewTenant,
+  NewUser,
+  RecordedRequest,
+  SimMeeting,
+  SimRequest,
+  SimResponse,
+  SimUser,
+} from './types';
+
+export interface SimulatorOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** More names (hosts or IPs) for the server certificate. */
+  altNames?: string[];
+}
+
+export interface MicrosoftSimulator {
+  /** `https://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Same origin: the token endpoint is `${authorityHost}/${tenant}/oauth2/v2.0/token`. */
+  readonly authorityHost: string;
+  /** `${url}/v1.0` */
+  readonly graphBaseUrl: string;
+  /** The CA that signed the server certificate: trust this, never turn verification off. */
+  readonly caCertPem: string;
+
+  addTenant(tenant: NewTenant): void;
+  addApp(app: NewApp): void;
+  addUser(user: NewUser): SimUser;
+  users(tenantId: string): SimUser[];
+  /** Grants a Teams application access policy for the app to one user (Grant-CsApplicationAccessPolicy -Identity). */
+  grantPolicy(tenantId: string, userId: string, appId: string): void;
+  /** Removes the user's grant for the app, or all the user's grants without an app. */
+  revokePolicy(tenantId: string, userId: string, appId?: string): void;
+  /** Grants the policy tenant-wide (Grant-CsApplicationAccessPolicy -Global). */
+  grantGlobalPolicy(tenantId: string, appId: string): void;
+  revokeGlobalPolicy(tenantId: string, appId: string): void;
+
+  injectFault(fault: FaultSpec): void;
+  clearFaults(): void;
+  /** Added to every answer. */
+  setLatency(ms: number): void;
+  /** `expires_in` and lifetime of new access tokens; default 3599 seconds. */
+  setTokenLifetime(seconds: number): void;
+  /** Order of $batch responses; default 'reversed' (Graph does not keep the request order). */
+  setBatchResponseOrder(order: BatchOrder): void;
+  /** A valid access token without a token request, for tests of Graph callers. */
+  mintAccessToken(input: {
+    tenantId: string;
+    appId: string;
+    roles?: string[];
+    lifetimeSeconds?: number;
+  }): string;
+
+  /** Every request received, in order (token, metadata and Graph; $batch items too, flagged). */
+  requests(): RecordedRequest[];
+  clearRequests(): void;
+  /** Stored meetings, to assert on. */
+  meetings(filter?: { tenantId?: string; userId?: string }): SimMeeting[];
+  /** Forgets all state, faults, requests, latency and settings; keeps the server, CA and signing key. */
+  reset(): void;
+  /** Closes the server and every socket, keep-alive ones too. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_TOKEN_LIFETIME = 3599;
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function headerRecord(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function parseQuery(rawQuery: string): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQuery)) if (!(name in query)) query[name] = value;
+  return query;
+}
+
+function parseBody(raw: string, contentType: string): Pick<SimRequest, 'body' | 'invalidJson' | 'isForm'> {
+  if (raw === '') return { body: undefined };
+  const type = contentType.toLowerCase();
+  if (type.startsWith('application/x-www-form-urlencoded')) {
+    return { body: Object.fromEntries(new URLSearchParams(raw)), isForm: true };
+  }
+  try {
+    return { body: JSON.parse(raw) as unknown };
+  } catch {
+    return type.includes('json') ? { body: raw, invalidJson: true } : { body: raw };
+  }
+}
+
+class Simulator implements MicrosoftSimulator {
+  readonly authorityHost: string;
+  readonly graphBaseUrl: string;
+
+  private readonly directory = new Directory();
+  private readonly faults = new FaultBook();
+  private log: RecordedRequest[] = [];
+  private seq = 0;
+  private latencyMs = 0;
+  private tokenLifetimeSeconds = DEFAULT_TOKEN_LIFETIME;
+  private batchOrder: BatchOrder = 'reversed';
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly caCertPem: string,
+    private readonly signer: TokenSigner,
+  ) {
+    this.authorityHost = url;
+    this.graphBaseUrl = `${url}/v1.0`;
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.onRequest(req, res).catch((error: unknown) => this.onBug(res, error));
+    });
+  }
+
+  // ---- programmable world ----------------------------------------------------------------------
+
+  addTenant(tenant: NewTenant): void {
+    this.directory.addTenant(tenant);
+  }
+
+  addApp(app: NewApp): void {
+    this.directory.addApp(app);
+  }
+
+  addUser(user: NewUser): SimUser {
+    return this.directory.addUser(user);
+  }
+
+  users(tenantId: string): SimUser[] {
+    const tenant = this.directory.resolveTenant(tenantId);
+    return tenant ? this.directory.usersOf(tenant.id) : [];
+  }
+
+  grantPolicy(tenantId: string, userId: string, appId: string): void {
+    this.directory.grantPolicy(tenantId, userId, appId);
+  }
+
+  revokePolicy(tenantId: string, userId: string, appId?: string): void {
+    this.directory.revokePolicy(tenantId, userId, appId);
+  }
+
+  grantGlobalPolicy(tenantId: string, appId: string): void {
+    this.directory.grantGlobalPolicy(tenantId, appId);
+  }
+
+  revokeGlobalPolicy(tenantId: string, appId: string): void {
+    this.directory.revokeGlobalPolicy(tenantId, appId);
+  }
+
+  injectFault(fault: FaultSpec): void {
+    this.faults.add(fault);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  setLatency(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`setLatency: ms must be 0 or more, got ${ms}`);
+    this.latencyMs = ms;
+  }
+
+  setTokenLifetime(seconds: number): void {
+    if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`setTokenLifetime: got ${seconds}`);
+    this.tokenLifetimeSeconds = seconds;
+  }
+
+  setBatchResponseOrder(order: BatchOrder): void {
+    this.batchOrder = order;
+  }
+
+  mintAccessToken(input: {
+    tenantId: string;
+    appId: string;
+    roles?: string[];
+    lifetimeSeconds?: number;
+  }): string {
+    const tenant = this.directory.resolveTenant(input.tenantId);
+    if (!tenant) throw new Error(`mintAccessToken: unknown tenant '${input.tenantId}'`);
+    const app = this.directory.app(tenant.id, input.appId);
+    return this.signer.issue({
+      tenantId: tenant.id,
+      appId: input.appId.toLowerCase(),
+      servicePrincipalId: this.directory.servicePrincipalId(tenant.id, input.appId),
+      roles: input.roles ?? app?.roles ?? [],
+      lifetimeSeconds: input.lifetimeSeconds ?? this.tokenLifetimeSeconds,
+    }).token;
+  }
+
+  requests(): RecordedRequest[] {
+    return this.log.map((entry) => ({
+      ...copyJson({ ...entry, at: undefined }),
+      at: new Date(entry.at.getTime()),
+    }));
+  }
+
+  clearRequests(): void {
+    this.log = [];
+  }
+
+  meetings(filter?: { tenantId?: string; userId?: string }): SimMeeting[] {
+    return this.directory.meetings(filter);
+  }
+
+  reset(): void {
+    this.directory.clear();
+    this.faults.clear();
+    this.log = [];
+    this.latencyMs = 0;
+    this.tokenLifetimeSeconds = DEFAULT_TOKEN_LIFETIME;
+    this.batchOrder = 'reversed';
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const pending of this.timers) {
+        clearTimeout(pending.timer);
+        pending.resolve();
+      }
+      this.timers.clear();
+      this.server.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+    });
+    return this.closing;
+  }
+
+  // ---- serving --------------------------------------------------------------------------------
+
+  /** Waits, unless the simulator closes first. */
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const pending = {
+        resolve,
+        timer: setTimeout(() => {
+          this.timers.delete(pending);
+          resolve();
+        }, ms),
+      };
+      this.timers.add(pending);
+    });
+  }
+
+  private readBody(req: IncomingMessage): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      });
+      req.on('end', () =>
+        resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')),
+      );
+      req.on('error', reject);
+    });
+  }
+
+  private record(
+    req: SimRequest,
+    route: Route,
+    requestId: string,
+    fromBatch?: RecordedRequest['fromBatch'],
+  ): RecordedRequest {
+    this.seq += 1;
+    const entry: RecordedRequest = {
+      seq: this.seq,
+      at: new Date(),
+      method: req.method,
+      path: req.path,
+      params: route.params,
+      query: req.query,
+      rawQuery: req.rawQuery,
+      headers: req.headers,
+      body: req.body,
+      status: 0,
+      kind: route.kind,
+      operation: route.operation,
+      requestId,
+      ...(fromBatch ? { fromBatch } : {}),
+    };
+    this.log.push(entry);
+    return entry;
+  }
+
+  /**
+   * Who sent it, as far as the request tells (a valid token's claims, or a token request's
+   * client_id and tenant), so that even faulted or dropped requests say whose they were.
+   */
+  private identifyRequester(entry: RecordedRequest, req: SimRequest, route: Route): void {
+    if (route.kind === 'graph') {
+      const token = /^Bearer\s+(\S+)/i.exec(req.headers['authorization'] ?? '')?.[1];
+      const check = token === undefined ? undefined : this.signer.check(token);
+      if (check?.ok) {
+        this.noteCaller(entry, {
+          tenantId: check.claims.tid,
+          appId: check.claims.appid,
+          claims: check.claims,
+        });
+      }
+      return;
+    }
+    const tenant = route.params['tenant'];
+    const tenantId = tenant === undefined ? undefined : this.directory.resolveTenant(tenant)?.id;
+    const form =
+      req.isForm && typeof req.body === 'object' && req.body !== null
+        ? (req.body as Record<string, unknown>)
+        : {};
+    const clientId = typeof form['client_id'] === 'string' ? form['client_id'] : undefined;
+    this.noteCaller(entry, {
+      ...(tenantId !== undefined ? { tenantId } : {}),
+      ...(clientId !== undefined ? { appId: clientId } : {}),
+    });
+  }
+
+  private answerContext(req: SimRequest): AnswerContext {
+    const requestId = randomUUID();
+    const clientRequestId = req.headers['client-request-id'] ?? req.query['client-request-id'] ?? requestId;
+    return { requestId, clientRequestId, origin: this.url };
+  }
+
+  private identityEnv(answer: AnswerContext): IdentityEnv {
+    return {
+      directory: this.directory,
+      signer: this.signer,
+      answer,
+      tokenLifetimeSeconds: this.tokenLifetimeSeconds,
+    };
+  }
+
+  private graphEnv(answer: AnswerContext): GraphEnv {
+    return { directory: this.directory, signer: this.signer, answer, graphBaseUrl: this.graphBaseUrl };
+  }
+
+  private noteCaller(
+    entry: RecordedRequest,
+    result: { tenantId?: string; appId?: string; claims?: AccessTokenClaims },
+  ): void {
+    if (result.tenantId !== undefined) entry.tenantId = result.tenantId;
+    if (result.appId !== undefined) entry.appId = result.appId;
+    if (result.claims !== undefined) entry.tokenClaims = result.claims;
+  }
+
+  private noteGraph(entry: RecordedRequest, result: GraphResult): SimResponse {
+    if (result.caller) {
+      this.noteCaller(entry, {
+        tenantId: result.caller.tenantId,
+        appId: result.caller.appId,
+        claims: result.caller.claims,
+      });
+    }
+    return result.response;
+  }
+
+  private async handle(
+    req: SimRequest,
+    route: Route,
+    answer: AnswerContext,
+    entry: RecordedRequest,
+  ): Promise<SimResponse> {
+    if (route.kind === 'graph') {
+      if (route.operation === 'batch') {
+        const result = await handleBatch(
+          req,
+          this.graphEnv(answer),
+          (item, itemId) => this.runBatchItem(item, itemId, entry.seq),
+          this.batchOrder,
+        );
+        return this.noteGraph(entry, result);
+      }
+      return this.noteGraph(entry, dispatchGraph(req, route, this.graphEnv(answer)));
+    }
+    const env = this.identityEnv(answer);
+    const tenant = route.params['tenant'] ?? '';
+    let result: IdentityResult;
+    switch (route.operation) {
+      case 'token':
+        result = handleToken(req, tenant, env);
+        break;
+      case 'openid-configuration':
+        result = handleOpenIdConfiguration(tenant, env);
+        break;
+      case 'jwks':
+        result = handleJwks(tenant, env);
+        break;
+      case 'instance-discovery':
+        result = handleInstanceDiscovery(req, env);
+        break;
+      default:
+        result = {
+          response: {
+            status: 404,
+            headers: { 'content-type': 'application/json' },
+            body: { error: 'not_found' },
+          },
+        };
+    }
+    this.noteCaller(entry, result);
+    return result.response;
+  }
+
+  private async runBatchItem(item: SimRequest, itemId: string, batchSeq: number): Promise<SimResponse> {
+    const route = resolveRoute(item.method, item.path);
+    const answer = this.answerContext(item);
+    const entry = this.record(item, route, answer.requestId, { batchSeq, itemId });
+    this.identifyRequester(entry, item, route);
+    let response: SimResponse;
+    if (route.operation === 'batch') {
+      response = graphError(
+        answer,
+        400,
+        'BadRequest',
+        'A batch request cannot contain another batch request.',
+      );
+    } else {
+      const fault = this.faults.take({
+        method: item.method,
+        rawPath: item.path,
+        decodedPath: `/${pathSegments(item.path).join('/')}`,
+        operation: route.operation,
+        kind: route.kind,
+        inBatch: true,
+      });
+      await this.sleep(fault?.delayMs ?? 0);
+      if (fault?.status !== undefined) {
+        response = faultResponse({ ...fault, status: fault.status }, route.kind, answer);
+        entry.faulted = true;
+      } else {
+        response = this.noteGraph(entry, dispatchGraph(item, route, this.graphEnv(answer)));
+      }
+    }
+    entry.status = response.status;
+    return response;
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawUrl = req.url ?? '/';
+    const queryAt = rawUrl.indexOf('?');
+    const path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
+    const rawQuery = queryAt < 0 ? '' : rawUrl.slice(queryAt + 1);
+    const headers = headerRecord(req);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const raw = await this.readBody(req);
+    const simReq: SimRequest = {
+      method,
+      path,
+      rawQuery,
+      query: parseQuery(rawQuery),
+      headers,
+      ...(raw === undefined ? { body: undefined } : parseBody(raw, headers['content-type'] ?? '')),
+    };
+    const route = resolveRoute(method, path);
+    const answer = this.answerContext(simReq);
+    const entry = this.record(simReq, route, answer.requestId);
+    this.identifyRequester(entry, simReq, route);
+
+    if (raw === undefined) {
+      entry.status = 413;
+      this.write(res, graphError(answer, 413, 'RequestEntityTooLarge', 'The request body is too large.'));
+      return;
+    }
+
+    const fault = this.faults.take({
+      method,
+      rawPath: path,
+      decodedPath: `/${pathSegments(path).join('/')}`,
+      operation: route.operation,
+      kind: route.kind,
+      inBatch: false,
+    });
+    await this.sleep(this.latencyMs + (fault?.delayMs ?? 0));
+    if (fault?.drop === 'before') {
+      entry.dropped = 'before';
+      res.socket?.destroy();
+      return;
+    }
+
+    let response: SimResponse;
+    if (fault?.status !== undefined) {
+      response = faultResponse({ ...fault, status: fault.status }, route.kind, answer);
+      entry.faulted = true;
+    } else {
+      response = await this.handle(simReq, route, answer, entry);
+      if (fault?.headers) response = { ...response, headers: { ...response.headers, ...fault.headers } };
+    }
+    entry.status = response.status;
+    if (fault?.drop === 'after') {
+      entry.dropped = 'after';
+      res.socket?.destroy();
+      return;
+    }
+    this.write(res, response);
+  }
+
+  private write(res: ServerResponse, response: SimResponse): void {
+    if (res.destroyed || res.writableEnded) return;
+    const body = response.body === undefined ? undefined : Buffer.from(JSON.stringify(response.body), 'utf8');
+    const headers: Record<string, string | number> = { ...response.headers };
+    if (body !== undefined) headers['content-length'] = body.length;
+    else headers['content-length'] = 0;
+    res.writeHead(response.status, headers);
+    res.end(body);
+  }
+
+  /** A handler threw: answer as Graph's 500 so the caller sees a server error, not a hang. */
+  private onBug(res: ServerResponse, error: unknown): void {
+    const answer: AnswerContext = {
+      requestId: randomUUID(),
+      clientRequestId: randomUUID(),
+      origin: this.url,
+    };
+    const message = error instanceof Error ? error.message : String(error);
+    this.write(res, graphError(answer, 500, 'InternalServerError', `Simulator error: ${message}`));
+  }
+}
+
+/** Starts a simulator on https://127.0.0.1:<free port> (or the given host and port). */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<MicrosoftSimulator> {
+  const host = options.host ?? '127.0.0.1';
+  const extraNames = [...(options.altNames ?? []), ...(['0.0.0.0', '::', ''].includes(host) ? [] : [host])];
+  const [certificates, signer] = await Promise.all([createCertificates(extraNames), TokenSigner.create()]);
+  const server = createServer({ key: certificates.keyPem, cert: certificates.certChainPem });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string')
+    throw new Error('The simulator did not get a TCP port');
+  return new Simulator(server, `https://${urlHost(host)}:${address.port}`, certificates.caCertPem, signer);
+}
