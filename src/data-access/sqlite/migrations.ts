@@ -39,7 +39,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX api_keys_partner_id ON api_keys(partner_id);
 
-      -- One row per partner and appointment: the constraint that makes a create happen once.
+      -- One row per partner and appointment: the constraint that makes a create happen once,
+      -- across requests and instances. status: pending (being created) | scheduled | cancelled.
       CREATE TABLE meetings (
         partner_id TEXT NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
         appointment_id TEXT NOT NULL,
@@ -48,7 +49,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         external_id TEXT NOT NULL,
         organizer_id TEXT,
         graph_meeting_id TEXT,
-        data TEXT NOT NULL DEFAULT '{}',
+        data TEXT,
+        version INTEGER NOT NULL DEFAULT 1,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         PRIMARY KEY (partner_id, appointment_id)

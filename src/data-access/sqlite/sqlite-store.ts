@@ -8,17 +8,20 @@ import Database from 'better-sqlite3';
 import {
   StoreUnavailableError,
   type ApiKeyRepository,
+  type MeetingRepository,
   type PartnerRepository,
   type Store,
 } from '../../domain/ports';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations';
 import { SqlitePartnerRepository } from './partner.repository';
 import { SqliteApiKeyRepository } from './api-key.repository';
+import { SqliteMeetingRepository } from './meeting.repository';
 
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
   readonly partners: PartnerRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly meetings: MeetingRepository;
   private readonly db: Database.Database;
   private closed = false;
 
@@ -26,6 +29,7 @@ export class SqliteStore implements Store {
     this.db = db;
     this.partners = guarded(new SqlitePartnerRepository(db));
     this.apiKeys = guarded(new SqliteApiKeyRepository(db));
+    this.meetings = guarded(new SqliteMeetingRepository(db));
   }
 
   /** Opens (creating the file and its folder on first run) and migrates the database. */

@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+import type { MeetingDetails, MeetingRecord, MeetingRepository, MeetingStatus } from '../../domain/ports';
+
+interface MeetingRow {
+  partner_id: string;
+  appointment_id: string;
+  status: string;
+  request_hash: string;
+  external_id: string;
+  organizer_id: string | null;
+  graph_meeting_id: string | null;
+  data: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+function toRecord(row: MeetingRow): MeetingRecord {
+  return {
+    partnerId: row.partner_id,
+    appointmentId: row.appointment_id,
+    status: row.status as MeetingStatus,
+    requestHash: row.request_hash,
+    externalId: row.external_id,
+    details: row.data === null ? null : (JSON.parse(row.data) as MeetingDetails),
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toParams(record: MeetingRecord) {
+  return {
+    partnerId: record.partnerId,
+    appointmentId: record.appointmentId,
+    status: record.status,
+    requestHash: record.requestHash,
+    externalId: record.externalId,
+    organizerId: record.details?.organizer.id ?? null,
+    graphMeetingId: record.details?.meetingId ?? null,
+    data: record.details === null ? null : JSON.stringify(record.details),
+    version: record.version,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+export class SqliteMeetingRepository implements MeetingRepository {
+  private readonly getStmt;
+  private readonly claimStmt;
+  private readonly updateStmt;
+  private readonly releaseStmt;
+
+  constructor(db: Database.Database) {
+    this.getStmt = db.prepare<[string, string], MeetingRow>(
+      'SELECT * FROM meetings WHERE partner_id = ? AND appointment_id = ?',
+    );
+    this.claimStmt = db.prepare(`
+      INSERT INTO meetings (partner_id, appointment_id, status, request_hash, external_id, organizer_id,
+        graph_meeting_id, data, version, created_at, updated_at)
+      VALUES (@partnerId, @appointmentId, @status, @requestHash, @externalId, @organizerId,
+        @graphMeetingId, @data, @version, @createdAt, @updatedAt)
+      ON CONFLICT (partner_id, appointment_id) DO NOTHING`);
+    this.updateStmt = db.prepare(`
+      UPDATE meetings SET status = @status, request_hash = @requestHash, organizer_id = @organizerId,
+        graph_meeting_id = @graphMeetingId, data = @data, version = @version, updated_at = @updatedAt
+      WHERE partner_id = @partnerId AND appointment_id = @appointmentId AND version = @expectedVersion`);
+    this.releaseStmt = db.prepare(
+      "DELETE FROM meetings WHERE partner_id = ? AND appointment_id = ? AND version = ? AND status = 'pending'",
+    );
+  }
+
+  async get(partnerId: string, appointmentId: string): Promise<MeetingRecord | null> {
+    const row = this.getStmt.get(partnerId, appointmentId);
+    return row ? toRecord(row) : null;
+  }
+
+  async claim(
+    record: MeetingRecord,
+  ): Promise<{ claimed: true } | { claimed: false; existing: MeetingRecord }> {
+    if (this.claimStmt.run(toParams(record)).changes > 0) return { claimed: true };
+    const existing = this.getStmt.get(record.partnerId, record.appointmentId);
+    // The row was there a moment ago; if it vanished (a released claim), claim again.
+    if (!existing) return this.claim(record);
+    return { claimed: false, existing: toRecord(existing) };
+  }
+
+  async update(record: MeetingRecord, expectedVersion: number): Promise<boolean> {
+    return this.updateStmt.run({ ...toParams(record), expectedVersion }).changes > 0;
+  }
+
+  async releaseClaim(partnerId: string, appointmentId: string, version: number): Promise<void> {
+    this.releaseStmt.run(partnerId, appointmentId, version);
+  }
+}

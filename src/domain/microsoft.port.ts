@@ -1,0 +1,82 @@
+/**
+ * What the domain needs from Microsoft (Entra ID + Graph), in the domain's own terms. The
+ * implementation (src/integrations/microsoft) owns MSAL, HTTP, retries and the translation of
+ * every Entra/Graph failure into an AppError from the catalogue.
+ */
+import type { MeetingOptions, PartnerRecord } from './partner.model';
+
+/** A directory user as `User.ReadBasic.All` shows it. */
+export interface DirectoryUser {
+  id: string;
+  userPrincipalName: string;
+  mail: string | null;
+  displayName: string | null;
+}
+
+export interface MeetingAttendeeInput {
+  id: string;
+  userPrincipalName: string;
+}
+
+export interface MeetingInput {
+  subject: string;
+  /** ISO 8601 in UTC. */
+  startDateTime: string;
+  endDateTime: string;
+  attendees: MeetingAttendeeInput[];
+}
+
+/** The fields of a Graph onlineMeeting that the service keeps. */
+export interface TeamsMeeting {
+  id: string;
+  joinWebUrl: string;
+  joinMeetingId: string | null;
+  passcode: string | null;
+  subject: string;
+  startDateTime: string;
+  endDateTime: string;
+  attendeeIds: string[];
+  /** The options as Teams holds them (Teams' defaults where never set). */
+  options: Required<MeetingOptions>;
+}
+
+export interface MeetingPatch {
+  subject?: string;
+  startDateTime?: string;
+  endDateTime?: string;
+  attendees?: MeetingAttendeeInput[];
+  options?: MeetingOptions;
+}
+
+export interface MicrosoftGateway {
+  /**
+   * Users whose `field` equals one of `values` (case-insensitive), in as few Graph calls as the
+   * limits allow (15 values a filter, 20 filters a $batch). Keys of the answer are the values
+   * lower-cased; a value nobody has maps to [].
+   */
+  findUsers(
+    partner: PartnerRecord,
+    field: 'mail' | 'userPrincipalName',
+    values: string[],
+  ): Promise<Map<string, DirectoryUser[]>>;
+  /** Users by object id; a id Graph does not know maps to null. */
+  getUsersById(partner: PartnerRecord, ids: string[]): Promise<Map<string, DirectoryUser | null>>;
+  /** Idempotent create (`createOrGet` by externalId): `created` false when it already existed. */
+  createOrGetMeeting(
+    partner: PartnerRecord,
+    organizerId: string,
+    externalId: string,
+    input: MeetingInput,
+  ): Promise<{ created: boolean; meeting: TeamsMeeting }>;
+  getMeeting(partner: PartnerRecord, organizerId: string, meetingId: string): Promise<TeamsMeeting | null>;
+  updateMeeting(
+    partner: PartnerRecord,
+    organizerId: string,
+    meetingId: string,
+    patch: MeetingPatch,
+  ): Promise<TeamsMeeting>;
+  /** 'gone' when Teams no longer had it: deleting twice is harmless. */
+  deleteMeeting(partner: PartnerRecord, organizerId: string, meetingId: string): Promise<'deleted' | 'gone'>;
+  /** Forget what was built from this partner's credentials (its MSAL client, its token). */
+  forgetPartner(partnerId: string): void;
+}
