@@ -7,4 +7,5 @@ module.exports = {
   testTimeout: 20000,
   // Component tests start real HTTPS servers and SQLite files; two workers suit a 2-core machine.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
