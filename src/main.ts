@@ -61,6 +61,7 @@ export async function start(
         );
         server.closeAllConnections();
       }
+      built.services.gateway.close();
       await store.close();
       logger.info({ clean: outcome === 'closed' }, 'stopped');
       return { clean: outcome === 'closed' };

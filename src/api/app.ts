@@ -14,7 +14,7 @@ import { PartnerService } from '../domain/partner.service';
 import { SecretCipher } from '../domain/secret-cipher';
 import { VERSION } from '../version';
 import { accessLog } from './middleware/access-log';
-import { requireAdmin, requireAnyKey } from './middleware/auth';
+import { requireAdmin, requireAnyKey, requirePartner } from './middleware/auth';
 import { createHttpMetrics, type HttpMetrics } from './middleware/metrics';
 import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
@@ -22,20 +22,44 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import { apiKeyRoutes } from './routes/api-key.routes';
 import { opsRoutes } from './routes/ops.routes';
 import { partnerRoutes } from './routes/partner.routes';
+import { meetingRoutes } from './routes/meeting.routes';
+import { Counter } from 'prom-client';
+import { IdentityMatcher } from '../domain/identity-matcher';
+import { MeetingService } from '../domain/meeting.service';
+import { createMicrosoftGateway, type GraphMicrosoftGateway } from '../integrations/microsoft/graph-gateway';
 
 export const BODY_LIMIT = '100kb';
 
+/** How the service reaches Microsoft beyond the configuration: tests pass the simulator's CA. */
+export interface MicrosoftOptions {
+  /** An extra CA for Entra/Graph (e.g. the simulator's), on top of the system's and NODE_EXTRA_CA_CERTS. */
+  extraCaPem?: string;
+  attemptTimeoutMs?: number;
+  deadlineMs?: number;
+  maxAttempts?: number;
+}
+
 export interface AppDeps {
-  config: Pick<Config, 'adminApiKey' | 'secretsKey' | 'rateLimitPerMinute'>;
+  config: Pick<
+    Config,
+    'adminApiKey' | 'secretsKey' | 'rateLimitPerMinute' | 'azureAuthorityHost' | 'graphBaseUrl'
+  >;
   store: Store;
   logger: Logger;
   metrics?: HttpMetrics;
+  microsoft?: MicrosoftOptions;
   now?: () => Date;
 }
 
 export interface BuiltApp {
   app: Express;
-  services: { partners: PartnerService; apiKeys: ApiKeyService; health: HealthService };
+  services: {
+    partners: PartnerService;
+    apiKeys: ApiKeyService;
+    health: HealthService;
+    meetings: MeetingService;
+    gateway: GraphMicrosoftGateway;
+  };
   metrics: HttpMetrics;
   /** Tells /health and new requests that the process is shutting down. */
   startDraining(): void;
@@ -45,8 +69,30 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const now = deps.now ?? (() => new Date());
   const partners = new PartnerService(deps.store.partners, new SecretCipher(deps.config.secretsKey), now);
   const apiKeys = new ApiKeyService(deps.store.apiKeys, deps.store.partners, deps.config.adminApiKey, now);
-  const health = new HealthService(deps.store, VERSION, now);
   const metrics = deps.metrics ?? createHttpMetrics();
+  const gateway = createMicrosoftGateway({
+    logger: deps.logger,
+    registry: metrics.registry,
+    clientSecretOf: (partner) => partners.clientSecretOf(partner),
+    authorityHostOverride: deps.config.azureAuthorityHost,
+    graphBaseUrlOverride: deps.config.graphBaseUrl,
+    ...deps.microsoft,
+  });
+  const identityLookups = new Counter({
+    name: 'teams_meetings_identity_lookups_total',
+    help: 'Identity values resolved, by whether the cache answered (hit) or Graph was asked (miss).',
+    labelNames: ['outcome'] as const,
+    registers: [metrics.registry],
+  });
+  const identities = new IdentityMatcher(gateway, {
+    onLookup: (outcome) => identityLookups.inc({ outcome }),
+  });
+  partners.onChange((partnerId) => {
+    gateway.forgetPartner(partnerId);
+    identities.forgetPartner(partnerId);
+  });
+  const health = new HealthService(deps.store, VERSION, now, () => gateway.credentialFailures().length);
+  const meetings = new MeetingService(partners, deps.store.meetings, gateway, identities, now);
   let draining = false;
 
   const app = express();
@@ -80,13 +126,15 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use('/partners', ...admin);
   app.use(partnerRoutes(partners));
   app.use(apiKeyRoutes(apiKeys));
+  app.use('/appointments', requirePartner(apiKeys), limiter);
+  app.use(meetingRoutes(meetings));
 
   app.use(notFoundHandler());
   app.use(errorHandler());
 
   return {
     app,
-    services: { partners, apiKeys, health },
+    services: { partners, apiKeys, health, meetings, gateway },
     metrics,
     startDraining: () => {
       draining = true;

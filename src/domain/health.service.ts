@@ -32,6 +32,8 @@ export class HealthService {
     private readonly store: Store,
     private readonly version: string,
     private readonly now: () => Date = () => new Date(),
+    /** Partners whose last token request failed for a credential reason (wrong or expired secret…). */
+    private readonly credentialFailures: () => number = () => 0,
   ) {
     this.startedAt = this.now().getTime();
   }
@@ -53,7 +55,7 @@ export class HealthService {
       };
     }
     const latencyMs = Math.round((Number(process.hrtime.bigint() - started) / 1e6) * 100) / 100;
-    const partners = summarise(await this.store.partners.expiries(), nowMs);
+    const partners = summarise(await this.store.partners.expiries(), nowMs, this.credentialFailures());
     const checks: HealthReport['checks'] = {
       store: { status: 'ok', engine: this.store.engine, latencyMs },
       partners,
@@ -66,7 +68,7 @@ export class HealthService {
   }
 }
 
-function summarise(expiries: Array<string | null>, nowMs: number) {
+function summarise(expiries: Array<string | null>, nowMs: number, credentialFailures: number) {
   const soonMs = nowMs + SECRET_EXPIRY_WARNING_DAYS * 86_400_000;
   let secretsExpired = 0;
   let secretsExpiringSoon = 0;
@@ -77,10 +79,12 @@ function summarise(expiries: Array<string | null>, nowMs: number) {
     else if (at <= soonMs) secretsExpiringSoon += 1;
   }
   return {
-    status: secretsExpired + secretsExpiringSoon > 0 ? ('degraded' as const) : ('ok' as const),
+    status:
+      secretsExpired + secretsExpiringSoon + credentialFailures > 0 ? ('degraded' as const) : ('ok' as const),
     total: expiries.length,
     secretsExpiringSoon,
     secretsExpired,
+    credentialFailures,
   };
 }
 

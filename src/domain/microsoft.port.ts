@@ -80,3 +80,11 @@ export interface MicrosoftGateway {
   /** Forget what was built from this partner's credentials (its MSAL client, its token). */
   forgetPartner(partnerId: string): void;
 }
+
+/** Graph does not know the organizer's object id (deleted or recreated user): re-resolve once. */
+export class UnknownOrganizerError extends Error {
+  constructor(readonly organizerId: string) {
+    super('Microsoft Graph does not know the organizer');
+    this.name = 'UnknownOrganizerError';
+  }
+}

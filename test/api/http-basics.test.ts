@@ -130,6 +130,7 @@ describe('/health', () => {
         total: 4,
         secretsExpiringSoon: 1,
         secretsExpired: 1,
+        credentialFailures: 0,
       });
       expect(JSON.stringify(res.body)).not.toMatch(/uni-|secret-|tmk_/);
     } finally {

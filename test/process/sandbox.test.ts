@@ -10,7 +10,7 @@ import axios from 'axios';
 
 const SANDBOX = path.join(__dirname, '..', '..', 'dist', 'sandbox', 'sandbox.js');
 
-test('the sandbox serves /health, prints working keys and a curl, and stops on SIGINT', async () => {
+test('the sandbox serves /health, prints working keys and a curl that creates a meeting, and stops on SIGINT', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-test-'));
   const { NODE_OPTIONS: _n, ADMIN_API_KEY: _a, SECRETS_KEY: _s, ...env } = process.env;
   const child = spawn(process.execPath, [SANDBOX], {
@@ -52,6 +52,16 @@ test('the sandbox serves /health, prints working keys and a curl, and stops on S
       validateStatus: () => true,
     });
     expect(forbidden.status).toBe(403);
+
+    // The printed curl, sent as printed: a real (simulated) Teams meeting through NODE_EXTRA_CA_CERTS.
+    const printedBody = /-d '(\{.*\})'/.exec(out)![1]!;
+    const created = await axios.post(`${url}/appointments/meeting`, JSON.parse(printedBody), {
+      headers: { authorization: `Bearer ${partnerKey}` },
+      validateStatus: () => true,
+    });
+    expect(created.status).toBe(201);
+    expect(created.data.joinWebUrl).toMatch(/^https:\/\/teams\.microsoft\.com\//);
+    expect(created.data.organizer.userPrincipalName).toBe('ada.adviser@sandbox-uni.ac.uk');
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);

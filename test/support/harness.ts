@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
-import { buildApp, type BuiltApp } from '../../src/api/app';
+import { buildApp, type BuiltApp, type MicrosoftOptions } from '../../src/api/app';
 import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
 import { createLogger } from '../../src/logging/logger';
 
@@ -42,7 +42,13 @@ export function tempDbPath(): string {
   return path.join(dir, 'test.db');
 }
 
-export function makeHarness(options: { rateLimitPerMinute?: number; now?: () => Date } = {}): Harness {
+export interface HarnessOptions {
+  rateLimitPerMinute?: number;
+  now?: () => Date;
+  microsoft?: MicrosoftOptions & { azureAuthorityHost?: string; graphBaseUrl?: string };
+}
+
+export function makeHarness(options: HarnessOptions = {}): Harness {
   const dbPath = tempDbPath();
   const store = SqliteStore.open(dbPath);
   const logs = new LogCapture();
@@ -52,7 +58,10 @@ export function makeHarness(options: { rateLimitPerMinute?: number; now?: () => 
       adminApiKey: ADMIN_KEY,
       secretsKey: randomBytes(32),
       rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+      azureAuthorityHost: options.microsoft?.azureAuthorityHost,
+      graphBaseUrl: options.microsoft?.graphBaseUrl,
     },
+    microsoft: options.microsoft ?? {},
     store,
     logger,
     ...(options.now ? { now: options.now } : {}),

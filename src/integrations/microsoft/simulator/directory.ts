@@ -121,6 +121,13 @@ export class Directory {
     return { ...user };
   }
 
+  /** Deletes a user (as when an account is deleted and recreated with a new object ID). */
+  removeUser(tenantId: string, id: string): boolean {
+    const user = this.users.get(id.toLowerCase());
+    if (!user || user.tenantId !== this.requireTenant(tenantId, 'removeUser').id) return false;
+    return this.users.delete(user.id);
+  }
+
   usersOf(tenantId: string): SimUser[] {
     return [...this.users.values()].filter((u) => u.tenantId === tenantId).map((u) => ({ ...u }));
   }

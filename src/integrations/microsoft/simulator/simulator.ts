@@ -58,6 +58,8 @@ export interface MicrosoftSimulator {
   addTenant(tenant: NewTenant): void;
   addApp(app: NewApp): void;
   addUser(user: NewUser): SimUser;
+  /** Deletes a user: a later call for its object id gets 404, as after an account is recreated. */
+  removeUser(tenantId: string, userId: string): boolean;
   users(tenantId: string): SimUser[];
   /** Grants a Teams application access policy for the app to one user (Grant-CsApplicationAccessPolicy -Identity). */
   grantPolicy(tenantId: string, userId: string, appId: string): void;
@@ -173,6 +175,10 @@ class Simulator implements MicrosoftSimulator {
 
   addUser(user: NewUser): SimUser {
     return this.directory.addUser(user);
+  }
+
+  removeUser(tenantId: string, userId: string): boolean {
+    return this.directory.removeUser(tenantId, userId);
   }
 
   users(tenantId: string): SimUser[] {

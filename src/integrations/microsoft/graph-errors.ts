@@ -1,0 +1,173 @@
+/**
+ * The one place where an error answer of Microsoft Graph becomes an AppError: the missing Teams
+ * application access policy, a missing application permission, and everything else unexpected.
+ * Remediations speak in the setup guide's terms. Never passes a raw body on (an echo of a request
+ * could hold a token); only Graph's error code, a bounded message and the request ids.
+ */
+import { AppError } from '../../domain/errors';
+import type { PartnerRecord } from '../../domain/partner.model';
+
+/** The policy name the service suggests when the tenant has none for this app yet. */
+export const ACCESS_POLICY_NAME = 'TARGETconnect-Teams-Meetings';
+
+/** The two application permissions of setup guide Step 1. */
+export const REQUIRED_PERMISSIONS = ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All'] as const;
+export type RequiredPermission = (typeof REQUIRED_PERMISSIONS)[number];
+
+/** Roles that also give what each required permission gives. */
+const SATISFIED_BY: Record<RequiredPermission, string[]> = {
+  'OnlineMeetings.ReadWrite.All': ['OnlineMeetings.ReadWrite.All'],
+  'User.ReadBasic.All': [
+    'User.ReadBasic.All',
+    'User.Read.All',
+    'User.ReadWrite.All',
+    'Directory.Read.All',
+    'Directory.ReadWrite.All',
+  ],
+};
+
+const MAX_MESSAGE_CHARS = 300;
+
+export interface GraphErrorInfo {
+  code: string | undefined;
+  message: string | undefined;
+  /** Graph's `request-id` (header, else the body's innerError). */
+  requestId: string | undefined;
+  clientRequestId: string | undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Reads `{ error: { code, message, innerError | innererror } }` and the request-id headers. */
+export function readGraphError(body: unknown, headers: Record<string, string> = {}): GraphErrorInfo {
+  const error =
+    typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['error'] : undefined;
+  const e = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
+  const innerRaw = e['innerError'] ?? e['innererror'];
+  const inner =
+    typeof innerRaw === 'object' && innerRaw !== null ? (innerRaw as Record<string, unknown>) : {};
+  return {
+    code: text(e['code']),
+    message: text(e['message']),
+    requestId: headers['request-id'] ?? text(inner['request-id']),
+    clientRequestId: headers['client-request-id'] ?? text(inner['client-request-id']),
+  };
+}
+
+/** The required permissions that the token's roles do not give. */
+export function missingPermissions(roles: readonly string[]): RequiredPermission[] {
+  return REQUIRED_PERMISSIONS.filter((p) => !SATISFIED_BY[p].some((r) => roles.includes(r)));
+}
+
+/** What the Teams admin runs (setup guide Steps 2-3) so that the operator may own meetings. */
+export function accessPolicyRemediation(applicationId: string, objectId: string): string {
+  return [
+    `A Teams administrator must grant the Teams application access policy of application ${applicationId} to this ` +
+      `operator, whose Entra object ID is ${objectId} (setup guide Steps 2-3, "API Permission Restrictions"). In ` +
+      'PowerShell with the MicrosoftTeams module, after Connect-MicrosoftTeams:',
+    `Grant-CsApplicationAccessPolicy -PolicyName "${ACCESS_POLICY_NAME}" -Identity "${objectId}"`,
+    'If no policy for this application exists yet, create it first:',
+    `New-CsApplicationAccessPolicy -Identity "${ACCESS_POLICY_NAME}" -AppIds "${applicationId}" -Description "TARGETconnect appointments"`,
+    'If the operator already holds another policy, add the application to that policy instead ' +
+      `(Set-CsApplicationAccessPolicy -Identity "<that policy>" -AppIds @{Add="${applicationId}"}): a user holds ` +
+      'only one policy, and a new grant replaces the old one.',
+    'A new grant can take up to 30 minutes to take effect.',
+  ].join('\n');
+}
+
+export interface GraphFailure {
+  partner: PartnerRecord;
+  operation: string;
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  /** The `roles` of the token the call was made with. */
+  roles: readonly string[];
+  /** The path user of an onlineMeetings call. */
+  organizerId?: string;
+}
+
+function bounded(message: string | undefined): string {
+  if (message === undefined) return '';
+  const oneLine = message.replace(/\s+/g, ' ').trim();
+  return oneLine.length > MAX_MESSAGE_CHARS ? `${oneLine.slice(0, MAX_MESSAGE_CHARS)}…` : oneLine;
+}
+
+function ids(info: GraphErrorInfo): string {
+  return info.requestId !== undefined ? ` (request-id ${info.requestId})` : '';
+}
+
+function permissionError(failure: GraphFailure, info: GraphErrorInfo): AppError {
+  const { partner, operation } = failure;
+  const missing = missingPermissions(failure.roles);
+  const consent =
+    `In the Azure portal, open App registrations > the app with Application (client) ID ${partner.applicationId} > ` +
+    'API permissions (setup guide Step 1, items 9-17): "+ Add a permission" > Microsoft Graph > Application ' +
+    'permissions';
+  const after =
+    `then click "Grant admin consent for <your organisation>" and check that each permission shows a green ` +
+    'check under Status. The next request asks Entra ID for a new token, which carries the new permissions.';
+  if (missing.length > 0) {
+    return new AppError('PERMISSION_MISSING', {
+      detail:
+        `Microsoft Graph refused ${operation} (403 ${info.code ?? 'Forbidden'})${ids(info)}: the application lacks ` +
+        `the application permission${missing.length > 1 ? 's' : ''} ${missing.join(' and ')} (or admin consent for ` +
+        `${missing.length > 1 ? 'them' : 'it'}).`,
+      remediation: `${consent}, add ${missing.join(' and ')}; ${after}`,
+    });
+  }
+  if (operation.startsWith('users.')) {
+    return new AppError('PERMISSION_MISSING', {
+      detail:
+        `Microsoft Graph refused ${operation} (403 ${info.code ?? 'Forbidden'})${ids(info)} although the token ` +
+        'holds User.ReadBasic.All. Some tenants refuse app-only User.ReadBasic.All on /users; User.Read.All is ' +
+        'then needed.',
+      remediation: `${consent}, add User.Read.All; ${after}`,
+    });
+  }
+  return new AppError('PERMISSION_MISSING', {
+    detail:
+      `Microsoft Graph refused ${operation} (403 ${info.code ?? 'Forbidden'})${ids(info)} although the token holds ` +
+      `${REQUIRED_PERMISSIONS.join(' and ')}. ${bounded(info.message)}`.trim(),
+    remediation: `${consent}: check that OnlineMeetings.ReadWrite.All and User.ReadBasic.All are granted; ${after}`,
+  });
+}
+
+/** True for Graph's "No application access policy found for this app" (code Forbidden or General). */
+export function isAccessPolicyRefusal(status: number, body: unknown): boolean {
+  if (status !== 403) return false;
+  return /no application access policy/i.test(readGraphError(body).message ?? '');
+}
+
+/** Translates an error answer of Graph. */
+export function graphErrorToAppError(failure: GraphFailure): AppError {
+  const info = readGraphError(failure.body, failure.headers);
+  const { partner, operation, status } = failure;
+
+  if (isAccessPolicyRefusal(status, failure.body)) {
+    const objectId = failure.organizerId ?? '<operator object id>';
+    return new AppError('ACCESS_POLICY_MISSING', {
+      detail:
+        `Microsoft Graph refused ${operation} for the operator ${objectId}: no Teams application access policy ` +
+        `allows application ${partner.applicationId} to act for this user${ids(info)}.`,
+      remediation: accessPolicyRemediation(partner.applicationId, objectId),
+    });
+  }
+  if (status === 403) return permissionError(failure, info);
+  if (status === 401) {
+    return new AppError('GRAPH_ERROR', {
+      detail: `Microsoft Graph did not accept the access token for ${operation} (401${info.code !== undefined ? ` ${info.code}` : ''})${ids(info)}.`,
+      remediation:
+        `Check the partner's cloud ('${partner.cloud}'): a token from one Microsoft cloud is not valid for another ` +
+        "cloud's Graph.",
+    });
+  }
+  const message = bounded(info.message);
+  return new AppError('GRAPH_ERROR', {
+    detail:
+      `Microsoft Graph answered ${status}${info.code !== undefined ? ` ${info.code}` : ''} to ${operation}` +
+      `${ids(info)}${message !== '' ? `: ${message}` : '.'}`,
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * The one outbound HTTP stack for Entra ID and Graph, shared by every partner: one keep-alive
+ * agent (keep-alive matters more than the library, PERFORMANCE.md) and one axios instance that
+ * never follows redirects, never throws on a status, bounds answer sizes, and only takes relative
+ * URLs, so a request can only go to the base URL the caller names.
+ */
+import https from 'node:https';
+import tls from 'node:tls';
+import axios, { type AxiosInstance } from 'axios';
+
+export const MAX_ANSWER_BYTES = 5 * 1024 * 1024;
+
+export interface HttpClientOptions {
+  /**
+   * A CA (PEM) to trust besides the public roots, e.g. the simulator's. Without it the agent sets
+   * no `ca` at all, so Node's default store, NODE_EXTRA_CA_CERTS included, stays in force.
+   */
+  extraCaPem?: string | undefined;
+  /** Per-attempt timeout when a call gives none. */
+  timeoutMs?: number;
+  /** Concurrent sockets per origin. */
+  maxSockets?: number;
+}
+
+export interface HttpClient {
+  readonly axios: AxiosInstance;
+  readonly agent: https.Agent;
+  /** Closes idle keep-alive sockets (on shutdown, or at the end of a test). */
+  close(): void;
+}
+
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const agent = new https.Agent({
+    keepAlive: true,
+    maxSockets: options.maxSockets ?? 64,
+    maxFreeSockets: 16,
+    // Built once: a `ca` option would make Node parse ~140 root certificates for every new socket.
+    ...(options.extraCaPem !== undefined
+      ? { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, options.extraCaPem] }) }
+      : {}),
+  });
+  const instance = axios.create({
+    httpsAgent: agent,
+    // Loopback or not, every call names its own base URL; a proxy from the environment still applies.
+    allowAbsoluteUrls: false,
+    timeout: options.timeoutMs ?? 10_000,
+    maxContentLength: MAX_ANSWER_BYTES,
+    maxBodyLength: MAX_ANSWER_BYTES,
+    maxRedirects: 0,
+    validateStatus: () => true,
+    decompress: true,
+    // Graph and Entra answer JSON; anything else stays a string for the caller to judge.
+    responseType: 'json',
+    transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
+  });
+  return {
+    axios: instance,
+    agent,
+    close: () => agent.destroy(),
+  };
+}
+
+/** Node's codes for a certificate the agent did not trust (a configuration problem, not an outage). */
+export function isTlsErrorCode(code: string): boolean {
+  return (
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('CERT_') ||
+    code.startsWith('UNABLE_TO_') ||
+    code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+    code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER'
+  );
+}

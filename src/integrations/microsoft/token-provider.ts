@@ -1,0 +1,320 @@
+/**
+ * App-only access tokens for Graph, one partner (one tenant, one app registration) at a time.
+ *
+ * - One MSAL ConfidentialClientApplication per partner, built on first use and replaced when the
+ *   partner's credentials change (application, tenant, cloud, secret ciphertext or record update).
+ *   A new instance per request would throw MSAL's cache away; one for all partners would make its
+ *   linear cache scan slow.
+ * - In front of MSAL, a holder of the current token per partner: calling MSAL on every request
+ *   costs ~0.13 ms even from its cache (PERFORMANCE.md), and MSAL does not merge concurrent cold
+ *   calls. The holder renews ahead of expiry and lets concurrent callers share one request. MSAL is
+ *   asked with `skipCache`, because the holder is the cache (and after a 401 a cached token is the
+ *   wrong answer).
+ * - Failures become AppErrors (entra-errors.ts). After a throttling or unavailable answer the MSAL
+ *   instance is dropped (MSAL would keep refusing for up to a minute on its own) and no request
+ *   goes to Entra before its Retry-After (at least 5 s) has passed.
+ */
+import { ConfidentialClientApplication } from '@azure/msal-node';
+import type { AxiosInstance } from 'axios';
+import { AppError, type ErrorCode } from '../../domain/errors';
+import type { PartnerRecord } from '../../domain/partner.model';
+import type { Logger } from '../../logging/logger';
+import { MSAL_BUILT_IN_HOSTS, type CloudEndpoints } from './clouds';
+import {
+  CREDENTIAL_ERROR_CODES,
+  malformedTenantError,
+  missingSecretError,
+  translateTokenError,
+} from './entra-errors';
+import type { GraphMetrics } from './graph-metrics';
+import { createMsalNetworkClient, type MsalNetworkClient } from './msal-network-client';
+
+/** Renew when less than this is left (or half the lifetime, for short-lived tokens). */
+export const RENEW_BEFORE_EXPIRY_MS = 5 * 60_000;
+/** A held token this far from expiry still serves while Entra is unavailable. */
+const STILL_USABLE_MS = 60_000;
+
+/** A GUID or a DNS name: what may stand between the authority host and `/oauth2`. */
+const TENANT_SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+
+export interface AccessToken {
+  value: string;
+  /** Epoch ms on the provider's clock. */
+  expiresAt: number;
+  /** The token's `roles` claim (application permissions), decoded for diagnostics only. */
+  roles: string[];
+}
+
+export interface CredentialFailure {
+  partnerId: string;
+  code: ErrorCode;
+  /** ISO 8601. */
+  at: string;
+}
+
+export interface TokenProviderOptions {
+  http: AxiosInstance;
+  /** The partner's client secret in clear (decryption belongs to the domain); null when none is stored. */
+  clientSecretOf: (partner: PartnerRecord) => Promise<string | null>;
+  endpointsOf: (partner: PartnerRecord) => CloudEndpoints;
+  logger: Logger;
+  metrics: GraphMetrics;
+  /** Per request to Entra. */
+  timeoutMs: number;
+  now?: () => number;
+}
+
+interface HeldToken extends AccessToken {
+  renewAt: number;
+}
+
+/** What was built from one version of a partner's credentials. */
+class PartnerEntry {
+  msal: { app: ConfidentialClientApplication; network: MsalNetworkClient } | undefined;
+  token: HeldToken | undefined;
+  inflight: Promise<AccessToken> | undefined;
+  /** No token request to Entra before this (epoch ms), after throttling. */
+  blockedUntil = 0;
+
+  constructor(
+    private readonly applicationId: string,
+    private readonly tenantId: string,
+    private readonly cloud: string,
+    private readonly secretCiphertext: string | null,
+    private readonly updatedAt: string,
+  ) {}
+
+  static of(partner: PartnerRecord): PartnerEntry {
+    return new PartnerEntry(
+      partner.applicationId,
+      partner.tenantId,
+      partner.cloud,
+      partner.clientSecretCiphertext,
+      partner.updatedAt,
+    );
+  }
+
+  /** The fingerprint check, field by field: no hashing on the hot path. */
+  matches(partner: PartnerRecord): boolean {
+    return (
+      this.applicationId === partner.applicationId &&
+      this.tenantId === partner.tenantId &&
+      this.cloud === partner.cloud &&
+      this.secretCiphertext === partner.clientSecretCiphertext &&
+      this.updatedAt === partner.updatedAt
+    );
+  }
+}
+
+/** The `roles` claim of a JWT, without checking it: diagnostics only (it is not our token to validate). */
+export function decodeRoles(token: string): string[] {
+  const payload = token.split('.')[1];
+  if (payload === undefined) return [];
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { roles?: unknown };
+    return Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** OpenID endpoints as msal-node's built-in metadata has them for Microsoft's hosts. */
+function authorityMetadata(authorityHost: string, tenant: string): string {
+  const base = `${authorityHost}/${tenant}`;
+  return JSON.stringify({
+    token_endpoint: `${base}/oauth2/v2.0/token`,
+    jwks_uri: `${base}/discovery/v2.0/keys`,
+    issuer: `${base}/v2.0`,
+    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+  });
+}
+
+export class TokenProvider {
+  private readonly entries = new Map<string, PartnerEntry>();
+  private readonly failures = new Map<string, CredentialFailure>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: TokenProviderOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** A token for the partner's Graph: the held one, a shared in-flight one, or a new one. */
+  getToken(partner: PartnerRecord): Promise<AccessToken> {
+    let entry = this.entries.get(partner.id);
+    if (entry === undefined || !entry.matches(partner)) {
+      entry = PartnerEntry.of(partner);
+      this.entries.set(partner.id, entry);
+    }
+    const now = this.now();
+    const held = entry.token;
+    if (held !== undefined && now < held.renewAt) return Promise.resolve(held);
+    if (entry.inflight !== undefined) return entry.inflight;
+    if (now < entry.blockedUntil) {
+      if (held !== undefined && now < held.expiresAt - STILL_USABLE_MS) return Promise.resolve(held);
+      const retryAfterSeconds = Math.max(1, Math.ceil((entry.blockedUntil - now) / 1000));
+      return Promise.reject(
+        new AppError('GRAPH_UNAVAILABLE', {
+          detail: `Entra ID asked to wait before the next token request; retry after ${retryAfterSeconds} seconds.`,
+          retryAfterSeconds,
+        }),
+      );
+    }
+    const current = entry;
+    const request = this.acquire(current, partner).finally(() => {
+      if (current.inflight === request) current.inflight = undefined;
+    });
+    current.inflight = request;
+    return request;
+  }
+
+  /**
+   * Drops the held token so that the next call gets a new one: after Graph refused it (401; only
+   * when `tokenValue` is still the held one, so concurrent refusals renew once), or after a
+   * permission refusal (a new token carries newly consented roles).
+   */
+  invalidate(partnerId: string, tokenValue?: string): void {
+    const entry = this.entries.get(partnerId);
+    if (entry?.token !== undefined && (tokenValue === undefined || entry.token.value === tokenValue)) {
+      entry.token = undefined;
+    }
+  }
+
+  /** Forget the partner's MSAL instance, token and credential status. */
+  forget(partnerId: string): void {
+    this.entries.delete(partnerId);
+    this.failures.delete(partnerId);
+  }
+
+  /** Partners whose last token request failed because of their configuration (for /health). */
+  credentialFailures(): CredentialFailure[] {
+    return [...this.failures.values()].map((f) => ({ ...f }));
+  }
+
+  private async acquire(entry: PartnerEntry, partner: PartnerRecord): Promise<AccessToken> {
+    const { logger, metrics } = this.options;
+    const endpoints = this.options.endpointsOf(partner);
+    if (!TENANT_SEGMENT.test(partner.tenantId)) {
+      throw this.credentialFailed(partner, malformedTenantError(partner));
+    }
+    if (entry.msal === undefined) {
+      const secret = await this.options.clientSecretOf(partner);
+      if (secret === null || secret === '') throw this.credentialFailed(partner, missingSecretError(partner));
+      entry.msal = this.buildMsal(partner, secret, endpoints);
+    }
+    const { app, network } = entry.msal;
+    network.reset();
+    const started = this.now();
+    try {
+      const result = await app.acquireTokenByClientCredential({
+        scopes: [endpoints.graphScope],
+        skipCache: true,
+      });
+      if (!result?.accessToken) {
+        throw new AppError('GRAPH_ERROR', { detail: 'Entra ID answered the token request without a token.' });
+      }
+      const now = this.now();
+      // MSAL's expiresOn is on the wall clock; keep the lifetime, on the provider's clock.
+      const lifetimeMs = Math.max(0, (result.expiresOn?.getTime() ?? Date.now() + 3_599_000) - Date.now());
+      const token: HeldToken = {
+        value: result.accessToken,
+        expiresAt: now + lifetimeMs,
+        renewAt: now + lifetimeMs - Math.min(RENEW_BEFORE_EXPIRY_MS, lifetimeMs / 2),
+        roles: decodeRoles(result.accessToken),
+      };
+      entry.token = token;
+      entry.blockedUntil = 0;
+      this.failures.delete(partner.id);
+      metrics.tokenRequests.inc({ outcome: 'success' });
+      logger.debug(
+        { partnerId: partner.id, durationMs: now - started, expiresInSeconds: Math.round(lifetimeMs / 1000) },
+        'Entra ID issued an access token',
+      );
+      return token;
+    } catch (error) {
+      if (error instanceof AppError) {
+        metrics.tokenRequests.inc({ outcome: error.code.toLowerCase() });
+        throw error;
+      }
+      const now = this.now();
+      const translated = translateTokenError(error, partner, network.last, now);
+      const appError = translated.error;
+      metrics.tokenRequests.inc({ outcome: appError.code.toLowerCase() });
+      const msal = error as { name?: unknown; errorCode?: unknown; errorNo?: unknown; status?: unknown };
+      logger.warn(
+        {
+          partnerId: partner.id,
+          code: appError.code,
+          // Only MSAL's codes: its messages may quote request details.
+          msal: { name: msal.name, errorCode: msal.errorCode, errorNo: msal.errorNo, status: msal.status },
+          network: network.last,
+          durationMs: now - started,
+        },
+        'Token request to Entra ID failed',
+      );
+      if (CREDENTIAL_ERROR_CODES.has(appError.code)) {
+        this.failures.set(partner.id, {
+          partnerId: partner.id,
+          code: appError.code,
+          at: new Date().toISOString(),
+        });
+      }
+      if (translated.transient || appError.code === 'GRAPH_TIMEOUT') {
+        // MSAL throttles an instance after a 429/5xx; the next attempt, after the wait, is a fresh one.
+        entry.msal = undefined;
+      }
+      if (translated.transient) {
+        entry.blockedUntil = now + (appError.retryAfterSeconds ?? 5) * 1000;
+      }
+      const held = entry.token;
+      if (
+        (translated.transient || appError.code === 'GRAPH_TIMEOUT') &&
+        held !== undefined &&
+        now < held.expiresAt - STILL_USABLE_MS
+      ) {
+        return held;
+      }
+      throw appError;
+    }
+  }
+
+  private credentialFailed(partner: PartnerRecord, error: AppError): AppError {
+    this.options.metrics.tokenRequests.inc({ outcome: error.code.toLowerCase() });
+    this.failures.set(partner.id, { partnerId: partner.id, code: error.code, at: new Date().toISOString() });
+    this.options.logger.warn(
+      { partnerId: partner.id, code: error.code },
+      'Partner credentials are incomplete',
+    );
+    return error;
+  }
+
+  private buildMsal(
+    partner: PartnerRecord,
+    clientSecret: string,
+    endpoints: CloudEndpoints,
+  ): { app: ConfidentialClientApplication; network: MsalNetworkClient } {
+    const network = createMsalNetworkClient(this.options.http, this.options.timeoutMs);
+    const host = new URL(endpoints.authorityHost).host;
+    const builtIn = MSAL_BUILT_IN_HOSTS.has(host);
+    const app = new ConfidentialClientApplication({
+      auth: {
+        clientId: partner.applicationId,
+        clientSecret,
+        authority: `${endpoints.authorityHost}/${partner.tenantId}`,
+        // A host MSAL does not carry metadata for (an override, the simulator on 127.0.0.1:<port>):
+        // trusted by name, with its endpoints given so that MSAL neither asks Microsoft's instance
+        // discovery nor fetches the OpenID document. An unknown tenant then fails at the token
+        // request (invalid_tenant, AADSTS90002), as on login.microsoftonline.com, rather than as
+        // an endpoints_resolution_error that an outage of the metadata endpoint would also cause.
+        ...(builtIn
+          ? {}
+          : {
+              knownAuthorities: [host],
+              authorityMetadata: authorityMetadata(endpoints.authorityHost, partner.tenantId),
+            }),
+      },
+      system: { networkClient: network },
+    });
+    return { app, network };
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * A simulated university behind the real app: the Microsoft simulator over HTTPS (its CA trusted
+ * explicitly), a partner configured through the admin API, and a partner key.
+ */
+import {
+  startSimulator,
+  type MicrosoftSimulator,
+  type SimUser,
+} from '../../src/integrations/microsoft/simulator';
+import { makeHarness, type Harness } from './harness';
+
+export const TENANT_ID = '0b6c2f1e-4a5d-4e7f-9a1b-2c3d4e5f6a7b';
+export const APP_ID = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+export const CLIENT_SECRET = 'uni8Q~client.secret-value_0123456789abcdefg';
+export const SECRET_ID = '7d9e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a';
+export const ROLES = ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All'];
+
+export interface World {
+  h: Harness;
+  sim: MicrosoftSimulator;
+  partnerKey: string;
+  adviser: SimUser;
+  adviserNoPolicy: SimUser;
+  students: SimUser[];
+  obrien: SimUser;
+  /** POST /appointments/meeting with the partner key. */
+  create(body: Record<string, unknown>, key?: string): ReturnType<Harness['request']['post']>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export function appointment(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  counter += 1;
+  return {
+    appointmentId: `appt-${Date.now()}-${counter}`,
+    subject: 'Careers guidance',
+    startDateTime: '2026-12-01T10:00:00+00:00',
+    endDateTime: '2026-12-01T10:30:00+00:00',
+    operator: { email: 'ada.adviser@uni.example.ac.uk', name: 'Ada' },
+    attendees: [{ email: 'S0.Student@uni.example.ac.uk' }, { email: 's1.student@uni.example.ac.uk' }],
+    ...overrides,
+  };
+}
+
+export interface WorldOptions {
+  roles?: string[];
+  partner?: Record<string, unknown>;
+  graph?: { attemptTimeoutMs?: number; deadlineMs?: number; maxAttempts?: number };
+  sim?: MicrosoftSimulator;
+}
+
+export async function makeWorld(options: WorldOptions = {}): Promise<World> {
+  const sim = options.sim ?? (await startSimulator());
+  sim.reset();
+  sim.addTenant({ id: TENANT_ID, domains: ['uni.example.ac.uk'] });
+  sim.addApp({
+    tenantId: TENANT_ID,
+    appId: APP_ID,
+    secrets: [{ value: CLIENT_SECRET, id: SECRET_ID }],
+    roles: options.roles ?? ROLES,
+  });
+  const adviser = sim.addUser({
+    tenantId: TENANT_ID,
+    userPrincipalName: 'aadviser@uni.example.ac.uk',
+    mail: 'ada.adviser@uni.example.ac.uk',
+    displayName: 'Ada Adviser',
+  });
+  sim.grantPolicy(TENANT_ID, adviser.id, APP_ID);
+  const adviserNoPolicy = sim.addUser({
+    tenantId: TENANT_ID,
+    userPrincipalName: 'nina@uni.example.ac.uk',
+    mail: 'nina.nopolicy@uni.example.ac.uk',
+    displayName: 'Nina Nopolicy',
+  });
+  const students = Array.from({ length: 60 }, (_, i) =>
+    sim.addUser({
+      tenantId: TENANT_ID,
+      userPrincipalName: `s${i}@uni.example.ac.uk`,
+      mail: `s${i}.student@uni.example.ac.uk`,
+      displayName: `Student ${i}`,
+    }),
+  );
+  const obrien = sim.addUser({
+    tenantId: TENANT_ID,
+    userPrincipalName: "liam.o'brien@uni.example.ac.uk",
+    mail: "liam.o'brien@uni.example.ac.uk",
+    displayName: "Liam O'Brien",
+  });
+
+  const h = makeHarness({
+    microsoft: {
+      azureAuthorityHost: sim.authorityHost,
+      graphBaseUrl: sim.graphBaseUrl,
+      extraCaPem: sim.caCertPem,
+      attemptTimeoutMs: options.graph?.attemptTimeoutMs ?? 3000,
+      deadlineMs: options.graph?.deadlineMs ?? 8000,
+      maxAttempts: options.graph?.maxAttempts ?? 4,
+    },
+  });
+  const put = await h.request
+    .put('/partners/uni-x')
+    .set('Authorization', h.admin)
+    .send({
+      applicationId: APP_ID,
+      tenantId: TENANT_ID,
+      clientSecret: CLIENT_SECRET,
+      operatorLocalMatchField: 'email',
+      operatorRemoteMatchField: 'mail',
+      userLocalMatchField: 'email',
+      userRemoteMatchField: 'mail',
+      ...options.partner,
+    });
+  if (put.status !== 201) throw new Error(`partner set-up failed: ${put.status} ${JSON.stringify(put.body)}`);
+  const issued = await h.request.post('/partners/uni-x/api-keys').set('Authorization', h.admin);
+  const partnerKey = issued.body.key as string;
+  sim.clearRequests();
+
+  return {
+    h,
+    sim,
+    partnerKey,
+    adviser,
+    adviserNoPolicy,
+    students,
+    obrien,
+    create: (body, key = partnerKey) =>
+      h.request.post('/appointments/meeting').set('Authorization', `Bearer ${key}`).send(body),
+    close: async () => {
+      await h.close();
+      if (!options.sim) await sim.close();
+    },
+  };
+}
+
+/** What the simulator received, by operation. */
+export function received(sim: MicrosoftSimulator, operation: string) {
+  return sim.requests().filter((r) => r.operation === operation);
+}
