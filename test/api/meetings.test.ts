@@ -344,3 +344,43 @@ describe('GET, PATCH, DELETE /appointments/{id}/meeting', () => {
     expect((await w.h.request.get(path).set('Authorization', auth())).body.status).toBe('cancelled');
   });
 });
+
+describe('at scale and observed', () => {
+  test('50 concurrent cold creates for one partner make one token request and one lookup per value', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        w.create(appointment({ attendees: [{ email: w.students[i % 5]!.mail! }] })),
+      ),
+    );
+    expect(answers.every((a) => a.status === 201)).toBe(true);
+    expect(received(sim, 'token')).toHaveLength(1);
+    expect(sim.meetings()).toHaveLength(50);
+  });
+
+  test('/metrics shows Graph calls by operation and status, token requests and identity cache use', async () => {
+    await w.create(appointment());
+    await w.create(appointment());
+    const metrics = (await w.h.request.get('/metrics').set('Authorization', w.h.admin)).text;
+    expect(metrics).toMatch(
+      /teams_meetings_graph_requests_total\{[^}]*operation="onlineMeetings.createOrGet"[^}]*status="201"[^}]*\} 2/,
+    );
+    expect(metrics).toMatch(/teams_meetings_token_requests_total\{[^}]*\} 1/);
+    expect(metrics).toMatch(/teams_meetings_identity_lookups_total\{outcome="hit"\} 3/);
+    expect(metrics).toMatch(/teams_meetings_identity_lookups_total\{outcome="miss"\} 3/);
+    expect(metrics).toContain('teams_meetings_graph_retries_total');
+    expect(metrics).toMatch(
+      /teams_meetings_http_requests_total\{method="POST",route="\/appointments\/meeting",status="201"\} 2/,
+    );
+  });
+
+  test('no student or adviser identity, key or token appears in info logs', async () => {
+    await w.create(appointment());
+    const info = w.h.logs
+      .entries()
+      .filter((e) => e.level === 'info')
+      .map((e) => JSON.stringify(e))
+      .join('\n');
+    expect(info).toContain('meeting created');
+    expect(info).not.toMatch(/@uni\.example\.ac\.uk|tmk_|eyJ|uni8Q~/);
+  });
+});

@@ -44,6 +44,7 @@ export function tempDbPath(): string {
 
 export interface HarnessOptions {
   rateLimitPerMinute?: number;
+  logLevel?: string;
   now?: () => Date;
   microsoft?: MicrosoftOptions & { azureAuthorityHost?: string; graphBaseUrl?: string };
 }
@@ -52,7 +53,7 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
   const dbPath = tempDbPath();
   const store = SqliteStore.open(dbPath);
   const logs = new LogCapture();
-  const logger = createLogger('debug', logs);
+  const logger = createLogger(options.logLevel ?? 'debug', logs);
   const built = buildApp({
     config: {
       adminApiKey: ADMIN_KEY,

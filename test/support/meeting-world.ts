@@ -48,6 +48,7 @@ export interface WorldOptions {
   partner?: Record<string, unknown>;
   graph?: { attemptTimeoutMs?: number; deadlineMs?: number; maxAttempts?: number };
   sim?: MicrosoftSimulator;
+  logLevel?: string;
 }
 
 export async function makeWorld(options: WorldOptions = {}): Promise<World> {
@@ -89,6 +90,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
   });
 
   const h = makeHarness({
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     microsoft: {
       azureAuthorityHost: sim.authorityHost,
       graphBaseUrl: sim.graphBaseUrl,
