@@ -23,6 +23,8 @@ import { apiKeyRoutes } from './routes/api-key.routes';
 import { opsRoutes } from './routes/ops.routes';
 import { partnerRoutes } from './routes/partner.routes';
 import { meetingRoutes } from './routes/meeting.routes';
+import { diagnosticsRoutes } from './routes/diagnostics.routes';
+import { SetupDiagnosticsService } from '../domain/setup-diagnostics.service';
 import { Counter } from 'prom-client';
 import { IdentityMatcher } from '../domain/identity-matcher';
 import { MeetingService } from '../domain/meeting.service';
@@ -58,6 +60,7 @@ export interface BuiltApp {
     apiKeys: ApiKeyService;
     health: HealthService;
     meetings: MeetingService;
+    diagnostics: SetupDiagnosticsService;
     gateway: GraphMicrosoftGateway;
   };
   metrics: HttpMetrics;
@@ -93,6 +96,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   });
   const health = new HealthService(deps.store, VERSION, now, () => gateway.credentialFailures().length);
   const meetings = new MeetingService(partners, deps.store.meetings, gateway, identities, now);
+  const diagnostics = new SetupDiagnosticsService(partners, gateway, identities, now);
   let draining = false;
 
   const app = express();
@@ -126,6 +130,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use('/partners', ...admin);
   app.use(partnerRoutes(partners));
   app.use(apiKeyRoutes(apiKeys));
+  app.use(diagnosticsRoutes(diagnostics));
   app.use('/appointments', requirePartner(apiKeys), limiter);
   app.use(meetingRoutes(meetings));
 
@@ -134,7 +139,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   return {
     app,
-    services: { partners, apiKeys, health, meetings, gateway },
+    services: { partners, apiKeys, health, meetings, diagnostics, gateway },
     metrics,
     startDraining: () => {
       draining = true;

@@ -88,3 +88,11 @@ export class UnknownOrganizerError extends Error {
     this.name = 'UnknownOrganizerError';
   }
 }
+
+/** What the setup checks need beyond the meeting calls: probes that create nothing. */
+export interface SetupProbe {
+  /** A token for the partner (held or new) and its application permissions (`roles`). */
+  tokenRoles(partner: PartnerRecord): Promise<string[]>;
+  /** Resolves when Graph lets the app act for this user; throws ACCESS_POLICY_MISSING etc. otherwise. */
+  checkAccessPolicy(partner: PartnerRecord, organizerId: string): Promise<void>;
+}

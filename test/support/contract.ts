@@ -35,6 +35,7 @@ interface Answer {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+  text?: string;
 }
 
 /** Throws with the validation errors when `res` does not match the contract of `method path`. */
@@ -59,9 +60,10 @@ export function expectContract(res: Answer, method: string, pathTemplate: string
       : `${ref}/content/${pointerEscape(contentType)}/schema`;
   const validate = ajv.getSchema(schemaRef);
   if (!validate) throw new Error(`cannot compile ${schemaRef}`);
-  if (!validate(res.body)) {
+  const body = contentType.startsWith('text/') ? res.text : res.body;
+  if (!validate(body)) {
     throw new Error(
-      `${method} ${pathTemplate} ${res.status} does not match openapi.yaml: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body)}`,
+      `${method} ${pathTemplate} ${res.status} does not match openapi.yaml: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`,
     );
   }
 }

@@ -6,25 +6,14 @@
  */
 import { AppError } from '../../domain/errors';
 import type { PartnerRecord } from '../../domain/partner.model';
+import { accessPolicyRemediation, missingPermissions, REQUIRED_PERMISSIONS } from '../../domain/setup-guide';
 
-/** The policy name the service suggests when the tenant has none for this app yet. */
-export const ACCESS_POLICY_NAME = 'TARGETconnect-Teams-Meetings';
-
-/** The two application permissions of setup guide Step 1. */
-export const REQUIRED_PERMISSIONS = ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All'] as const;
-export type RequiredPermission = (typeof REQUIRED_PERMISSIONS)[number];
-
-/** Roles that also give what each required permission gives. */
-const SATISFIED_BY: Record<RequiredPermission, string[]> = {
-  'OnlineMeetings.ReadWrite.All': ['OnlineMeetings.ReadWrite.All'],
-  'User.ReadBasic.All': [
-    'User.ReadBasic.All',
-    'User.Read.All',
-    'User.ReadWrite.All',
-    'Directory.Read.All',
-    'Directory.ReadWrite.All',
-  ],
-};
+export {
+  ACCESS_POLICY_NAME,
+  REQUIRED_PERMISSIONS,
+  accessPolicyRemediation,
+  missingPermissions,
+} from '../../domain/setup-guide';
 
 const MAX_MESSAGE_CHARS = 300;
 
@@ -54,27 +43,6 @@ export function readGraphError(body: unknown, headers: Record<string, string> = 
     requestId: headers['request-id'] ?? text(inner['request-id']),
     clientRequestId: headers['client-request-id'] ?? text(inner['client-request-id']),
   };
-}
-
-/** The required permissions that the token's roles do not give. */
-export function missingPermissions(roles: readonly string[]): RequiredPermission[] {
-  return REQUIRED_PERMISSIONS.filter((p) => !SATISFIED_BY[p].some((r) => roles.includes(r)));
-}
-
-/** What the Teams admin runs (setup guide Steps 2-3) so that the operator may own meetings. */
-export function accessPolicyRemediation(applicationId: string, objectId: string): string {
-  return [
-    `A Teams administrator must grant the Teams application access policy of application ${applicationId} to this ` +
-      `operator, whose Entra object ID is ${objectId} (setup guide Steps 2-3, "API Permission Restrictions"). In ` +
-      'PowerShell with the MicrosoftTeams module, after Connect-MicrosoftTeams:',
-    `Grant-CsApplicationAccessPolicy -PolicyName "${ACCESS_POLICY_NAME}" -Identity "${objectId}"`,
-    'If no policy for this application exists yet, create it first:',
-    `New-CsApplicationAccessPolicy -Identity "${ACCESS_POLICY_NAME}" -AppIds "${applicationId}" -Description "TARGETconnect appointments"`,
-    'If the operator already holds another policy, add the application to that policy instead ' +
-      `(Set-CsApplicationAccessPolicy -Identity "<that policy>" -AppIds @{Add="${applicationId}"}): a user holds ` +
-      'only one policy, and a new grant replaces the old one.',
-    'A new grant can take up to 30 minutes to take effect.',
-  ].join('\n');
 }
 
 export interface GraphFailure {

@@ -1,0 +1,420 @@
+/**
+ * The setup guide, checked: one call tells the IT team which of the four steps works and exactly
+ * what to do about the ones that do not. Nothing here creates a meeting.
+ */
+import { AppError } from './errors';
+import { IdentityMatcher, normaliseIdentity } from './identity-matcher';
+import { UnknownOrganizerError, type MicrosoftGateway, type SetupProbe } from './microsoft.port';
+import type { PartnerRecord } from './partner.model';
+import type { PartnerService } from './partner.service';
+import { SECRET_EXPIRY_WARNING_DAYS } from './health.service';
+import {
+  ACCESS_POLICY_NAME,
+  REQUIRED_PERMISSIONS,
+  SETUP_STEPS,
+  grantLine,
+  missingPermissions,
+  type SetupStep,
+} from './setup-guide';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+export interface SetupCheck {
+  id: string;
+  step: SetupStep;
+  status: CheckStatus;
+  detail: string;
+  remediation: string | null;
+}
+
+export interface VerifyResult {
+  partnerId: string;
+  ok: boolean;
+  checks: SetupCheck[];
+}
+
+export type Identity = Record<string, string>;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A userPrincipalName nobody has: the lookup probe finds nothing and creates nothing. */
+const LOOKUP_PROBE = 'teams-meetings-setup-check@invalid.invalid';
+
+function check(
+  id: string,
+  step: SetupStep,
+  status: CheckStatus,
+  detail: string,
+  remediation: string | null = null,
+): SetupCheck {
+  return {
+    id,
+    step,
+    status,
+    detail,
+    remediation: status === 'pass' || status === 'skip' ? null : remediation,
+  };
+}
+
+function failureOf(id: string, step: SetupStep, error: unknown, what: string): SetupCheck {
+  if (error instanceof AppError) {
+    const transient = ['GRAPH_UNAVAILABLE', 'GRAPH_TIMEOUT', 'GRAPH_ERROR'].includes(error.code);
+    return check(
+      id,
+      step,
+      'fail',
+      `${what}: ${error.code}: ${error.detail}`,
+      error.remediation ??
+        (transient
+          ? 'Microsoft was unavailable or slow during the check; run it again in a few minutes.'
+          : null),
+    );
+  }
+  throw error;
+}
+
+/** A value safe inside a PowerShell comment: one line, no control characters. */
+function commentSafe(value: string): string {
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ').slice(0, 200);
+}
+
+interface OperatorOutcome {
+  index: number;
+  value: string | null;
+  status: 'matched' | 'not_found' | 'ambiguous' | 'missing_field';
+  user?: { id: string; userPrincipalName: string };
+}
+
+export class SetupDiagnosticsService {
+  constructor(
+    private readonly partners: PartnerService,
+    private readonly gateway: MicrosoftGateway & SetupProbe,
+    private readonly identities: IdentityMatcher,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async verify(partnerId: string, operators: Identity[] = []): Promise<VerifyResult> {
+    const partner = await this.partners.require(partnerId);
+    const configuration = await this.configurationCheck(partner);
+    const expiry = this.expiryCheck(partner);
+    const checks: SetupCheck[] = [configuration];
+
+    let roles: string[] | undefined;
+    let credentials: SetupCheck;
+    if (configuration.status === 'fail') {
+      credentials = check(
+        'credentials',
+        SETUP_STEPS.azure,
+        'skip',
+        'Not checked: the stored configuration is incomplete.',
+      );
+    } else {
+      try {
+        roles = await this.gateway.tokenRoles(partner);
+        credentials = check(
+          'credentials',
+          SETUP_STEPS.azure,
+          'pass',
+          'Entra ID issued a token for the application with the stored secret.',
+        );
+      } catch (error) {
+        credentials = failureOf('credentials', SETUP_STEPS.azure, error, 'Entra ID issued no token');
+      }
+    }
+    checks.push(credentials);
+    checks.push(this.permissionsCheck(roles));
+    checks.push(expiry);
+
+    const [userLookup, operatorChecks] = await Promise.all([
+      roles === undefined
+        ? Promise.resolve(check('user-lookup', SETUP_STEPS.azure, 'skip', 'Not checked: no token.'))
+        : this.userLookupCheck(partner),
+      roles === undefined
+        ? Promise.resolve(
+            operators.flatMap((_, index) => [
+              check(`operator-lookup:${index}`, SETUP_STEPS.platform, 'skip', 'Not checked: no token.'),
+              check(`access-policy:${index}`, SETUP_STEPS.teams, 'skip', 'Not checked: no token.'),
+            ]),
+          )
+        : this.operatorChecks(partner, operators),
+    ]);
+    checks.push(userLookup, ...operatorChecks);
+    return { partnerId, ok: checks.every((c) => c.status !== 'fail'), checks };
+  }
+
+  /** The PowerShell a Teams admin pastes (Steps 2-3): the policy, and a grant per resolved operator. */
+  async accessPolicyScript(partnerId: string, operators: Identity[] = []): Promise<string> {
+    const partner = await this.partners.require(partnerId);
+    const outcomes = operators.length === 0 ? [] : await this.resolveOperators(partner, operators);
+    const app = partner.applicationId;
+    const lines = [
+      `# Teams application access policy for TARGETconnect partner "${commentSafe(partner.id)}"`,
+      `# (setup guide: ${SETUP_STEPS.teams}, and the API Permission Restrictions of ${SETUP_STEPS.restrictions}).`,
+      '# Run as a Teams administrator in PowerShell. Once per machine: Install-Module -Name MicrosoftTeams',
+      '#',
+      '# A user holds ONE application access policy: a grant replaces the one they had. If your tenant',
+      '# already has a policy used by other apps, add this application to it instead of creating one:',
+      `#   Set-CsApplicationAccessPolicy -Identity "<existing policy>" -AppIds @{Add="${app}"}`,
+      '# and use that policy name in the Grant lines below.',
+      '',
+      'Connect-MicrosoftTeams',
+      '',
+      `New-CsApplicationAccessPolicy -Identity "${ACCESS_POLICY_NAME}" -AppIds "${app}" -Description "TARGETconnect appointments"`,
+      '',
+    ];
+    const resolved = outcomes.filter((o) => o.status === 'matched' && o.user && GUID.test(o.user.id));
+    const unresolved = outcomes.filter((o) => !resolved.includes(o));
+    if (operators.length === 0) {
+      lines.push(
+        '# Grant it to each adviser (operator) by Entra object ID; send the operators in the request to get their lines:',
+        `# ${grantLine('<operator object id>')}`,
+        '# Or to everyone without a policy of their own:',
+        `# Grant-CsApplicationAccessPolicy -PolicyName "${ACCESS_POLICY_NAME}" -Global`,
+      );
+    }
+    for (const o of resolved) {
+      lines.push(
+        `# ${commentSafe(o.value ?? '')} (${commentSafe(o.user!.userPrincipalName)})`,
+        grantLine(o.user!.id),
+      );
+    }
+    if (unresolved.length > 0) {
+      lines.push(
+        '',
+        '# Not resolved, so not granted (fix them in Entra ID or in the partner match fields, Step 4):',
+      );
+      for (const o of unresolved) {
+        const field = partner.operatorLocalMatchField;
+        lines.push(
+          `#   operator ${o.index}: ${o.status}: ${commentSafe(field)} = ${commentSafe(o.value ?? '(missing)')}`,
+        );
+      }
+    }
+    lines.push(
+      '',
+      '# Check a user (an empty ApplicationAccessPolicy means the global one applies):',
+      `#   Get-CsOnlineUser -Identity "<operator object id>" | Select-Object ApplicationAccessPolicy`,
+      '# A new grant can take up to 30 minutes to take effect; then run the doctor again:',
+      `#   npm run doctor -- --partner ${commentSafe(partner.id)}`,
+      '',
+    );
+    return lines.join('\n');
+  }
+
+  private async configurationCheck(partner: PartnerRecord): Promise<SetupCheck> {
+    const id = 'configuration';
+    if (partner.clientSecretCiphertext === null) {
+      return check(
+        id,
+        SETUP_STEPS.platform,
+        'fail',
+        'No client secret is stored.',
+        "Store the client secret's Value with PATCH /partners/{partnerId} (clientSecret).",
+      );
+    }
+    try {
+      await this.partners.clientSecretOf(partner);
+    } catch {
+      return check(
+        id,
+        SETUP_STEPS.platform,
+        'fail',
+        "The stored client secret cannot be decrypted with this service's SECRETS_KEY.",
+        "SECRETS_KEY changed since the secret was stored: store the client secret's Value again with PATCH /partners/{partnerId}.",
+      );
+    }
+    const matchFields = `operators by ${partner.operatorLocalMatchField} → ${partner.operatorRemoteMatchField}, users by ${partner.userLocalMatchField} → ${partner.userRemoteMatchField}`;
+    return check(
+      id,
+      SETUP_STEPS.platform,
+      'pass',
+      `Application ${partner.applicationId} in tenant ${partner.tenantId} (${partner.cloud} cloud); ${matchFields}.`,
+    );
+  }
+
+  private permissionsCheck(roles: string[] | undefined): SetupCheck {
+    const id = 'permissions';
+    if (roles === undefined) return check(id, SETUP_STEPS.azure, 'skip', 'Not checked: no token.');
+    const missing = missingPermissions(roles);
+    if (missing.length === 0) {
+      return check(id, SETUP_STEPS.azure, 'pass', `The token holds ${REQUIRED_PERMISSIONS.join(' and ')}.`);
+    }
+    return check(
+      id,
+      SETUP_STEPS.azure,
+      'fail',
+      roles.length === 0
+        ? 'The token holds no application permission: admin consent has not been granted.'
+        : `The token lacks ${missing.join(' and ')} (it holds ${roles.join(', ')}).`,
+      `In the app registration's API permissions (Step 1, items 9-17): add the Microsoft Graph application permission${missing.length > 1 ? 's' : ''} ${missing.join(' and ')}, then click 'Grant admin consent' and check that every status shows a green tick.`,
+    );
+  }
+
+  private expiryCheck(partner: PartnerRecord): SetupCheck {
+    const id = 'secret-expiry';
+    if (partner.clientSecretExpiresAt === null) {
+      return check(id, SETUP_STEPS.azure, 'skip', 'No expiry date is stored for the client secret.');
+    }
+    const remaining = Date.parse(partner.clientSecretExpiresAt) - this.now().getTime();
+    const days = Math.floor(remaining / 86_400_000);
+    const renew =
+      'Create a new client secret under Certificates & secrets (Step 1, items 5-8) and store its Value and expiry date with PATCH /partners/{partnerId} (clientSecret, clientSecretExpiresAt).';
+    if (remaining <= 0) {
+      return check(
+        id,
+        SETUP_STEPS.azure,
+        'fail',
+        `The client secret expired on ${partner.clientSecretExpiresAt.slice(0, 10)}.`,
+        renew,
+      );
+    }
+    if (days < SECRET_EXPIRY_WARNING_DAYS) {
+      return check(
+        id,
+        SETUP_STEPS.azure,
+        'warn',
+        `The client secret expires in ${days} day(s), on ${partner.clientSecretExpiresAt.slice(0, 10)}.`,
+        renew,
+      );
+    }
+    return check(
+      id,
+      SETUP_STEPS.azure,
+      'pass',
+      `The client secret expires on ${partner.clientSecretExpiresAt.slice(0, 10)} (${days} days).`,
+    );
+  }
+
+  private async userLookupCheck(partner: PartnerRecord): Promise<SetupCheck> {
+    try {
+      await this.gateway.findUsers(partner, 'userPrincipalName', [LOOKUP_PROBE]);
+      return check(
+        'user-lookup',
+        SETUP_STEPS.azure,
+        'pass',
+        'Microsoft Graph answers user lookups (/users) for this application.',
+      );
+    } catch (error) {
+      return failureOf('user-lookup', SETUP_STEPS.azure, error, 'Graph refused a user lookup');
+    }
+  }
+
+  /** Every operator looked up in one go, then each one's access policy probed, all at once. */
+  private async operatorChecks(partner: PartnerRecord, operators: Identity[]): Promise<SetupCheck[]> {
+    if (operators.length === 0) return [];
+    let outcomes: OperatorOutcome[];
+    try {
+      outcomes = await this.resolveOperators(partner, operators);
+    } catch (error) {
+      return operators.flatMap((_, index) => [
+        failureOf(
+          `operator-lookup:${index}`,
+          SETUP_STEPS.platform,
+          error,
+          'The operator could not be looked up',
+        ),
+        check(
+          `access-policy:${index}`,
+          SETUP_STEPS.teams,
+          'skip',
+          'Not checked: the operator was not found.',
+        ),
+      ]);
+    }
+    const pairs = await Promise.all(outcomes.map((outcome) => this.operatorPair(partner, outcome)));
+    return pairs.flat();
+  }
+
+  private async operatorPair(partner: PartnerRecord, outcome: OperatorOutcome): Promise<SetupCheck[]> {
+    const lookupId = `operator-lookup:${outcome.index}`;
+    const policyId = `access-policy:${outcome.index}`;
+    const field = `${partner.operatorLocalMatchField} → ${partner.operatorRemoteMatchField}`;
+    if (outcome.status !== 'matched') {
+      const detail =
+        outcome.status === 'missing_field'
+          ? `The operator has no '${partner.operatorLocalMatchField}' value.`
+          : outcome.status === 'ambiguous'
+            ? `More than one Entra ID user has ${partner.operatorRemoteMatchField} '${outcome.value}'.`
+            : `No Entra ID user has ${partner.operatorRemoteMatchField} '${outcome.value}'.`;
+      return [
+        check(
+          lookupId,
+          SETUP_STEPS.platform,
+          'fail',
+          detail,
+          `Check the adviser's account in Entra ID, or the operator match fields (${field}) in the partner configuration (Step 4).`,
+        ),
+        check(policyId, SETUP_STEPS.teams, 'skip', 'Not checked: the operator was not found.'),
+      ];
+    }
+    const user = outcome.user!;
+    const found = check(
+      lookupId,
+      SETUP_STEPS.platform,
+      'pass',
+      `Found ${user.userPrincipalName} (object ID ${user.id}) by ${field}.`,
+    );
+    try {
+      await this.gateway.checkAccessPolicy(partner, user.id);
+      return [
+        found,
+        check(
+          policyId,
+          SETUP_STEPS.teams,
+          'pass',
+          `${user.userPrincipalName} holds an application access policy for this application.`,
+        ),
+      ];
+    } catch (error) {
+      if (error instanceof UnknownOrganizerError) {
+        return [
+          found,
+          check(
+            policyId,
+            SETUP_STEPS.teams,
+            'fail',
+            `Graph does not know object ID ${user.id}.`,
+            'Run the check again; if it persists, the account was deleted or recreated in Entra ID.',
+          ),
+        ];
+      }
+      return [
+        found,
+        failureOf(policyId, SETUP_STEPS.teams, error, `Graph refused to act for ${user.userPrincipalName}`),
+      ];
+    }
+  }
+
+  /** Looks operators up afresh (a diagnosis must not trust yesterday's cache). */
+  private async resolveOperators(partner: PartnerRecord, operators: Identity[]): Promise<OperatorOutcome[]> {
+    const field = partner.operatorLocalMatchField;
+    const values = operators.map((o) => {
+      const value = Object.hasOwn(o, field) ? o[field] : undefined;
+      return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+    });
+    const present = values.filter((v): v is string => v !== null);
+    for (const value of present)
+      this.identities.invalidate(partner.id, partner.operatorRemoteMatchField, value);
+    const matches =
+      present.length === 0
+        ? new Map()
+        : await this.identities.resolve(partner, partner.operatorRemoteMatchField, present);
+    return values.map((value, i): OperatorOutcome => {
+      if (value === null) return { index: i, value, status: 'missing_field' };
+      const match = matches.get(normaliseIdentity(value));
+      if (match?.status === 'matched') {
+        return {
+          index: i,
+          value,
+          status: 'matched',
+          user: { id: match.user.id, userPrincipalName: match.user.userPrincipalName },
+        };
+      }
+      return {
+        index: i,
+        value,
+        status: match?.status === 'ambiguous' ? 'ambiguous' : 'not_found',
+      };
+    });
+  }
+}
