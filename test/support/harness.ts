@@ -34,6 +34,7 @@ export interface Harness {
   logs: LogCapture;
   request: ReturnType<typeof supertest>;
   admin: string;
+  secretsKey: Buffer;
   close(): Promise<void>;
 }
 
@@ -54,10 +55,11 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
   const store = SqliteStore.open(dbPath);
   const logs = new LogCapture();
   const logger = createLogger(options.logLevel ?? 'debug', logs);
+  const secretsKey = randomBytes(32);
   const built = buildApp({
     config: {
       adminApiKey: ADMIN_KEY,
-      secretsKey: randomBytes(32),
+      secretsKey,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
       azureAuthorityHost: options.microsoft?.azureAuthorityHost,
       graphBaseUrl: options.microsoft?.graphBaseUrl,
@@ -74,6 +76,7 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
     logs,
     request: supertest(built.app),
     admin: `Bearer ${ADMIN_KEY}`,
+    secretsKey,
     close: async () => {
       await store.close();
       fs.rmSync(path.dirname(dbPath), { recursive: true, force: true });
