@@ -62,7 +62,7 @@ export class IdentityMatcher {
     const missing: string[] = [];
     const at = this.now();
     for (const value of wanted) {
-      const key = this.key(partner.id, field, value);
+      const key = this.key(partner, field, value);
       const entry = this.cache.get(key);
       if (entry && entry.expiresAt > at) {
         this.onLookup('hit');
@@ -84,8 +84,8 @@ export class IdentityMatcher {
   }
 
   /** Drops one cached value, e.g. an object id that Graph no longer knows. */
-  invalidate(partnerId: string, field: RemoteMatchField, value: string): void {
-    this.cache.delete(this.key(partnerId, field, normaliseIdentity(value)));
+  invalidate(partner: PartnerRecord, field: RemoteMatchField, value: string): void {
+    this.cache.delete(this.key(partner, field, normaliseIdentity(value)));
   }
 
   /** Drops everything cached for a partner (its configuration changed). */
@@ -100,7 +100,7 @@ export class IdentityMatcher {
     values: string[],
     answer: Map<string, IdentityMatch>,
   ): Promise<void> {
-    const keys = values.map((value) => this.key(partner.id, field, value));
+    const keys = values.map((value) => this.key(partner, field, value));
     const call = this.callGateway(partner, field, values);
     keys.forEach((key, i) => {
       const value = values[i]!;
@@ -115,7 +115,7 @@ export class IdentityMatcher {
       for (const value of values) {
         const match = found.get(value) ?? ({ status: 'not_found' } as const);
         answer.set(value, match);
-        this.remember(this.key(partner.id, field, value), match, at);
+        this.remember(this.key(partner, field, value), match, at);
       }
     } finally {
       for (const key of keys) this.inFlight.delete(key);
@@ -164,7 +164,11 @@ export class IdentityMatcher {
     });
   }
 
-  private key(partnerId: string, field: RemoteMatchField, value: string): string {
-    return `${partnerId}\u0000${field}\u0000${value}`;
+  /**
+   * The partner's `updatedAt` is part of the key: a configuration change made through another
+   * instance (a new tenant, other match fields) is never answered from this one's old entries.
+   */
+  private key(partner: PartnerRecord, field: RemoteMatchField, value: string): string {
+    return `${partner.id}\u0000${partner.updatedAt}\u0000${field}\u0000${value}`;
   }
 }

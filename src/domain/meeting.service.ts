@@ -247,7 +247,7 @@ export class MeetingService {
         if (!(error instanceof UnknownOrganizerError)) throw error;
         // A cached object id that Graph no longer knows: look the operator up again, once.
         this.identities.invalidate(
-          partner.id,
+          partner,
           partner.operatorRemoteMatchField,
           operatorValue(partner, input.operator),
         );

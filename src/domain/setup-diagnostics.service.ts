@@ -393,8 +393,7 @@ export class SetupDiagnosticsService {
       return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
     });
     const present = values.filter((v): v is string => v !== null);
-    for (const value of present)
-      this.identities.invalidate(partner.id, partner.operatorRemoteMatchField, value);
+    for (const value of present) this.identities.invalidate(partner, partner.operatorRemoteMatchField, value);
     const matches =
       present.length === 0
         ? new Map()
