@@ -37,22 +37,13 @@ export interface UpdateMeetingInput {
   options?: MeetingOptions | undefined;
 }
 
-export interface MeetingView {
+/** The meeting as the API answers it: what is kept of it, and the record's own fields. */
+export type MeetingView = MeetingDetails & {
   appointmentId: string;
-  meetingId: string;
-  joinWebUrl: string;
-  joinMeetingId: string | null;
-  passcode: string | null;
-  subject: string;
-  startDateTime: string;
-  endDateTime: string;
   status: 'scheduled' | 'cancelled';
-  organizer: MeetingDetails['organizer'];
-  attendees: AttendeeOutcome[];
-  options: MeetingOptions;
   createdAt: string;
   updatedAt: string;
-}
+};
 
 /** A pending claim older than this was left by a crashed request and may be taken over. */
 const STALE_CLAIM_MS = 2 * 60_000;

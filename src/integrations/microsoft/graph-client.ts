@@ -14,7 +14,7 @@ import type { Logger } from '../../logging/logger';
 import type { CloudEndpoints } from './clouds';
 import { graphErrorToAppError, readGraphError } from './graph-errors';
 import type { GraphMetrics } from './graph-metrics';
-import { isTlsErrorCode } from './http-client';
+import { isTlsErrorCode, lowerCaseHeaders } from './http-client';
 import { withQuery } from './odata';
 import { backoffMs, parseRetryAfterMs, toRetryAfterSeconds } from './retry-policy';
 import type { AccessToken, TokenProvider } from './token-provider';
@@ -94,15 +94,6 @@ type Outcome =
 /** Why an attempt was not the last: no usable answer, or a status worth retrying. */
 type Failure =
   Exclude<Outcome, { kind: 'answer' }> | { kind: 'status'; status: number; retryAfterMs?: number };
-
-function lowerCaseHeaders(response: AxiosResponse): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(response.headers as Record<string, unknown>)) {
-    if (value === undefined || value === null) continue;
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return headers;
-}
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -6,7 +6,7 @@
  */
 import https from 'node:https';
 import tls from 'node:tls';
-import axios, { type AxiosInstance } from 'axios';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 
 export const MAX_ANSWER_BYTES = 5 * 1024 * 1024;
 
@@ -70,4 +70,14 @@ export function isTlsErrorCode(code: string): boolean {
     code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
     code === 'ERR_SSL_WRONG_VERSION_NUMBER'
   );
+}
+
+/** An answer's headers with lower-case names and string values. */
+export function lowerCaseHeaders(response: AxiosResponse): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers as Record<string, unknown>)) {
+    if (value === undefined || value === null) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return headers;
 }

@@ -9,6 +9,7 @@
  */
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import type { AxiosInstance, AxiosResponse } from 'axios';
+import { lowerCaseHeaders } from './http-client';
 
 export interface LastExchange {
   status?: number;
@@ -22,15 +23,6 @@ export interface MsalNetworkClient extends INetworkModule {
   readonly last: LastExchange;
   /** Forget the last exchange, before a new token request. */
   reset(): void;
-}
-
-function lowerCaseHeaders(response: AxiosResponse): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(response.headers as Record<string, unknown>)) {
-    if (value === undefined || value === null) continue;
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return headers;
 }
 
 /**
