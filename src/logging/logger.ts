@@ -1,6 +1,7 @@
 /**
  * pino, JSON to stdout, with every place a secret could hide removed by `redact`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -40,6 +41,18 @@ export const REDACT_PATHS = [
   '*.adminApiKey',
 ];
 
+/**
+ * The request a piece of work belongs to. Every log line written while serving it carries its
+ * `requestId`, also from code that never sees the request (the Graph client, MSAL's network
+ * client), because the id travels with the async context rather than with a logger object.
+ */
+export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+function requestIdMixin(): { requestId?: string } {
+  const scope = requestScope.getStore();
+  return scope ? { requestId: scope.requestId } : {};
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -48,6 +61,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      mixin: requestIdMixin,
     },
     destination ?? pino.destination({ sync: false }),
   );

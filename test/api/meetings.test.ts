@@ -384,3 +384,20 @@ describe('at scale and observed', () => {
     expect(info).not.toMatch(/@uni\.example\.ac\.uk|tmk_|eyJ|uni8Q~/);
   });
 });
+
+test('every log line of a request carries its id, the Graph client and token lines too', async () => {
+  const res = await w.h.request
+    .post('/appointments/meeting')
+    .set('Authorization', `Bearer ${w.partnerKey}`)
+    .set('X-Request-Id', 'trace-graph-1')
+    .send(appointment());
+  expect(res.status).toBe(201);
+  const lines = w.h.logs.entries();
+  const graphLines = lines.filter((e) => e.component === 'microsoft-graph');
+  expect(graphLines.length).toBeGreaterThan(0);
+  for (const line of graphLines) expect(line.requestId).toBe('trace-graph-1');
+  const mine = lines.filter((e) => e.requestId === 'trace-graph-1').map((e) => e.msg);
+  expect(mine).toEqual(expect.arrayContaining(['meeting created', 'request completed']));
+  const raw = w.h.logs.lines.filter((l) => l.includes('trace-graph-1'));
+  for (const l of raw) expect(l.match(/"requestId"/g)).toHaveLength(1);
+});

@@ -216,7 +216,7 @@ describe('what the calls carry and log', () => {
       partnerId: p.id,
       operation: 'users.list',
       status: '200',
-      requestId: first!.requestId,
+      graphRequestId: first!.requestId,
       clientRequestId: first!.headers['client-request-id'],
     });
     expect(typeof lines[0]!['durationMs']).toBe('number');
@@ -235,6 +235,6 @@ describe('what the calls carry and log', () => {
     const warn = t.logs.lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((e) => e['msg'] === 'Microsoft Graph call failed');
-    expect(warn).toMatchObject({ level: 'warn', status: '500', requestId: failed!.requestId });
+    expect(warn).toMatchObject({ level: 'warn', status: '500', graphRequestId: failed!.requestId });
   });
 });

@@ -17,6 +17,8 @@ export function accessLog() {
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       req.log[level](
         {
+          // Given explicitly: 'finish' may fire outside the request's async scope.
+          requestId: req.id,
           method: req.method,
           route: routeLabel(req),
           status: res.statusCode,

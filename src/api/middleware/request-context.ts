@@ -1,10 +1,11 @@
 /**
  * The request id: taken from `X-Request-Id` when it is a sane token, made otherwise, returned on
- * the answer, and bound to a child logger so that every log line of the request carries it.
+ * the answer, and put in the request's async scope so that every log line of the request carries
+ * it (see logging/logger.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '../../logging/logger';
+import { requestScope, type Logger } from '../../logging/logger';
 import type { Principal } from '../../domain/api-key.service';
 
 const ACCEPTED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -21,8 +22,8 @@ export function requestContext(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const sent = req.get('x-request-id');
     req.id = sent !== undefined && ACCEPTED_REQUEST_ID.test(sent) ? sent : randomUUID();
-    req.log = logger.child({ requestId: req.id });
+    req.log = logger;
     res.setHeader('X-Request-Id', req.id);
-    next();
+    requestScope.run({ requestId: req.id }, next);
   };
 }

@@ -286,7 +286,7 @@ export class GraphClient {
       clientRequestId,
     };
     if (outcome.kind === 'answer') {
-      fields['requestId'] = outcome.headers['request-id'];
+      fields['graphRequestId'] = outcome.headers['request-id'];
       const statusCode = outcome.response.status;
       if (statusCode >= 400) fields['graphCode'] = readGraphError(outcome.response.data).code;
       // A 404 is an answer the callers expect (a meeting already gone); anything else 4xx/5xx is worth a look.
