@@ -52,6 +52,8 @@ const envSchema = z.object({
   SECRETS_KEY: secretsKey,
   AZURE_AUTHORITY_HOST: httpsOrigin('AZURE_AUTHORITY_HOST').optional(),
   GRAPH_BASE_URL: httpsOrigin('GRAPH_BASE_URL').optional(),
+  DATABASE_POOL_SIZE: integer('DATABASE_POOL_SIZE', 1, 200).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer('DATABASE_STATEMENT_TIMEOUT_MS', 100, 600_000).default(5000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   RATE_LIMIT_PER_MINUTE: integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000).default(600),
   SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 100, 60_000).default(8000),
@@ -64,7 +66,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface Config {
   port: number;
   host: string;
-  database: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+  database:
+    | { kind: 'sqlite'; path: string }
+    | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number };
   adminApiKey: string;
   /** 32-byte key for AES-256-GCM encryption of client secrets at rest. */
   secretsKey: Buffer;
@@ -105,7 +109,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     database: e.DATABASE_URL.startsWith('sqlite:')
       ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }
-      : { kind: 'postgres', url: e.DATABASE_URL },
+      : {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+        },
     adminApiKey: e.ADMIN_API_KEY,
     secretsKey: e.SECRETS_KEY,
     azureAuthorityHost: e.AZURE_AUTHORITY_HOST,

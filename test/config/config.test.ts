@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       PORT: '8080',
       HOST: '127.0.0.1',
       DATABASE_URL: 'postgresql://u@db:5432/tm',
+      DATABASE_POOL_SIZE: '4',
+      DATABASE_STATEMENT_TIMEOUT_MS: '2000',
       AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
       GRAPH_BASE_URL: 'https://graph.microsoft.us/v1.0',
       LOG_LEVEL: 'debug',
@@ -30,7 +32,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 8080,
       host: '127.0.0.1',
-      database: { kind: 'postgres', url: 'postgresql://u@db:5432/tm' },
+      database: { kind: 'postgres', url: 'postgresql://u@db:5432/tm', poolSize: 4, statementTimeoutMs: 2000 },
       azureAuthorityHost: 'https://login.microsoftonline.us',
       graphBaseUrl: 'https://graph.microsoft.us/v1.0',
       logLevel: 'debug',
@@ -49,6 +51,7 @@ describe('loadConfig', () => {
     [{ AZURE_AUTHORITY_HOST: 'http://login.microsoftonline.com' }, 'AZURE_AUTHORITY_HOST', /https/],
     [{ GRAPH_BASE_URL: 'graph' }, 'GRAPH_BASE_URL', /https/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /./],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE', /between 1 and 200/],
   ])('%j stops the boot with one line naming %s', (override, name, message) => {
     let thrown: Error | undefined;
     try {
