@@ -10,6 +10,7 @@ import supertest from 'supertest';
 import { buildApp, type BuiltApp, type MicrosoftOptions } from '../../src/api/app';
 import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
 import { createLogger } from '../../src/logging/logger';
+import type { Store } from '../../src/domain/ports';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnop';
 
@@ -29,7 +30,7 @@ export class LogCapture extends Writable {
 
 export interface Harness {
   built: BuiltApp;
-  store: SqliteStore;
+  store: Store;
   dbPath: string;
   logs: LogCapture;
   request: ReturnType<typeof supertest>;
@@ -48,14 +49,18 @@ export interface HarnessOptions {
   logLevel?: string;
   now?: () => Date;
   microsoft?: MicrosoftOptions & { azureAuthorityHost?: string; graphBaseUrl?: string };
+  /** Another store than a fresh SQLite file (PostgreSQL); the harness does not close it. */
+  store?: Store;
+  /** Instances of one deployment share SECRETS_KEY. */
+  secretsKey?: Buffer;
 }
 
 export function makeHarness(options: HarnessOptions = {}): Harness {
   const dbPath = tempDbPath();
-  const store = SqliteStore.open(dbPath);
+  const store = options.store ?? SqliteStore.open(dbPath);
   const logs = new LogCapture();
   const logger = createLogger(options.logLevel ?? 'debug', logs);
-  const secretsKey = randomBytes(32);
+  const secretsKey = options.secretsKey ?? randomBytes(32);
   const built = buildApp({
     config: {
       adminApiKey: ADMIN_KEY,
@@ -78,7 +83,7 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
     admin: `Bearer ${ADMIN_KEY}`,
     secretsKey,
     close: async () => {
-      await store.close();
+      if (!options.store) await store.close();
       fs.rmSync(path.dirname(dbPath), { recursive: true, force: true });
     },
   };

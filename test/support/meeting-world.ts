@@ -7,6 +7,7 @@ import {
   type MicrosoftSimulator,
   type SimUser,
 } from '../../src/integrations/microsoft/simulator';
+import type { Store } from '../../src/domain/ports';
 import { makeHarness, type Harness } from './harness';
 
 export const TENANT_ID = '0b6c2f1e-4a5d-4e7f-9a1b-2c3d4e5f6a7b';
@@ -49,6 +50,8 @@ export interface WorldOptions {
   graph?: { attemptTimeoutMs?: number; deadlineMs?: number; maxAttempts?: number };
   sim?: MicrosoftSimulator;
   logLevel?: string;
+  store?: Store;
+  secretsKey?: Buffer;
 }
 
 export async function makeWorld(options: WorldOptions = {}): Promise<World> {
@@ -91,6 +94,8 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
 
   const h = makeHarness({
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.secretsKey ? { secretsKey: options.secretsKey } : {}),
     microsoft: {
       azureAuthorityHost: sim.authorityHost,
       graphBaseUrl: sim.graphBaseUrl,
