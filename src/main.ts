@@ -26,7 +26,11 @@ export async function start(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningService> {
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, {
+    // PostgreSQL dropped an idle connection (restart, failover): the pool reconnects on next use.
+    onIdleError: (error) =>
+      logger.warn({ err: { message: error.message } }, 'database connection lost; reconnecting on next use'),
+  });
   const built = buildApp({ config, store, logger });
   const server = built.app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {

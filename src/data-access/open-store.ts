@@ -1,12 +1,17 @@
 import type { Config } from '../config/config';
-import { ConfigError } from '../config/config';
 import type { Store } from '../domain/ports';
+import { PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store';
 import { SqliteStore } from './sqlite/sqlite-store';
 
 /** Opens the store DATABASE_URL names, migrated and ready. */
-export async function openStore(database: Config['database']): Promise<Store> {
+export async function openStore(
+  database: Config['database'],
+  options: Pick<PostgresStoreOptions, 'onIdleError'> = {},
+): Promise<Store> {
   if (database.kind === 'sqlite') return SqliteStore.open(database.path);
-  throw new ConfigError(
-    'Configuration error: DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:<path>.',
-  );
+  return PostgresStore.open(database.url, {
+    poolSize: database.poolSize,
+    statementTimeoutMs: database.statementTimeoutMs,
+    ...options,
+  });
 }

@@ -1,0 +1,114 @@
+import type { Pool } from 'pg';
+import type { MeetingDetails, MeetingRecord, MeetingRepository, MeetingStatus } from '../../domain/ports';
+
+interface MeetingRow {
+  partner_id: string;
+  appointment_id: string;
+  status: string;
+  request_hash: string;
+  external_id: string;
+  organizer_id: string | null;
+  graph_meeting_id: string | null;
+  /** A JSON column: pg has parsed it already. */
+  data: MeetingDetails | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+function toRecord(row: MeetingRow): MeetingRecord {
+  return {
+    partnerId: row.partner_id,
+    appointmentId: row.appointment_id,
+    status: row.status as MeetingStatus,
+    requestHash: row.request_hash,
+    externalId: row.external_id,
+    details: row.data,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** $1…$11 in the column order of CLAIM. */
+function toParams(record: MeetingRecord): unknown[] {
+  return [
+    record.partnerId,
+    record.appointmentId,
+    record.status,
+    record.requestHash,
+    record.externalId,
+    record.details?.organizer.id ?? null,
+    record.details?.meetingId ?? null,
+    record.details === null ? null : JSON.stringify(record.details),
+    record.version,
+    record.createdAt,
+    record.updatedAt,
+  ];
+}
+
+const GET = 'SELECT * FROM meetings WHERE partner_id = $1 AND appointment_id = $2';
+
+// A concurrent INSERT of the same key waits for the other transaction, then does nothing: the
+// primary key decides who claimed, across instances.
+const CLAIM = `
+  INSERT INTO meetings (partner_id, appointment_id, status, request_hash, external_id, organizer_id,
+    graph_meeting_id, data, version, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $9, $10, $11)
+  ON CONFLICT (partner_id, appointment_id) DO NOTHING
+  RETURNING version`;
+
+const UPDATE = `
+  UPDATE meetings SET status = $3, request_hash = $4, organizer_id = $5, graph_meeting_id = $6,
+    data = $7::json, version = $8, updated_at = $9
+  WHERE partner_id = $1 AND appointment_id = $2 AND version = $10`;
+
+const RELEASE = `
+  DELETE FROM meetings WHERE partner_id = $1 AND appointment_id = $2 AND version = $3 AND status = 'pending'`;
+
+/** A claim that keeps finding a row that then vanishes is a bug or a storm; stop rather than spin. */
+const MAX_CLAIM_ATTEMPTS = 5;
+
+export class PostgresMeetingRepository implements MeetingRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async get(partnerId: string, appointmentId: string): Promise<MeetingRecord | null> {
+    const { rows } = await this.pool.query<MeetingRow>(GET, [partnerId, appointmentId]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async claim(
+    record: MeetingRecord,
+  ): Promise<{ claimed: true } | { claimed: false; existing: MeetingRecord }> {
+    for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
+      const inserted = await this.pool.query(CLAIM, toParams(record));
+      if ((inserted.rowCount ?? 0) > 0) return { claimed: true };
+      const { rows } = await this.pool.query<MeetingRow>(GET, [record.partnerId, record.appointmentId]);
+      // The row was there a moment ago; if it vanished (a released claim), claim again.
+      if (rows[0]) return { claimed: false, existing: toRecord(rows[0]) };
+    }
+    throw new Error(
+      `claim of ${record.partnerId}/${record.appointmentId} kept racing with releases (${MAX_CLAIM_ATTEMPTS} attempts)`,
+    );
+  }
+
+  async update(record: MeetingRecord, expectedVersion: number): Promise<boolean> {
+    const result = await this.pool.query(UPDATE, [
+      record.partnerId,
+      record.appointmentId,
+      record.status,
+      record.requestHash,
+      record.details?.organizer.id ?? null,
+      record.details?.meetingId ?? null,
+      record.details === null ? null : JSON.stringify(record.details),
+      record.version,
+      record.updatedAt,
+      expectedVersion,
+    ]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async releaseClaim(partnerId: string, appointmentId: string, version: number): Promise<void> {
+    await this.pool.query(RELEASE, [partnerId, appointmentId, version]);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Versioned schema of the PostgreSQL store: the same tables as SQLite's, in PostgreSQL types. A
+ * migration is never edited once released: add a new one. All pending migrations run in one
+ * transaction under an advisory lock and are recorded in `schema_migrations`.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'partners, api keys, meetings',
+    // Timestamps stay ISO TEXT, as in SQLite, so that records round-trip identically on both
+    // engines. JSON (not JSONB) keeps the document exactly as written, key order included.
+    sql: `
+      CREATE TABLE partners (
+        id TEXT PRIMARY KEY,
+        application_id TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        client_secret_ciphertext TEXT,
+        client_secret_expires_at TEXT,
+        operator_local_match_field TEXT NOT NULL,
+        operator_remote_match_field TEXT NOT NULL,
+        user_local_match_field TEXT NOT NULL,
+        user_remote_match_field TEXT NOT NULL,
+        cloud TEXT NOT NULL,
+        meeting_defaults JSON NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
+        key_hash TEXT NOT NULL UNIQUE,
+        key_prefix TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+      );
+      CREATE INDEX api_keys_partner_id ON api_keys(partner_id);
+
+      -- One row per partner and appointment: the constraint that makes a create happen once,
+      -- across requests and instances. status: pending (being created) | scheduled | cancelled.
+      CREATE TABLE meetings (
+        partner_id TEXT NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
+        appointment_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        organizer_id TEXT,
+        graph_meeting_id TEXT,
+        data JSON,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (partner_id, appointment_id)
+      );
+    `,
+  },
+];

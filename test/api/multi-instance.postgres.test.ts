@@ -1,0 +1,208 @@
+/**
+ * Several instances on one PostgreSQL, as a platform deploys them behind a load balancer: the
+ * rules of API.md hold across instances, and an instance rides out a PostgreSQL outage.
+ */
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import { PostgresStore } from '../../src/data-access/postgres/postgres-store';
+import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
+import { expectContract } from '../support/contract';
+import { makeHarness, type Harness } from '../support/harness';
+import { appointment, makeWorld, type World } from '../support/meeting-world';
+
+const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SKIP = process.env.TEAMS_MEETINGS_SKIP_POSTGRES === '1';
+const maybe = SKIP ? describe.skip : describe;
+if (SKIP)
+  process.stderr.write(
+    '\n*** WARNING: TEAMS_MEETINGS_SKIP_POSTGRES=1: the multi-instance tests are SKIPPED. ***\n\n',
+  );
+
+let admin: Pool;
+let sim: MicrosoftSimulator;
+const schemas: string[] = [];
+
+beforeAll(async () => {
+  if (SKIP) return;
+  admin = new Pool({ connectionString: URL_, max: 2 });
+  admin.on('error', () => undefined);
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  if (SKIP) return;
+  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.end();
+  await sim.close();
+});
+
+function freshSchema(): string {
+  const schema = `tm_multi_${randomBytes(5).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+}
+
+function microsoftOptions() {
+  return {
+    azureAuthorityHost: sim.authorityHost,
+    graphBaseUrl: sim.graphBaseUrl,
+    extraCaPem: sim.caCertPem,
+    attemptTimeoutMs: 3000,
+    deadlineMs: 8000,
+  };
+}
+
+maybe('two instances on one PostgreSQL database', () => {
+  let a: World;
+  let b: Harness;
+  let storeA: PostgresStore;
+  let storeB: PostgresStore;
+  let schema: string;
+
+  beforeEach(async () => {
+    schema = freshSchema();
+    const secretsKey = randomBytes(32);
+    [storeA, storeB] = await Promise.all([
+      PostgresStore.open(URL_, { schema, poolSize: 5 }),
+      PostgresStore.open(URL_, { schema, poolSize: 5 }),
+    ]);
+    a = await makeWorld({ sim, store: storeA, secretsKey });
+    b = makeHarness({ store: storeB, secretsKey, microsoft: microsoftOptions() });
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+    await storeA.close();
+    await storeB.close();
+  });
+
+  test('20 identical creates split across both at once make one Teams meeting and one row', async () => {
+    const body = appointment();
+    const key = `Bearer ${a.partnerKey}`;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? a.h.request : b.request)
+          .post('/appointments/meeting')
+          .set('Authorization', key)
+          .send(body),
+      ),
+    );
+    expect(answers.map((r) => r.status).sort((x, y) => x - y)).toEqual([...Array(19).fill(200), 201]);
+    expect(new Set(answers.map((r) => r.body.joinWebUrl)).size).toBe(1);
+    expect(sim.meetings()).toHaveLength(1);
+    const rows = await admin.query(`SELECT status FROM ${schema}.meetings`);
+    expect(rows.rows).toEqual([{ status: 'scheduled' }]);
+    // Other details through the other instance: a conflict.
+    const other = await b.request
+      .post('/appointments/meeting')
+      .set('Authorization', key)
+      .send({ ...body, subject: 'x' });
+    expect(other.status).toBe(409);
+  });
+
+  test('a cancel through one instance is seen by a GET through the other', async () => {
+    const key = `Bearer ${a.partnerKey}`;
+    const created = await a.create(appointment());
+    const path = `/appointments/${encodeURIComponent(created.body.appointmentId)}/meeting`;
+    expect((await a.h.request.delete(path).set('Authorization', key)).status).toBe(204);
+    const seen = await b.request.get(path).set('Authorization', key);
+    expect(seen.status).toBe(200);
+    expect(seen.body.status).toBe('cancelled');
+    expect(sim.meetings()).toHaveLength(0);
+  });
+
+  test('a key revoked and a secret changed through one instance take effect on the other at once', async () => {
+    const key = `Bearer ${a.partnerKey}`;
+    expect(
+      (await b.request.post('/appointments/meeting').set('Authorization', key).send(appointment())).status,
+    ).toBe(201);
+    await a.h.request
+      .patch('/partners/uni-x')
+      .set('Authorization', a.h.admin)
+      .send({ clientSecret: 'changed8Q~0000000000000000000000000000000' });
+    const refused = await b.request
+      .post('/appointments/meeting')
+      .set('Authorization', key)
+      .send(appointment());
+    expect(refused.status).toBe(424);
+    expect(refused.body.code).toBe('INVALID_CLIENT_SECRET');
+    const keyId = (await a.h.request.get('/partners/uni-x/api-keys').set('Authorization', a.h.admin)).body
+      .apiKeys[0].id;
+    await a.h.request.delete(`/partners/uni-x/api-keys/${keyId}`).set('Authorization', a.h.admin);
+    expect((await b.request.get(`/appointments/none/meeting`).set('Authorization', key)).status).toBe(401);
+  });
+});
+
+/** A TCP relay in front of PostgreSQL that the test can cut and restore: an outage on demand. */
+class Relay {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  async start(port = 0): Promise<void> {
+    const target = new URL(URL_);
+    this.server = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  async cut(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}
+
+maybe('a PostgreSQL outage', () => {
+  test('/health says unavailable (503), the API answers problem+json 503, and the instance recovers by itself', async () => {
+    const relay = new Relay();
+    await relay.start();
+    const target = new URL(URL_);
+    target.host = `127.0.0.1:${relay.port}`;
+    const schema = freshSchema();
+    const store = await PostgresStore.open(target.toString(), {
+      schema,
+      poolSize: 3,
+      connectionTimeoutMs: 1000,
+    });
+    const w = await makeWorld({ sim, store });
+    try {
+      expect((await w.h.request.get('/health')).status).toBe(200);
+      expect((await w.create(appointment())).status).toBe(201);
+
+      await relay.cut();
+      const health = await w.h.request.get('/health');
+      expect(health.status).toBe(503);
+      expect(health.body.status).toBe('unavailable');
+      expectContract(health, 'GET', '/health');
+      const refused = await w.create(appointment());
+      expect(refused.status).toBe(503);
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(refused.body.code).toBe('STORE_UNAVAILABLE');
+      expect(refused.headers['retry-after']).toBeDefined();
+      expect(JSON.stringify(refused.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres/i);
+
+      await relay.start(relay.port);
+      const back = await w.h.request.get('/health');
+      expect(back.status).toBe(200);
+      expect(back.body.status).toBe('ok');
+      const created = await w.create(appointment());
+      expect(created.status).toBe(201);
+      const rows = await admin.query(
+        `SELECT count(*)::int AS n FROM ${schema}.meetings WHERE status = 'scheduled'`,
+      );
+      expect(rows.rows[0].n).toBe(2);
+    } finally {
+      await w.close();
+      await store.close();
+      await relay.cut().catch(() => undefined);
+    }
+  });
+});

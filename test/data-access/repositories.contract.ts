@@ -1,0 +1,378 @@
+/**
+ * One contract for every store engine: each repository method's behaviour, run against a fresh
+ * store per test. Engine files call describeStoreContract with their own `open`.
+ */
+import {
+  StoreUnavailableError,
+  type ApiKeyRecord,
+  type MeetingRecord,
+  type Store,
+} from '../../src/domain/ports';
+import type { PartnerRecord } from '../../src/domain/partner.model';
+
+export interface OpenedStore {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+export function partner(id: string, overrides: Partial<PartnerRecord> = {}): PartnerRecord {
+  return {
+    id,
+    applicationId: `app-${id}`,
+    tenantId: `tenant-${id}`,
+    clientSecretCiphertext: 'v1:iv:tag:ciphertext',
+    clientSecretExpiresAt: '2031-01-31T00:00:00.000Z',
+    operatorLocalMatchField: 'email',
+    operatorRemoteMatchField: 'mail',
+    userLocalMatchField: 'username',
+    userRemoteMatchField: 'userPrincipalName',
+    cloud: 'global',
+    meetingDefaults: { lobbyBypassScope: 'organization', recordAutomatically: false },
+    createdAt: '2025-01-01T10:00:00.000Z',
+    updatedAt: '2025-01-01T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function apiKey(id: string, partnerId: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id,
+    partnerId,
+    keyHash: `hash-${id}`,
+    keyPrefix: `tmk_${id}`.slice(0, 8),
+    createdAt: '2025-01-02T10:00:00.000Z',
+    lastUsedAt: null,
+    ...overrides,
+  };
+}
+
+function pending(
+  partnerId: string,
+  appointmentId: string,
+  overrides: Partial<MeetingRecord> = {},
+): MeetingRecord {
+  return {
+    partnerId,
+    appointmentId,
+    status: 'pending',
+    requestHash: 'request-hash-1',
+    externalId: `ext-${appointmentId}`,
+    details: null,
+    version: 1,
+    createdAt: '2025-02-01T09:00:00.000Z',
+    updatedAt: '2025-02-01T09:00:00.000Z',
+    ...overrides,
+  };
+}
+
+const DETAILS = {
+  meetingId: 'MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ',
+  joinWebUrl:
+    'https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0?context=%7b%22Tid%22%7d',
+  joinMeetingId: '1234567890',
+  passcode: null,
+  subject: 'Careers appointment — Zoë “quotes” \\ backslash ✓',
+  startDateTime: '2025-03-01T10:00:00.0000000Z',
+  endDateTime: '2025-03-01T10:30:00.0000000Z',
+  organizer: { id: 'org-1', userPrincipalName: 'adviser@example.ac.uk', displayName: null },
+  attendees: [
+    { matched: true as const, id: 'u-1', userPrincipalName: 'student@example.ac.uk' },
+    { matched: false as const, reason: 'ambiguous' as const, value: 'j.smith' },
+    { matched: false as const, reason: 'missing_field' as const, value: null },
+  ],
+  options: {
+    allowedPresenters: 'organizer' as const,
+    allowMeetingChat: 'limited' as const,
+    recordAutomatically: true,
+  },
+};
+
+/** Registers the contract tests for one engine; `open` gives a fresh, empty, migrated store. */
+export function describeStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`${name} store contract`, () => {
+    let opened: OpenedStore;
+    let store: Store;
+
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+    });
+
+    afterEach(async () => {
+      await opened.cleanup();
+    });
+
+    describe('partners', () => {
+      it('gets what upsert stored, field for field, and null for an unknown id', async () => {
+        const record = partner('p1', { clientSecretCiphertext: null, clientSecretExpiresAt: null });
+        expect(await store.partners.upsert(record)).toEqual({ created: true });
+        expect(await store.partners.get('p1')).toEqual(record);
+        expect(await store.partners.get('nobody')).toBeNull();
+      });
+
+      it('lists every partner by id in byte order', async () => {
+        for (const id of ['b-partner', 'B-partner', 'a-partner', '_x', 'A1'])
+          await store.partners.upsert(partner(id));
+        const ids = (await store.partners.list()).map((p) => p.id);
+        expect(ids).toEqual(['A1', 'B-partner', '_x', 'a-partner', 'b-partner']);
+      });
+
+      it('lists nothing when there are no partners', async () => {
+        expect(await store.partners.list()).toEqual([]);
+      });
+
+      it('tells an insert from an update, and replace keeps exactly what is given', async () => {
+        expect(await store.partners.upsert(partner('p1'))).toEqual({ created: true });
+        const replaced = partner('p1', {
+          applicationId: 'app-2',
+          tenantId: 'tenant-2',
+          clientSecretCiphertext: null,
+          clientSecretExpiresAt: null,
+          operatorRemoteMatchField: 'id',
+          cloud: 'usgov',
+          meetingDefaults: {},
+          updatedAt: '2025-06-01T00:00:00.000Z',
+        });
+        expect(await store.partners.upsert(replaced)).toEqual({ created: false });
+        expect(await store.partners.get('p1')).toEqual(replaced);
+        expect(await store.partners.list()).toHaveLength(1);
+      });
+
+      it('keeps the first createdAt when replaced', async () => {
+        await store.partners.upsert(partner('p1'));
+        await store.partners.upsert(partner('p1', { createdAt: '2030-01-01T00:00:00.000Z' }));
+        expect((await store.partners.get('p1'))?.createdAt).toBe('2025-01-01T10:00:00.000Z');
+      });
+
+      it('deletes a partner with its keys and meetings, leaving other partners alone', async () => {
+        await store.partners.upsert(partner('p1'));
+        await store.partners.upsert(partner('p2'));
+        await store.apiKeys.insert(apiKey('k1', 'p1'));
+        await store.apiKeys.insert(apiKey('k2', 'p2'));
+        await store.meetings.claim(pending('p1', 'a1'));
+        await store.meetings.claim(pending('p2', 'a1'));
+
+        expect(await store.partners.delete('p1')).toBe(true);
+        expect(await store.partners.get('p1')).toBeNull();
+        expect(await store.apiKeys.findByHash('hash-k1')).toBeNull();
+        expect(await store.apiKeys.listByPartner('p1')).toEqual([]);
+        expect(await store.meetings.get('p1', 'a1')).toBeNull();
+
+        expect(await store.apiKeys.findByHash('hash-k2')).not.toBeNull();
+        expect(await store.meetings.get('p2', 'a1')).not.toBeNull();
+        expect(await store.partners.delete('p1')).toBe(false);
+      });
+
+      it('lists secret expiries of every partner, null included', async () => {
+        await store.partners.upsert(partner('p1', { clientSecretExpiresAt: '2026-01-01T00:00:00.000Z' }));
+        await store.partners.upsert(partner('p2', { clientSecretExpiresAt: null }));
+        await store.partners.upsert(partner('p3', { clientSecretExpiresAt: '2027-01-01T00:00:00.000Z' }));
+        const expiries = await store.partners.expiries();
+        expect([...expiries].sort()).toEqual(
+          ['2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z', null].sort(),
+        );
+        expect(expiries).toHaveLength(3);
+      });
+    });
+
+    describe('api keys', () => {
+      beforeEach(async () => {
+        await store.partners.upsert(partner('p1'));
+        await store.partners.upsert(partner('p2'));
+      });
+
+      it('inserts and finds a key by its hash, field for field', async () => {
+        const key = apiKey('k1', 'p1');
+        await store.apiKeys.insert(key);
+        expect(await store.apiKeys.findByHash('hash-k1')).toEqual(key);
+        expect(await store.apiKeys.findByHash('hash-none')).toBeNull();
+      });
+
+      it("lists one partner's keys by creation time, then id", async () => {
+        await store.apiKeys.insert(apiKey('k3', 'p1', { createdAt: '2025-01-03T00:00:00.000Z' }));
+        await store.apiKeys.insert(apiKey('kb', 'p1', { createdAt: '2025-01-02T00:00:00.000Z' }));
+        await store.apiKeys.insert(apiKey('kA', 'p1', { createdAt: '2025-01-02T00:00:00.000Z' }));
+        await store.apiKeys.insert(apiKey('k9', 'p2'));
+        const ids = (await store.apiKeys.listByPartner('p1')).map((k) => k.id);
+        expect(ids).toEqual(['kA', 'kb', 'k3']);
+        expect(await store.apiKeys.listByPartner('nobody')).toEqual([]);
+      });
+
+      it('rejects a second key with the same hash', async () => {
+        await store.apiKeys.insert(apiKey('k1', 'p1'));
+        // Not toThrow(): better-sqlite3's error class may come from another realm (jest's vm).
+        const error: unknown = await store.apiKeys.insert(apiKey('k2', 'p2', { keyHash: 'hash-k1' })).then(
+          () => 'resolved',
+          (caught: unknown) => caught,
+        );
+        expect(String((error as Error).message)).toMatch(/unique/i);
+        expect(error).not.toBeInstanceOf(StoreUnavailableError);
+        expect(await store.apiKeys.findByHash('hash-k1')).toEqual(apiKey('k1', 'p1'));
+      });
+
+      it('rejects a key for a partner that does not exist', async () => {
+        await expect(store.apiKeys.insert(apiKey('k1', 'nobody'))).rejects.not.toBeInstanceOf(
+          StoreUnavailableError,
+        );
+        expect(await store.apiKeys.findByHash('hash-k1')).toBeNull();
+      });
+
+      it('deletes a key only through its own partner', async () => {
+        await store.apiKeys.insert(apiKey('k1', 'p1'));
+        expect(await store.apiKeys.delete('p2', 'k1')).toBe(false);
+        expect(await store.apiKeys.findByHash('hash-k1')).not.toBeNull();
+        expect(await store.apiKeys.delete('p1', 'k1')).toBe(true);
+        expect(await store.apiKeys.findByHash('hash-k1')).toBeNull();
+        expect(await store.apiKeys.delete('p1', 'k1')).toBe(false);
+      });
+
+      it('touch records the last use of that key only', async () => {
+        await store.apiKeys.insert(apiKey('k1', 'p1'));
+        await store.apiKeys.insert(apiKey('k2', 'p1'));
+        await store.apiKeys.touch('k1', '2025-05-05T05:05:05.555Z');
+        expect((await store.apiKeys.findByHash('hash-k1'))?.lastUsedAt).toBe('2025-05-05T05:05:05.555Z');
+        expect((await store.apiKeys.findByHash('hash-k2'))?.lastUsedAt).toBeNull();
+        await expect(store.apiKeys.touch('nobody', '2025-05-05T05:05:05.555Z')).resolves.toBeUndefined();
+      });
+    });
+
+    describe('meetings', () => {
+      beforeEach(async () => {
+        await store.partners.upsert(partner('p1'));
+        await store.partners.upsert(partner('p2'));
+      });
+
+      it('claims once, then returns the existing record', async () => {
+        const first = pending('p1', 'a1');
+        expect(await store.meetings.claim(first)).toEqual({ claimed: true });
+        expect(await store.meetings.get('p1', 'a1')).toEqual(first);
+
+        const second = pending('p1', 'a1', { requestHash: 'other', externalId: 'other' });
+        expect(await store.meetings.claim(second)).toEqual({ claimed: false, existing: first });
+        expect(await store.meetings.get('p1', 'a1')).toEqual(first);
+      });
+
+      it('scopes an appointment id by partner', async () => {
+        expect(await store.meetings.claim(pending('p1', 'a1'))).toEqual({ claimed: true });
+        expect(await store.meetings.claim(pending('p2', 'a1'))).toEqual({ claimed: true });
+        expect(await store.meetings.get('p2', 'a2')).toBeNull();
+      });
+
+      it('lets exactly one of 20 concurrent claims win', async () => {
+        const attempts = Array.from({ length: 20 }, (_, i) =>
+          pending('p1', 'a1', { requestHash: `hash-${i}` }),
+        );
+        const results = await Promise.all(attempts.map((record) => store.meetings.claim(record)));
+        const winners = results.filter((result) => result.claimed);
+        expect(winners).toHaveLength(1);
+        const stored = await store.meetings.get('p1', 'a1');
+        for (const result of results) {
+          if (!result.claimed) expect(result.existing).toEqual(stored);
+        }
+      });
+
+      it('updates with the right version and refuses a stale one', async () => {
+        const claimed = pending('p1', 'a1');
+        await store.meetings.claim(claimed);
+        const scheduled: MeetingRecord = {
+          ...claimed,
+          status: 'scheduled',
+          details: DETAILS,
+          version: 2,
+          updatedAt: '2025-02-01T09:00:05.000Z',
+        };
+        expect(await store.meetings.update(scheduled, 1)).toBe(true);
+        expect(await store.meetings.get('p1', 'a1')).toEqual(scheduled);
+
+        const late: MeetingRecord = { ...claimed, status: 'cancelled', version: 2 };
+        expect(await store.meetings.update(late, 1)).toBe(false);
+        expect(await store.meetings.get('p1', 'a1')).toEqual(scheduled);
+
+        const cancelled: MeetingRecord = { ...scheduled, status: 'cancelled', version: 3 };
+        expect(await store.meetings.update(cancelled, 2)).toBe(true);
+        expect(await store.meetings.get('p1', 'a1')).toEqual(cancelled);
+      });
+
+      it('update of a record that does not exist changes nothing', async () => {
+        expect(await store.meetings.update(pending('p1', 'none', { version: 2 }), 1)).toBe(false);
+        expect(await store.meetings.get('p1', 'none')).toBeNull();
+      });
+
+      it('keeps the creation fields (externalId, createdAt) on update', async () => {
+        const claimed = pending('p1', 'a1');
+        await store.meetings.claim(claimed);
+        await store.meetings.update(
+          { ...claimed, externalId: 'changed', createdAt: '2030-01-01T00:00:00.000Z', version: 2 },
+          1,
+        );
+        const stored = await store.meetings.get('p1', 'a1');
+        expect(stored?.externalId).toBe(claimed.externalId);
+        expect(stored?.createdAt).toBe(claimed.createdAt);
+        expect(stored?.version).toBe(2);
+      });
+
+      it('round-trips details exactly, key order included', async () => {
+        const claimed = pending('p1', 'a1');
+        await store.meetings.claim(claimed);
+        await store.meetings.update({ ...claimed, status: 'scheduled', details: DETAILS, version: 2 }, 1);
+        const stored = await store.meetings.get('p1', 'a1');
+        expect(stored?.details).toEqual(DETAILS);
+        expect(JSON.stringify(stored?.details)).toBe(JSON.stringify(DETAILS));
+      });
+
+      it('stores details given at claim time', async () => {
+        const record = pending('p1', 'a1', { status: 'scheduled', details: DETAILS });
+        await store.meetings.claim(record);
+        expect(await store.meetings.get('p1', 'a1')).toEqual(record);
+      });
+
+      it('releases only a pending claim of that version', async () => {
+        const claimed = pending('p1', 'a1');
+        await store.meetings.claim(claimed);
+        await store.meetings.releaseClaim('p1', 'a1', 2);
+        expect(await store.meetings.get('p1', 'a1')).not.toBeNull();
+        await store.meetings.releaseClaim('p2', 'a1', 1);
+        expect(await store.meetings.get('p1', 'a1')).not.toBeNull();
+        await store.meetings.releaseClaim('p1', 'a1', 1);
+        expect(await store.meetings.get('p1', 'a1')).toBeNull();
+        expect(await store.meetings.claim(pending('p1', 'a1', { requestHash: 'again' }))).toEqual({
+          claimed: true,
+        });
+      });
+
+      it('does not release a scheduled meeting, even of that version', async () => {
+        const claimed = pending('p1', 'a1');
+        await store.meetings.claim(claimed);
+        await store.meetings.update({ ...claimed, status: 'scheduled', details: DETAILS, version: 2 }, 1);
+        await store.meetings.releaseClaim('p1', 'a1', 2);
+        expect((await store.meetings.get('p1', 'a1'))?.status).toBe('scheduled');
+      });
+
+      it('rejects a claim for a partner that does not exist', async () => {
+        await expect(store.meetings.claim(pending('nobody', 'a1'))).rejects.not.toBeInstanceOf(
+          StoreUnavailableError,
+        );
+      });
+    });
+
+    describe('the store', () => {
+      it(`says it is ${name}`, () => {
+        expect(store.engine).toBe(name);
+      });
+
+      it('answers ping', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+
+      it('rejects with StoreUnavailableError once closed, and close is idempotent', async () => {
+        await store.close();
+        await store.close();
+        await expect(store.ping()).rejects.toThrow();
+        await expect(store.partners.get('p1')).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.partners.list()).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.apiKeys.findByHash('h')).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.meetings.claim(pending('p1', 'a1'))).rejects.toBeInstanceOf(StoreUnavailableError);
+      });
+    });
+  });
+}
