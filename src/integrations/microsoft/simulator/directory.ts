@@ -37,6 +37,8 @@ export class Directory {
   private readonly userPolicies = new Set<string>();
   private readonly globalPolicies = new Set<string>();
   private readonly meetingStore = new Map<string, SimMeeting>();
+  /** tenant|organizer|externalId → meeting id: createOrGet must not scan every meeting (benchmarks make thousands). */
+  private readonly byExternalId = new Map<string, string>();
 
   clear(): void {
     this.tenants.clear();
@@ -46,6 +48,7 @@ export class Directory {
     this.userPolicies.clear();
     this.globalPolicies.clear();
     this.meetingStore.clear();
+    this.byExternalId.clear();
   }
 
   addTenant(input: NewTenant): void {
@@ -186,6 +189,12 @@ export class Directory {
 
   saveMeeting(meeting: SimMeeting): void {
     this.meetingStore.set(meeting.id, copyJson(meeting));
+    if (meeting.externalId) {
+      this.byExternalId.set(
+        externalKey(meeting.tenantId, meeting.organizerId, meeting.externalId),
+        meeting.id,
+      );
+    }
   }
 
   meeting(id: string): SimMeeting | undefined {
@@ -194,15 +203,15 @@ export class Directory {
   }
 
   meetingByExternalId(tenantId: string, organizerId: string, externalId: string): SimMeeting | undefined {
-    for (const m of this.meetingStore.values()) {
-      if (m.tenantId === tenantId && m.organizerId === organizerId && m.externalId === externalId) {
-        return copyJson(m);
-      }
-    }
-    return undefined;
+    const id = this.byExternalId.get(externalKey(tenantId, organizerId, externalId));
+    const found = id === undefined ? undefined : this.meetingStore.get(id);
+    return found ? copyJson(found) : undefined;
   }
 
   deleteMeeting(id: string): boolean {
+    const found = this.meetingStore.get(id);
+    if (found?.externalId)
+      this.byExternalId.delete(externalKey(found.tenantId, found.organizerId, found.externalId));
     return this.meetingStore.delete(id);
   }
 
@@ -217,4 +226,8 @@ export class Directory {
       )
       .map((m) => copyJson(m));
   }
+}
+
+function externalKey(tenantId: string, organizerId: string, externalId: string): string {
+  return `${tenantId}|${organizerId}|${externalId}`;
 }
