@@ -1,0 +1,523 @@
+/**
+ * `npm run bench`: the service (dist/main.js, fresh SQLite store) against a pass-through baseline
+ * (bench/passthrough.ts), both as child processes, the Microsoft simulator (zero latency) and the
+ * load generator (autocannon) in this process. Prints a table and writes bench/results.json.
+ * Flags: --profile (service child runs with --cpu-prof into bench/profiles/), --round-seconds N.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import axios, { type AxiosInstance } from 'axios';
+import { startSimulator, type MicrosoftSimulator } from '../src/integrations/microsoft/simulator';
+import {
+  appointment,
+  APP_ID,
+  CLIENT_SECRET,
+  SECRET_ID,
+  TENANT_ID,
+  ROLES,
+} from '../test/support/meeting-world';
+
+const ROOT = path.resolve(__dirname, '..');
+const ADMIN_KEY = crypto.randomBytes(24).toString('hex');
+const CONNECTIONS = 16;
+const ROUNDS = 3;
+const flag = (name: string) => process.argv.indexOf(name);
+const ROUND_SECONDS = flag('--round-seconds') > 0 ? Number(process.argv[flag('--round-seconds') + 1]) : 5;
+const PROFILE = flag('--profile') > 0;
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return +(kb / 1024).toFixed(1);
+}
+
+async function waitUp(url: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    try {
+      await axios.get(url, { validateStatus: () => true, timeout: 500 });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+/** One autocannon run; `body` builds each request's body, `pathOf` its path. */
+async function load(
+  url: string,
+  opts: {
+    method?: 'POST' | 'GET';
+    seconds?: number;
+    amount?: number;
+    headers?: (i: number) => Record<string, string>;
+    body?: (i: number) => string;
+    pathOf?: (i: number) => string;
+    connections?: number;
+  },
+): Promise<Load> {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections: opts.connections ?? CONNECTIONS,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds ?? ROUND_SECONDS }),
+    requests: [
+      {
+        method: opts.method ?? 'POST',
+        setupRequest: (req) => {
+          const n = i;
+          i += 1;
+          return {
+            ...req,
+            path: opts.pathOf ? opts.pathOf(n) : '/appointments/meeting',
+            headers: { 'content-type': 'application/json', ...(opts.headers ? opts.headers(n) : {}) },
+            ...(opts.body ? { body: opts.body(n) } : {}),
+          };
+        },
+      },
+    ],
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    total: result.requests.total,
+  };
+}
+
+function graphCalls(sim: MicrosoftSimulator) {
+  return sim.requests().filter((r) => r.kind === 'graph' && !r.fromBatch);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-bench-'));
+  const sim = await startSimulator();
+  // The simulator's createOrGet finds an existing meeting by a linear scan of every stored meeting
+  // (directory.meetingByExternalId), so its cost grows with the meetings it holds. To keep the
+  // simulator's cost the same for every round, it is reset and re-seeded (same ids, same signing
+  // key, so the service's cached tokens and identities stay valid) before each measured phase.
+  const adviserId = crypto.randomUUID();
+  const studentIds = Array.from({ length: 60 }, () => crypto.randomUUID());
+  const seed = () => {
+    sim.reset();
+    sim.setLatency(0);
+    sim.addTenant({ id: TENANT_ID, domains: ['uni.example.ac.uk'] });
+    sim.addApp({
+      tenantId: TENANT_ID,
+      appId: APP_ID,
+      secrets: [{ value: CLIENT_SECRET, id: SECRET_ID }],
+      roles: ROLES,
+    });
+    const a = sim.addUser({
+      tenantId: TENANT_ID,
+      id: adviserId,
+      userPrincipalName: 'aadviser@uni.example.ac.uk',
+      mail: 'ada.adviser@uni.example.ac.uk',
+      displayName: 'Ada Adviser',
+    });
+    sim.grantPolicy(TENANT_ID, a.id, APP_ID);
+    for (let s = 0; s < 60; s += 1) {
+      sim.addUser({
+        tenantId: TENANT_ID,
+        id: studentIds[s]!,
+        userPrincipalName: `s${s}@uni.example.ac.uk`,
+        mail: `s${s}.student@uni.example.ac.uk`,
+        displayName: `Student ${s}`,
+      });
+    }
+    return a;
+  };
+  const adviser = seed();
+  const caFile = path.join(tmp, 'sim-ca.pem');
+  fs.writeFileSync(caFile, sim.caCertPem);
+
+  const children: ChildProcess[] = [];
+  const cleanup = () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));
+  process.on('exit', cleanup);
+
+  // The service.
+  const port = await freePort();
+  const profDir = path.join(ROOT, 'bench', 'profiles');
+  const service = spawn(
+    process.execPath,
+    [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), path.join(ROOT, 'dist', 'main.js')],
+    {
+      cwd: tmp,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: `sqlite:${path.join(tmp, 'bench.db')}`,
+        ADMIN_API_KEY: ADMIN_KEY,
+        SECRETS_KEY: crypto.randomBytes(32).toString('base64'),
+        AZURE_AUTHORITY_HOST: sim.authorityHost,
+        GRAPH_BASE_URL: sim.graphBaseUrl,
+        NODE_EXTRA_CA_CERTS: caFile,
+        LOG_LEVEL: 'info',
+        RATE_LIMIT_PER_MINUTE: '1000000',
+      },
+    },
+  );
+  children.push(service);
+  const svcUrl = `http://127.0.0.1:${port}`;
+
+  // The pass-through.
+  const pass = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'passthrough.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      PT_GRAPH_BASE_URL: sim.graphBaseUrl,
+      PT_CA_FILE: caFile,
+      PT_USER_ID: adviser.id,
+      PT_TOKEN: sim.mintAccessToken({
+        tenantId: TENANT_ID,
+        appId: APP_ID,
+        roles: ROLES,
+        lifetimeSeconds: 7200,
+      }),
+    },
+  });
+  children.push(pass);
+  const passPort = await new Promise<number>((resolve) => {
+    pass.stdout!.on('data', (d: Buffer) => {
+      const m = /PORT (\d+)/.exec(d.toString());
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  const passUrl = `http://127.0.0.1:${passPort}`;
+  await waitUp(svcUrl);
+  log(`service pid ${service.pid} at ${svcUrl}; pass-through pid ${pass.pid} at ${passUrl}`);
+
+  const admin: AxiosInstance = axios.create({
+    baseURL: svcUrl,
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 8 }),
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    validateStatus: () => true,
+  });
+  async function addPartner(id: string): Promise<string> {
+    const put = await admin.put(`/partners/${id}`, {
+      applicationId: APP_ID,
+      tenantId: TENANT_ID,
+      clientSecret: CLIENT_SECRET,
+      operatorLocalMatchField: 'email',
+      operatorRemoteMatchField: 'mail',
+      userLocalMatchField: 'email',
+      userRemoteMatchField: 'mail',
+    });
+    if (put.status !== 201 && put.status !== 200)
+      throw new Error(`PUT partner ${put.status} ${JSON.stringify(put.data)}`);
+    const key = await admin.post(`/partners/${id}/api-keys`);
+    if (key.status !== 201) throw new Error(`api key ${key.status}`);
+    return key.data.key as string;
+  }
+  const key = await addPartner('uni-x');
+  const auth = () => ({ authorization: `Bearer ${key}` });
+  const newBody = () => JSON.stringify(appointment());
+  const client = axios.create({
+    baseURL: svcUrl,
+    httpAgent: new http.Agent({ keepAlive: true }),
+    headers: auth(),
+    validateStatus: () => true,
+  });
+
+  // Warm-up and memory: 1,000 creates, then 19,000 more.
+  let creates = 0;
+  const w = await load(svcUrl, { amount: 1000, headers: auth, body: newBody });
+  await load(passUrl, { amount: 1000, body: newBody });
+  creates += w.total;
+  if (w.non2xx || w.errors) throw new Error(`warm-up failed: ${JSON.stringify(w)}`);
+  await new Promise((r) => setTimeout(r, 500));
+  const rss1k = rssMb(service.pid!);
+  log(`RSS after ${creates} creates: ${rss1k} MB`);
+  let memNon2xx = 0;
+  for (let chunk = 0; chunk < 10; chunk += 1) {
+    seed();
+    const m = await load(svcUrl, { amount: 1900, headers: auth, body: newBody });
+    creates += m.total;
+    memNon2xx += m.non2xx + m.errors;
+  }
+  sim.clearRequests();
+  await new Promise((r) => setTimeout(r, 500));
+  const rss20k = rssMb(service.pid!);
+  log(`RSS after ${creates} creates: ${rss20k} MB (${memNon2xx} non-2xx)`);
+
+  // Graph calls per warm create (default options: two attendees, cached).
+  seed();
+  for (let k = 0; k < 100; k += 1) {
+    const res = await client.post('/appointments/meeting', appointment());
+    if (res.status !== 201) throw new Error(`create ${res.status}`);
+  }
+  const graphPerCreate = graphCalls(sim).length / 100;
+
+  // 1. Creates, service vs pass-through, alternating.
+  const svcRounds: Load[] = [];
+  const passRounds: Load[] = [];
+  for (let r = 0; r < ROUNDS; r += 1) {
+    seed();
+    svcRounds.push(await load(svcUrl, { headers: auth, body: newBody }));
+    seed();
+    passRounds.push(await load(passUrl, { body: newBody }));
+    sim.clearRequests();
+    log(
+      `round ${r + 1}: service ${svcRounds[r]!.rps.toFixed(0)}/s p99 ${svcRounds[r]!.p99} ms; pass-through ${passRounds[r]!.rps.toFixed(0)}/s p99 ${passRounds[r]!.p99} ms`,
+    );
+  }
+  const med = (rs: Load[], k: keyof Load) => median(rs.map((x) => x[k]));
+
+  // 2. Replays and GETs of existing appointments.
+  const existing: Record<string, unknown>[] = [];
+  for (let k = 0; k < 200; k += 1) {
+    const body = appointment();
+    const res = await client.post('/appointments/meeting', body);
+    if (res.status !== 201) throw new Error(`create ${res.status}`);
+    existing.push(body);
+  }
+  const replayBodies = existing.map((b) => JSON.stringify(b));
+  sim.clearRequests();
+  const replayRounds: Load[] = [];
+  const getRounds: Load[] = [];
+  for (let r = 0; r < ROUNDS; r += 1) {
+    replayRounds.push(await load(svcUrl, { seconds: 3, headers: auth, body: (n) => replayBodies[n % 200]! }));
+    getRounds.push(
+      await load(svcUrl, {
+        method: 'GET',
+        seconds: 3,
+        headers: auth,
+        pathOf: (n) =>
+          `/appointments/${encodeURIComponent(String(existing[n % 200]!.appointmentId))}/meeting`,
+      }),
+    );
+  }
+  const replayGraph = graphCalls(sim).length + sim.requests().filter((x) => x.kind === 'token').length;
+  const replayNon2xx =
+    replayRounds.reduce((a, x) => a + x.non2xx, 0) + getRounds.reduce((a, x) => a + x.non2xx, 0);
+
+  // 3. Token requests under 50 concurrent cold creates; Graph calls to resolve 50 attendees.
+  seed();
+  const coldKey = await addPartner('uni-cold');
+  sim.clearRequests();
+  const burst = axios.create({
+    baseURL: svcUrl,
+    httpAgent: new http.Agent({ keepAlive: true }),
+    validateStatus: () => true,
+  });
+  const coldAnswers = await Promise.all(
+    Array.from({ length: 50 }, () =>
+      burst.post('/appointments/meeting', appointment(), { headers: { authorization: `Bearer ${coldKey}` } }),
+    ),
+  );
+  const coldTokens = sim.requests().filter((x) => x.operation === 'token').length;
+  const coldOk = coldAnswers.filter((a) => a.status === 201).length;
+
+  const attKey = await addPartner('uni-att');
+  await burst.post(
+    '/appointments/meeting',
+    appointment({ attendees: [{ email: 's59.student@uni.example.ac.uk' }] }),
+    {
+      headers: { authorization: `Bearer ${attKey}` },
+    },
+  );
+  sim.clearRequests();
+  const fifty = Array.from({ length: 50 }, (_, s) => ({ email: `s${s}.student@uni.example.ac.uk` }));
+  const att = await burst.post('/appointments/meeting', appointment({ attendees: fifty }), {
+    headers: { authorization: `Bearer ${attKey}` },
+  });
+  const attCalls = graphCalls(sim).filter((x) => x.operation !== 'onlineMeetings.createOrGet');
+  const attendeeCalls = attCalls.length;
+  const attendeeOps = attCalls.map((x) => x.operation).join(', ');
+  if (att.status !== 201) log(`50-attendee create answered ${att.status}: ${JSON.stringify(att.data)}`);
+
+  // 4. 1,000 partners on the same tenant/app, round-robin.
+  const partnerKeys: string[] = [];
+  const t0 = Date.now();
+  for (let p = 0; p < 1000; p += 25) {
+    partnerKeys.push(...(await Promise.all(Array.from({ length: 25 }, (_, k) => addPartner(`p-${p + k}`)))));
+  }
+  log(`1,000 partners configured in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const rr = (n: number) => ({ authorization: `Bearer ${partnerKeys[n % partnerKeys.length]!}` });
+  seed();
+  const warmAll = await load(svcUrl, { amount: 2000, headers: rr, body: newBody });
+  sim.clearRequests();
+  const manyRounds: Load[] = [];
+  let manyGraph = 0;
+  let manyTokens = 0;
+  for (let r = 0; r < ROUNDS; r += 1) {
+    seed();
+    manyRounds.push(await load(svcUrl, { headers: rr, body: newBody }));
+    manyGraph += graphCalls(sim).length;
+    manyTokens += sim.requests().filter((x) => x.operation === 'token').length;
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const rssMany = rssMb(service.pid!);
+  const manyNon2xx = warmAll.non2xx + manyRounds.reduce((a, x) => a + x.non2xx, 0);
+
+  // Results.
+  const svcRps = med(svcRounds, 'rps');
+  const passRps = med(passRounds, 'rps');
+  const svcP99 = med(svcRounds, 'p99');
+  const passP99 = med(passRounds, 'p99');
+  const manyP99 = med(manyRounds, 'p99');
+  const cpu = os.cpus()[0]?.model ?? 'unknown';
+  const rows: [string, string, string, boolean | null][] = [
+    [
+      'Create req/s service (median of 3)',
+      svcRps.toFixed(0),
+      `≥ 0.7 × pass-through (${(0.7 * passRps).toFixed(0)})`,
+      svcRps >= 0.7 * passRps,
+    ],
+    ['Create req/s pass-through', passRps.toFixed(0), 'baseline', null],
+    ['Create service/pass-through ratio', (svcRps / passRps).toFixed(2), '≥ 0.70', svcRps >= 0.7 * passRps],
+    [
+      'Create p50 ms service / pass-through',
+      `${med(svcRounds, 'p50')} / ${med(passRounds, 'p50')}`,
+      'reported',
+      null,
+    ],
+    [
+      'Create p99 ms service / pass-through',
+      `${svcP99} / ${passP99}`,
+      `≤ 2 × pass-through (${2 * passP99})`,
+      svcP99 <= 2 * passP99,
+    ],
+    [
+      'Replay req/s, p99 ms',
+      `${med(replayRounds, 'rps').toFixed(0)}, ${med(replayRounds, 'p99')}`,
+      'reported',
+      null,
+    ],
+    [
+      'GET meeting req/s, p99 ms',
+      `${med(getRounds, 'rps').toFixed(0)}, ${med(getRounds, 'p99')}`,
+      'reported',
+      null,
+    ],
+    [
+      'Microsoft calls during replays + GETs',
+      String(replayGraph),
+      '0',
+      replayGraph === 0 && replayNon2xx === 0,
+    ],
+    ['Graph calls per warm create', graphPerCreate.toFixed(2), '= 1', graphPerCreate === 1],
+    [
+      'Token requests, 50 concurrent cold creates (1 partner)',
+      `${coldTokens} (${coldOk}/50 created)`,
+      '= 1',
+      coldTokens === 1 && coldOk === 50,
+    ],
+    [
+      'Graph calls to resolve 50 attendees',
+      `${attendeeCalls} (${attendeeOps || 'none'})`,
+      '≤ 3',
+      attendeeCalls <= 3 && att.status === 201,
+    ],
+    ['RSS MB after 1,000 creates', String(rss1k), 'reported', null],
+    [
+      `RSS MB after ${creates} creates`,
+      String(rss20k),
+      `≤ 1.2 × 1k (${(1.2 * rss1k).toFixed(1)})`,
+      rss20k <= 1.2 * rss1k,
+    ],
+    ['RSS MB, 1,000 partners round-robin', String(rssMany), '< 250', rssMany < 250],
+    [
+      'Create p99 ms, 1,000 partners / 1 partner',
+      `${manyP99} / ${svcP99}`,
+      `≤ 1.5 × 1 partner (${1.5 * svcP99})`,
+      manyP99 <= 1.5 * svcP99 && manyNon2xx === 0,
+    ],
+    ['Create req/s, 1,000 partners', med(manyRounds, 'rps').toFixed(0), 'reported', null],
+    [
+      'Graph calls per create / token requests, 1,000 partners (warm)',
+      `${(manyGraph / manyRounds.reduce((a, x) => a + x.total, 0)).toFixed(2)} / ${manyTokens}`,
+      'reported',
+      null,
+    ],
+  ];
+  const elapsed = (Date.now() - started) / 1000;
+  rows.push(['Bench wall time s', elapsed.toFixed(0), '< 300', elapsed < 300]);
+  const table = [
+    '| Measure | Result | Target | Verdict |',
+    '| --- | --- | --- | --- |',
+    ...rows.map(([a, b, c, d]) => `| ${a} | ${b} | ${c} | ${d === null ? '—' : d ? 'PASS' : 'MISS'} |`),
+  ].join('\n');
+  const results = {
+    date: new Date().toISOString(),
+    machine: { nproc: os.cpus().length, cpu, node: process.version },
+    connections: CONNECTIONS,
+    roundSeconds: ROUND_SECONDS,
+    create: { service: svcRounds, passThrough: passRounds },
+    replay: replayRounds,
+    get: getRounds,
+    microsoftCallsDuringReplaysAndGets: replayGraph,
+    replayGetNon2xx: replayNon2xx,
+    graphCallsPerWarmCreate: graphPerCreate,
+    coldTokenRequests: coldTokens,
+    coldCreated: coldOk,
+    attendeeResolutionCalls: attendeeCalls,
+    attendeeResolutionOps: attendeeOps,
+    rssMb: { after1k: rss1k, afterN: rss20k, n: creates, manyPartners: rssMany },
+    manyPartners: {
+      rounds: manyRounds,
+      non2xx: manyNon2xx,
+      graphCallsPerCreate: manyGraph / manyRounds.reduce((a, x) => a + x.total, 0),
+      tokenRequestsDuringRounds: manyTokens,
+    },
+    elapsedSeconds: elapsed,
+    table: rows.map(([measure, result, target, pass]) => ({ measure, result, target, pass })),
+  };
+  fs.writeFileSync(
+    path.join(ROOT, 'bench', PROFILE ? 'results.profile.json' : 'results.json'),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
+  process.stdout.write(`\nMachine: ${os.cpus().length} × ${cpu}, Node ${process.version}\n\n${table}\n`);
+
+  service.kill('SIGTERM');
+  pass.kill('SIGTERM');
+  await new Promise((r) => service.once('exit', r));
+  await sim.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack}\n`);
+  process.exit(1);
+});
