@@ -1,25 +1,6 @@
 import type { Pool } from 'pg';
 import type { ApiKeyRecord, ApiKeyRepository } from '../../domain/ports';
-
-interface ApiKeyRow {
-  id: string;
-  partner_id: string;
-  key_hash: string;
-  key_prefix: string;
-  created_at: string;
-  last_used_at: string | null;
-}
-
-function toRecord(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    partnerId: row.partner_id,
-    keyHash: row.key_hash,
-    keyPrefix: row.key_prefix,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-  };
-}
+import { apiKeyFromRow as toRecord, type ApiKeyRow } from '../rows';
 
 export class PostgresApiKeyRepository implements ApiKeyRepository {
   constructor(private readonly pool: Pool) {}

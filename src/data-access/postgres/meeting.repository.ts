@@ -1,34 +1,10 @@
 import type { Pool } from 'pg';
-import type { MeetingDetails, MeetingRecord, MeetingRepository, MeetingStatus } from '../../domain/ports';
+import type { MeetingRecord, MeetingRepository } from '../../domain/ports';
+import { jsonAsParsed, meetingFromRow, type MeetingRow as Row } from '../rows';
 
-interface MeetingRow {
-  partner_id: string;
-  appointment_id: string;
-  status: string;
-  request_hash: string;
-  external_id: string;
-  organizer_id: string | null;
-  graph_meeting_id: string | null;
-  /** A JSON column: pg has parsed it already. */
-  data: MeetingDetails | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
-
-function toRecord(row: MeetingRow): MeetingRecord {
-  return {
-    partnerId: row.partner_id,
-    appointmentId: row.appointment_id,
-    status: row.status as MeetingStatus,
-    requestHash: row.request_hash,
-    externalId: row.external_id,
-    details: row.data,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+/** A JSON column: pg has parsed it already. */
+type MeetingRow = Row<unknown>;
+const toRecord = (row: MeetingRow): MeetingRecord => meetingFromRow(row, jsonAsParsed);
 
 /** $1…$11 in the column order of CLAIM. */
 function toParams(record: MeetingRecord): unknown[] {

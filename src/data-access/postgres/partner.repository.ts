@@ -1,41 +1,11 @@
 import type { Pool } from 'pg';
 import type { PartnerRepository } from '../../domain/ports';
-import type { Cloud, MeetingOptions, PartnerRecord, RemoteMatchField } from '../../domain/partner.model';
+import type { PartnerRecord } from '../../domain/partner.model';
+import { jsonAsParsed, partnerFromRow, type PartnerRow as Row } from '../rows';
 
-interface PartnerRow {
-  id: string;
-  application_id: string;
-  tenant_id: string;
-  client_secret_ciphertext: string | null;
-  client_secret_expires_at: string | null;
-  operator_local_match_field: string;
-  operator_remote_match_field: string;
-  user_local_match_field: string;
-  user_remote_match_field: string;
-  cloud: string;
-  /** A JSON column: pg has parsed it already. */
-  meeting_defaults: MeetingOptions;
-  created_at: string;
-  updated_at: string;
-}
-
-function toRecord(row: PartnerRow): PartnerRecord {
-  return {
-    id: row.id,
-    applicationId: row.application_id,
-    tenantId: row.tenant_id,
-    clientSecretCiphertext: row.client_secret_ciphertext,
-    clientSecretExpiresAt: row.client_secret_expires_at,
-    operatorLocalMatchField: row.operator_local_match_field,
-    operatorRemoteMatchField: row.operator_remote_match_field as RemoteMatchField,
-    userLocalMatchField: row.user_local_match_field,
-    userRemoteMatchField: row.user_remote_match_field as RemoteMatchField,
-    cloud: row.cloud as Cloud,
-    meetingDefaults: row.meeting_defaults,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+/** A JSON column: pg has parsed it already. */
+type PartnerRow = Row<unknown>;
+const toRecord = (row: PartnerRow): PartnerRecord => partnerFromRow(row, jsonAsParsed);
 
 // xmax is 0 on a freshly inserted row version and set on one written by DO UPDATE: one statement
 // tells insert from update, with no read-then-write race between instances.

@@ -1,33 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { MeetingDetails, MeetingRecord, MeetingRepository, MeetingStatus } from '../../domain/ports';
+import type { MeetingRecord, MeetingRepository } from '../../domain/ports';
+import { jsonFromText, meetingFromRow, type MeetingRow as Row } from '../rows';
 
-interface MeetingRow {
-  partner_id: string;
-  appointment_id: string;
-  status: string;
-  request_hash: string;
-  external_id: string;
-  organizer_id: string | null;
-  graph_meeting_id: string | null;
-  data: string | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
-
-function toRecord(row: MeetingRow): MeetingRecord {
-  return {
-    partnerId: row.partner_id,
-    appointmentId: row.appointment_id,
-    status: row.status as MeetingStatus,
-    requestHash: row.request_hash,
-    externalId: row.external_id,
-    details: row.data === null ? null : (JSON.parse(row.data) as MeetingDetails),
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+type MeetingRow = Row<string>;
+const toRecord = (row: MeetingRow): MeetingRecord => meetingFromRow(row, jsonFromText);
 
 function toParams(record: MeetingRecord) {
   return {

@@ -1,40 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { PartnerRepository } from '../../domain/ports';
-import type { Cloud, MeetingOptions, PartnerRecord, RemoteMatchField } from '../../domain/partner.model';
+import type { PartnerRecord } from '../../domain/partner.model';
+import { jsonFromText, partnerFromRow, type PartnerRow } from '../rows';
 
-interface PartnerRow {
-  id: string;
-  application_id: string;
-  tenant_id: string;
-  client_secret_ciphertext: string | null;
-  client_secret_expires_at: string | null;
-  operator_local_match_field: string;
-  operator_remote_match_field: string;
-  user_local_match_field: string;
-  user_remote_match_field: string;
-  cloud: string;
-  meeting_defaults: string;
-  created_at: string;
-  updated_at: string;
-}
-
-function toRecord(row: PartnerRow): PartnerRecord {
-  return {
-    id: row.id,
-    applicationId: row.application_id,
-    tenantId: row.tenant_id,
-    clientSecretCiphertext: row.client_secret_ciphertext,
-    clientSecretExpiresAt: row.client_secret_expires_at,
-    operatorLocalMatchField: row.operator_local_match_field,
-    operatorRemoteMatchField: row.operator_remote_match_field as RemoteMatchField,
-    userLocalMatchField: row.user_local_match_field,
-    userRemoteMatchField: row.user_remote_match_field as RemoteMatchField,
-    cloud: row.cloud as Cloud,
-    meetingDefaults: JSON.parse(row.meeting_defaults) as MeetingOptions,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+type Row = PartnerRow<string>;
+const toRecord = (row: Row): PartnerRecord => partnerFromRow(row, jsonFromText);
 
 export class SqlitePartnerRepository implements PartnerRepository {
   private readonly getStmt;
@@ -44,8 +14,8 @@ export class SqlitePartnerRepository implements PartnerRepository {
   private readonly expiriesStmt;
 
   constructor(private readonly db: Database.Database) {
-    this.getStmt = db.prepare<[string], PartnerRow>('SELECT * FROM partners WHERE id = ?');
-    this.listStmt = db.prepare<[], PartnerRow>('SELECT * FROM partners ORDER BY id');
+    this.getStmt = db.prepare<[string], Row>('SELECT * FROM partners WHERE id = ?');
+    this.listStmt = db.prepare<[], Row>('SELECT * FROM partners ORDER BY id');
     this.upsertStmt = db.prepare(`
       INSERT INTO partners (id, application_id, tenant_id, client_secret_ciphertext, client_secret_expires_at,
         operator_local_match_field, operator_remote_match_field, user_local_match_field, user_remote_match_field,
