@@ -2,35 +2,18 @@
  * Setup diagnostics against the simulator: each failure of the setup guide's steps is found and
  * its remediation names the right thing; nothing is created.
  */
-import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
 import { expectContract } from '../support/contract';
 import {
   APP_ID,
   CLIENT_SECRET,
-  makeWorld,
   received,
   TENANT_ID,
   type World,
-  type WorldOptions,
+  worldsPerTest,
 } from '../support/meeting-world';
 
-let sim: MicrosoftSimulator;
-let w: World | undefined;
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-afterEach(async () => {
-  await w?.close();
-  w = undefined;
-});
-
-async function world(options: Omit<WorldOptions, 'sim'> = {}): Promise<World> {
-  w = await makeWorld({ ...options, sim });
-  return w;
-}
+const worlds = worldsPerTest();
+const world = worlds.world.bind(worlds);
 
 interface Check {
   id: string;
@@ -77,8 +60,8 @@ describe('POST /partners/{id}/verify', () => {
     expect(result.byId('operator-lookup:0').detail).toContain(world_.adviser.id);
     expect(result.byId('access-policy:0').step).toBe('Step 2 - Microsoft Teams Configuration');
     expect(result.byId('credentials').step).toBe('Step 1 - Azure AD/Microsoft Graph Config');
-    expect(sim.meetings()).toHaveLength(0);
-    expect(sim.requests().filter((r) => MUTATIONS.includes(r.operation))).toHaveLength(0);
+    expect(worlds.sim.meetings()).toHaveLength(0);
+    expect(worlds.sim.requests().filter((r) => MUTATIONS.includes(r.operation))).toHaveLength(0);
   });
 
   test('the operator without an access policy: the failing check names the object id, the Grant line and the delay', async () => {
@@ -96,17 +79,17 @@ describe('POST /partners/{id}/verify', () => {
     );
     expect(policy.remediation).toMatch(/30 minutes/);
     expect(result.byId('access-policy:1').status).toBe('pass');
-    expect(sim.meetings()).toHaveLength(0);
+    expect(worlds.sim.meetings()).toHaveLength(0);
   });
 
   test('operators not found, ambiguous or without the local field fail at Step 4 and skip the policy check', async () => {
     const world_ = await world();
-    sim.addUser({
+    worlds.sim.addUser({
       tenantId: TENANT_ID,
       userPrincipalName: 'd1@uni.example.ac.uk',
       mail: 'dup@uni.example.ac.uk',
     });
-    sim.addUser({
+    worlds.sim.addUser({
       tenantId: TENANT_ID,
       userPrincipalName: 'd2@uni.example.ac.uk',
       mail: 'dup@uni.example.ac.uk',
@@ -154,7 +137,7 @@ describe('POST /partners/{id}/verify', () => {
   ])('%s: %s with a remediation naming %s', async (label, code, names) => {
     const world_ = await world();
     if (label === 'expired secret') {
-      sim.addApp({
+      worlds.sim.addApp({
         tenantId: TENANT_ID,
         appId: APP_ID,
         secrets: [{ value: CLIENT_SECRET, expiresAt: new Date(Date.now() - 60_000) }],
@@ -181,7 +164,6 @@ describe('POST /partners/{id}/verify', () => {
     expect(permissions.detail).toMatch(/admin consent/);
     expect(permissions.remediation).toContain('OnlineMeetings.ReadWrite.All and User.ReadBasic.All');
     expect(permissions.remediation).toMatch(/Grant admin consent/);
-    await w!.close();
     result = await verify(await world({ roles: ['User.ReadBasic.All'] }));
     permissions = result.byId('permissions');
     expect(permissions.remediation).toContain('OnlineMeetings.ReadWrite.All');
@@ -193,7 +175,7 @@ describe('POST /partners/{id}/verify', () => {
 
   test('a tenant that refuses app-only User.ReadBasic.All on /users: user-lookup fails and says User.Read.All', async () => {
     const world_ = await world();
-    sim.addApp({
+    worlds.sim.addApp({
       tenantId: TENANT_ID,
       appId: APP_ID,
       secrets: [{ value: CLIENT_SECRET }],
@@ -228,7 +210,7 @@ describe('POST /partners/{id}/verify', () => {
 
   test('20 operators are checked together: one lookup call for all of them', async () => {
     const world_ = await world();
-    for (const s of world_.students.slice(0, 20)) sim.grantPolicy(TENANT_ID, s.id, APP_ID);
+    for (const s of world_.students.slice(0, 20)) worlds.sim.grantPolicy(TENANT_ID, s.id, APP_ID);
     const result = await verify(
       world_,
       world_.students.slice(0, 20).map((s) => ({ email: s.mail! })),
@@ -238,8 +220,9 @@ describe('POST /partners/{id}/verify', () => {
       result.checks.filter((c) => c.id.startsWith('access-policy:') && c.status === 'pass'),
     ).toHaveLength(20);
     expect(
-      sim.requests().filter((r) => !r.fromBatch && (r.operation === 'batch' || r.operation === 'users.list'))
-        .length,
+      worlds.sim
+        .requests()
+        .filter((r) => !r.fromBatch && (r.operation === 'batch' || r.operation === 'users.list')).length,
     ).toBeLessThanOrEqual(3);
   });
 
@@ -289,7 +272,7 @@ describe('POST /partners/{id}/access-policy-script', () => {
     expect(script).toMatch(/# {3}operator 3: missing_field/);
     expect(script).toMatch(/Set-CsApplicationAccessPolicy .*@\{Add="/);
     expect(script).toMatch(/30 minutes/);
-    expect(received(sim, 'onlineMeetings.createOrGet')).toHaveLength(0);
+    expect(received(worlds.sim, 'onlineMeetings.createOrGet')).toHaveLength(0);
   });
 
   test('without operators: the policy, the -Global alternative as a comment, and no Graph call', async () => {
@@ -300,6 +283,6 @@ describe('POST /partners/{id}/access-policy-script', () => {
     expect(res.status).toBe(200);
     expect(res.text).toContain('-Global');
     expect(res.text.split('\n').filter((l) => l.startsWith('Grant-'))).toHaveLength(0);
-    expect(sim.requests()).toHaveLength(0);
+    expect(worlds.sim.requests()).toHaveLength(0);
   });
 });

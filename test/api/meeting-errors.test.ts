@@ -1,36 +1,18 @@
 /**
  * Every row of API.md's error table that the meeting endpoints touch, against the simulator.
  */
-import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
 import {
   APP_ID,
   appointment,
   CLIENT_SECRET,
-  makeWorld,
   received,
   SECRET_ID,
   TENANT_ID,
-  type World,
-  type WorldOptions,
+  worldsPerTest,
 } from '../support/meeting-world';
 
-let sim: MicrosoftSimulator;
-let w: World | undefined;
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-afterEach(async () => {
-  await w?.close();
-  w = undefined;
-});
-
-async function world(options: Omit<WorldOptions, 'sim'> = {}): Promise<World> {
-  w = await makeWorld({ ...options, sim });
-  return w;
-}
+const worlds = worldsPerTest();
+const world = worlds.world.bind(worlds);
 
 function expectProblem(
   res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
@@ -70,7 +52,7 @@ describe('400 VALIDATION_FAILED', () => {
     const res = await world_.create(appointment(override));
     const problem = expectProblem(res, 400, 'VALIDATION_FAILED');
     expect(problem.errors?.map((e) => e.field)).toContain(field);
-    expect(sim.requests()).toHaveLength(0);
+    expect(worlds.sim.requests()).toHaveLength(0);
   });
 });
 
@@ -111,12 +93,12 @@ describe('422 operator problems', () => {
       422,
       'OPERATOR_NOT_FOUND',
     );
-    sim.addUser({
+    worlds.sim.addUser({
       tenantId: TENANT_ID,
       userPrincipalName: 'd1@uni.example.ac.uk',
       mail: 'dup@uni.example.ac.uk',
     });
-    sim.addUser({
+    worlds.sim.addUser({
       tenantId: TENANT_ID,
       userPrincipalName: 'd2@uni.example.ac.uk',
       mail: 'dup@uni.example.ac.uk',
@@ -127,7 +109,7 @@ describe('422 operator problems', () => {
       'OPERATOR_AMBIGUOUS',
     );
     expect(problem.remediation).toMatch(/operatorRemoteMatchField/);
-    expect(sim.meetings()).toHaveLength(0);
+    expect(worlds.sim.meetings()).toHaveLength(0);
   });
 
   test('an operator matched by object id uses /users/{id}', async () => {
@@ -137,7 +119,7 @@ describe('422 operator problems', () => {
     const res = await world_.create(appointment({ operator: { entraId: world_.adviser.id.toUpperCase() } }));
     expect(res.status).toBe(201);
     expect(
-      received(sim, 'users.get').some(
+      received(worlds.sim, 'users.get').some(
         (r) => r.path.endsWith(world_.adviser.id) || r.path.toLowerCase().endsWith(world_.adviser.id),
       ),
     ).toBe(true);
@@ -152,9 +134,9 @@ describe('424 setup problems', () => {
     expect(problem.remediation).toContain(world_.adviserNoPolicy.id);
     expect(problem.remediation).toContain('Grant-CsApplicationAccessPolicy');
     expect(problem.remediation).toMatch(/30 minutes/);
-    expect(sim.meetings()).toHaveLength(0);
+    expect(worlds.sim.meetings()).toHaveLength(0);
     // Once the Teams admin grants it, the same request succeeds.
-    sim.grantPolicy(TENANT_ID, world_.adviserNoPolicy.id, APP_ID);
+    worlds.sim.grantPolicy(TENANT_ID, world_.adviserNoPolicy.id, APP_ID);
     expect((await world_.create(body)).status).toBe(201);
   });
 
@@ -178,7 +160,7 @@ describe('424 setup problems', () => {
 
   test('CLIENT_SECRET_EXPIRED', async () => {
     const world_ = await world();
-    sim.addApp({
+    worlds.sim.addApp({
       tenantId: TENANT_ID,
       appId: APP_ID,
       secrets: [{ value: CLIENT_SECRET, expiresAt: new Date(Date.now() - 1000) }],
@@ -218,7 +200,7 @@ describe('Graph failures', () => {
   test('503 GRAPH_UNAVAILABLE with Retry-After when throttling outlasts the retries', async () => {
     const world_ = await world({ graph: { maxAttempts: 2, deadlineMs: 4000 } });
     await world_.create(appointment());
-    sim.injectFault({
+    worlds.sim.injectFault({
       match: { operation: 'onlineMeetings.createOrGet' },
       status: 429,
       retryAfter: '0.2',
@@ -232,15 +214,19 @@ describe('Graph failures', () => {
   test('504 GRAPH_TIMEOUT when Graph does not answer in time', async () => {
     const world_ = await world({ graph: { attemptTimeoutMs: 300, deadlineMs: 1000, maxAttempts: 2 } });
     await world_.create(appointment());
-    sim.setLatency(1500);
+    worlds.sim.setLatency(1500);
     expectProblem(await world_.create(appointment()), 504, 'GRAPH_TIMEOUT');
-    sim.setLatency(0);
+    worlds.sim.setLatency(0);
   });
 
   test('502 GRAPH_ERROR for an unexpected answer, without upstream internals', async () => {
     const world_ = await world();
     await world_.create(appointment());
-    sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, status: 500, times: Infinity });
+    worlds.sim.injectFault({
+      match: { operation: 'onlineMeetings.createOrGet' },
+      status: 500,
+      times: Infinity,
+    });
     const res = await world_.create(appointment());
     expectProblem(res, 502, 'GRAPH_ERROR');
     expect(JSON.stringify(res.body)).not.toMatch(/eyJ|Bearer|stack/);

@@ -144,3 +144,37 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
 export function received(sim: MicrosoftSimulator, operation: string) {
   return sim.requests().filter((r) => r.operation === operation);
 }
+
+/**
+ * For files whose tests each want their own world on one shared simulator: registers the jest
+ * hooks (a simulator for the file, each test's world closed after it) and returns the means.
+ */
+export function worldsPerTest(): {
+  readonly sim: MicrosoftSimulator;
+  world(options?: Omit<WorldOptions, 'sim'>): Promise<World>;
+} {
+  let sim: MicrosoftSimulator | undefined;
+  let current: World | undefined;
+  beforeAll(async () => {
+    sim = await startSimulator();
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    get sim() {
+      if (!sim) throw new Error('the simulator starts in beforeAll');
+      return sim;
+    },
+    /** A new world; a test's previous one is closed first. */
+    async world(options = {}) {
+      await current?.close();
+      current = await makeWorld({ ...options, sim: this.sim });
+      return current;
+    },
+  };
+}
