@@ -30,6 +30,9 @@ const ROUNDS = 3;
 const flag = (name: string) => process.argv.indexOf(name);
 const ROUND_SECONDS = flag('--round-seconds') > 0 ? Number(process.argv[flag('--round-seconds') + 1]) : 5;
 const PROFILE = flag('--profile') > 0;
+/** --quick: warm-up and the alternating create rounds only (for iterating on the create path). */
+const QUICK = flag('--quick') > 0;
+const CLOCK_TICKS_PER_S = 100;
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -68,6 +71,13 @@ async function waitUp(url: string): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
+/** CPU time (user + system) a child has used so far, in ms, from /proc/<pid>/stat. */
+function cpuMsOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+}
+
 interface Load {
   rps: number;
   p50: number;
@@ -75,6 +85,10 @@ interface Load {
   non2xx: number;
   errors: number;
   total: number;
+  /** CPU ms per request of the measured child (service or pass-through), when `pid` was given. */
+  childCpuMsPerRequest?: number;
+  /** CPU ms per request of this process (simulator + load generator). */
+  benchCpuMsPerRequest?: number;
 }
 
 /** One autocannon run; `body` builds each request's body, `pathOf` its path. */
@@ -88,9 +102,12 @@ async function load(
     body?: (i: number) => string;
     pathOf?: (i: number) => string;
     connections?: number;
+    pid?: number;
   },
 ): Promise<Load> {
   let i = 0;
+  const childBefore = opts.pid ? cpuMsOf(opts.pid) : 0;
+  const benchBefore = process.cpuUsage();
   const result = await autocannon({
     url,
     connections: opts.connections ?? CONNECTIONS,
@@ -111,13 +128,17 @@ async function load(
       },
     ],
   });
+  const benchUsed = process.cpuUsage(benchBefore);
+  const total = result.requests.total;
   return {
+    ...(opts.pid ? { childCpuMsPerRequest: +((cpuMsOf(opts.pid) - childBefore) / total).toFixed(3) } : {}),
+    benchCpuMsPerRequest: +((benchUsed.user + benchUsed.system) / 1000 / total).toFixed(3),
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    total: result.requests.total,
+    total,
   };
 }
 
@@ -199,33 +220,39 @@ async function main(): Promise<void> {
   children.push(service);
   const svcUrl = `http://127.0.0.1:${port}`;
 
-  // The pass-through.
-  const pass = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'passthrough.ts')], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      PT_GRAPH_BASE_URL: sim.graphBaseUrl,
-      PT_CA_FILE: caFile,
-      PT_USER_ID: adviser.id,
-      PT_TOKEN: sim.mintAccessToken({
-        tenantId: TENANT_ID,
-        appId: APP_ID,
-        roles: ROLES,
-        lifetimeSeconds: 7200,
-      }),
-    },
-  });
-  children.push(pass);
-  const passPort = await new Promise<number>((resolve) => {
-    pass.stdout!.on('data', (d: Buffer) => {
-      const m = /PORT (\d+)/.exec(d.toString());
-      if (m) resolve(Number(m[1]));
+  // The pass-through, bare (the baseline) and behind Express 5 + express.json (the floor of an
+  // Express service, reported to show how much of the budget the framework alone takes).
+  const startPassThrough = async (expressFloor: boolean) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'passthrough.ts')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        PT_EXPRESS: expressFloor ? '1' : '0',
+        PT_GRAPH_BASE_URL: sim.graphBaseUrl,
+        PT_CA_FILE: caFile,
+        PT_USER_ID: adviser.id,
+        PT_TOKEN: sim.mintAccessToken({
+          tenantId: TENANT_ID,
+          appId: APP_ID,
+          roles: ROLES,
+          lifetimeSeconds: 7200,
+        }),
+      },
     });
-  });
-  const passUrl = `http://127.0.0.1:${passPort}`;
+    children.push(child);
+    const childPort = await new Promise<number>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        const m = /PORT (\d+)/.exec(d.toString());
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    return { child, url: `http://127.0.0.1:${childPort}` };
+  };
+  const { child: pass, url: passUrl } = await startPassThrough(false);
+  const { child: floor, url: floorUrl } = await startPassThrough(true);
   await waitUp(svcUrl);
-  log(`service pid ${service.pid} at ${svcUrl}; pass-through pid ${pass.pid} at ${passUrl}`);
+  log(`service pid ${service.pid} at ${svcUrl}; pass-through pid ${pass.pid} at ${passUrl}; Express floor pid ${floor.pid}`);
 
   const admin: AxiosInstance = axios.create({
     baseURL: svcUrl,
@@ -263,13 +290,14 @@ async function main(): Promise<void> {
   let creates = 0;
   const w = await load(svcUrl, { amount: 1000, headers: auth, body: newBody });
   await load(passUrl, { amount: 1000, body: newBody });
+  await load(floorUrl, { amount: 1000, body: newBody });
   creates += w.total;
   if (w.non2xx || w.errors) throw new Error(`warm-up failed: ${JSON.stringify(w)}`);
   await new Promise((r) => setTimeout(r, 500));
   const rss1k = rssMb(service.pid!);
   log(`RSS after ${creates} creates: ${rss1k} MB`);
   let memNon2xx = 0;
-  for (let chunk = 0; chunk < 10; chunk += 1) {
+  for (let chunk = 0; chunk < (QUICK ? 0 : 10); chunk += 1) {
     seed();
     const m = await load(svcUrl, { amount: 1900, headers: auth, body: newBody });
     creates += m.total;
@@ -291,17 +319,30 @@ async function main(): Promise<void> {
   // 1. Creates, service vs pass-through, alternating.
   const svcRounds: Load[] = [];
   const passRounds: Load[] = [];
+  const floorRounds: Load[] = [];
   for (let r = 0; r < ROUNDS; r += 1) {
     seed();
-    svcRounds.push(await load(svcUrl, { headers: auth, body: newBody }));
+    svcRounds.push(await load(svcUrl, { headers: auth, body: newBody, pid: service.pid! }));
     seed();
-    passRounds.push(await load(passUrl, { body: newBody }));
+    passRounds.push(await load(passUrl, { body: newBody, pid: pass.pid! }));
+    seed();
+    floorRounds.push(await load(floorUrl, { body: newBody, pid: floor.pid! }));
     sim.clearRequests();
+    const line = (name: string, x: Load) =>
+      `${name} ${x.rps.toFixed(0)}/s p99 ${x.p99} ms cpu ${x.childCpuMsPerRequest} ms/req (bench ${x.benchCpuMsPerRequest})`;
     log(
-      `round ${r + 1}: service ${svcRounds[r]!.rps.toFixed(0)}/s p99 ${svcRounds[r]!.p99} ms; pass-through ${passRounds[r]!.rps.toFixed(0)}/s p99 ${passRounds[r]!.p99} ms`,
+      `round ${r + 1}: ${line('service', svcRounds[r]!)}; ${line('pass-through', passRounds[r]!)}; ${line('Express floor', floorRounds[r]!)}`,
     );
   }
-  const med = (rs: Load[], k: keyof Load) => median(rs.map((x) => x[k]));
+  if (QUICK) {
+    service.kill('SIGTERM');
+    pass.kill('SIGTERM');
+    floor.kill('SIGTERM');
+    await new Promise((r) => service.once('exit', r));
+    await sim.close();
+    process.exit(0);
+  }
+  const med = (rs: Load[], k: keyof Load) => median(rs.map((x) => x[k] ?? Number.NaN));
 
   // 2. Replays and GETs of existing appointments.
   const existing: Record<string, unknown>[] = [];
@@ -511,6 +552,7 @@ async function main(): Promise<void> {
 
   service.kill('SIGTERM');
   pass.kill('SIGTERM');
+  floor.kill('SIGTERM');
   await new Promise((r) => service.once('exit', r));
   await sim.close();
   fs.rmSync(tmp, { recursive: true, force: true });

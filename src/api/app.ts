@@ -3,7 +3,6 @@
  * `main.ts`; tests build the app with real parts and listen on port 0.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../domain/ports';
@@ -17,6 +16,7 @@ import { accessLog } from './middleware/access-log';
 import { requireAdmin, requireAnyKey, requirePartner } from './middleware/auth';
 import { createHttpMetrics, type HttpMetrics } from './middleware/metrics';
 import { rateLimit } from './middleware/rate-limit';
+import { securityHeaders } from './middleware/security-headers';
 import { requestContext } from './middleware/request-context';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { apiKeyRoutes } from './routes/api-key.routes';
@@ -107,7 +107,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use(requestContext(deps.logger));
   app.use(metrics.middleware);
   app.use(accessLog());
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use((_req: Request, res: Response, next: NextFunction) => {
     if (draining) res.setHeader('Connection', 'close');
     next();

@@ -63,11 +63,19 @@ describe('problem+json and request ids', () => {
     expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
-  test('helmet sets the security headers; Express does not announce itself', async () => {
-    const res = await h.request.get('/health');
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toBeDefined();
-    expect(res.headers['x-powered-by']).toBeUndefined();
+  test('every answer carries the security headers of a JSON API; Express does not announce itself', async () => {
+    const ok = await h.request.get('/health');
+    const problem = await h.request.get('/partners/uni-a');
+    for (const res of [ok, problem]) {
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+    expect(problem.status).toBe(401);
   });
 });
 
