@@ -198,7 +198,10 @@ async function main(): Promise<void> {
   const profDir = path.join(ROOT, 'bench', 'profiles');
   const service = spawn(
     process.execPath,
-    [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), path.join(ROOT, 'dist', 'main.js')],
+    [
+      ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, 'service')}`] : []),
+      path.join(ROOT, 'dist', 'main.js'),
+    ],
     {
       cwd: tmp,
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -223,23 +226,30 @@ async function main(): Promise<void> {
   // The pass-through, bare (the baseline) and behind Express 5 + express.json (the floor of an
   // Express service, reported to show how much of the budget the framework alone takes).
   const startPassThrough = async (expressFloor: boolean) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'passthrough.ts')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        PT_EXPRESS: expressFloor ? '1' : '0',
-        PT_GRAPH_BASE_URL: sim.graphBaseUrl,
-        PT_CA_FILE: caFile,
-        PT_USER_ID: adviser.id,
-        PT_TOKEN: sim.mintAccessToken({
-          tenantId: TENANT_ID,
-          appId: APP_ID,
-          roles: ROLES,
-          lifetimeSeconds: 7200,
-        }),
+    const prof = PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, expressFloor ? 'floor' : 'pass-through')}`]
+      : [];
+    const child = spawn(
+      process.execPath,
+      [...prof, '--import', 'tsx', path.join(ROOT, 'bench', 'passthrough.ts')],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: {
+          ...process.env,
+          PT_EXPRESS: expressFloor ? '1' : '0',
+          PT_GRAPH_BASE_URL: sim.graphBaseUrl,
+          PT_CA_FILE: caFile,
+          PT_USER_ID: adviser.id,
+          PT_TOKEN: sim.mintAccessToken({
+            tenantId: TENANT_ID,
+            appId: APP_ID,
+            roles: ROLES,
+            lifetimeSeconds: 7200,
+          }),
+        },
       },
-    });
+    );
     children.push(child);
     const childPort = await new Promise<number>((resolve) => {
       child.stdout!.on('data', (d: Buffer) => {
@@ -252,7 +262,9 @@ async function main(): Promise<void> {
   const { child: pass, url: passUrl } = await startPassThrough(false);
   const { child: floor, url: floorUrl } = await startPassThrough(true);
   await waitUp(svcUrl);
-  log(`service pid ${service.pid} at ${svcUrl}; pass-through pid ${pass.pid} at ${passUrl}; Express floor pid ${floor.pid}`);
+  log(
+    `service pid ${service.pid} at ${svcUrl}; pass-through pid ${pass.pid} at ${passUrl}; Express floor pid ${floor.pid}`,
+  );
 
   const admin: AxiosInstance = axios.create({
     baseURL: svcUrl,
@@ -338,7 +350,7 @@ async function main(): Promise<void> {
     service.kill('SIGTERM');
     pass.kill('SIGTERM');
     floor.kill('SIGTERM');
-    await new Promise((r) => service.once('exit', r));
+    await Promise.all([service, pass, floor].map((c) => new Promise((r) => c.once('exit', r))));
     await sim.close();
     process.exit(0);
   }

@@ -348,6 +348,36 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect((await store.meetings.get('p1', 'a1'))?.status).toBe('scheduled');
       });
 
+      it('lands every one of many concurrent writes; a bad one fails alone', async () => {
+        const ids = Array.from({ length: 24 }, (_, i) => `c${i}`);
+        const claims = await Promise.allSettled([
+          ...ids.map((id) => store.meetings.claim(pending('p1', id))),
+          store.meetings.claim(pending('nobody', 'c-bad')),
+        ]);
+        expect(claims.slice(0, ids.length).every((c) => c.status === 'fulfilled')).toBe(true);
+        expect(claims.at(-1)?.status).toBe('rejected');
+        const updates = await Promise.all(
+          ids.map((id, i) =>
+            store.meetings.update(
+              {
+                ...pending('p1', id),
+                status: i % 2 ? 'scheduled' : 'cancelled',
+                details: DETAILS,
+                version: 2,
+              },
+              // Every third one stale: refused, the rest still written.
+              i % 3 === 0 ? 7 : 1,
+            ),
+          ),
+        );
+        expect(updates).toEqual(ids.map((_, i) => i % 3 !== 0));
+        for (const [i, id] of ids.entries()) {
+          const stored = await store.meetings.get('p1', id);
+          expect(stored?.version).toBe(i % 3 === 0 ? 1 : 2);
+          if (i % 3 !== 0) expect(stored?.details).toEqual(DETAILS);
+        }
+      });
+
       it('rejects a claim for a partner that does not exist', async () => {
         await expect(store.meetings.claim(pending('nobody', 'a1'))).rejects.not.toBeInstanceOf(
           StoreUnavailableError,

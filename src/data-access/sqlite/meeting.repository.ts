@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { MeetingRecord, MeetingRepository } from '../../domain/ports';
 import { jsonFromText, meetingFromRow, type MeetingRow as Row } from '../rows';
+import type { WriteBatcher } from './write-batcher';
 
 type MeetingRow = Row<string>;
 const toRecord = (row: MeetingRow): MeetingRecord => meetingFromRow(row, jsonFromText);
@@ -27,7 +28,11 @@ export class SqliteMeetingRepository implements MeetingRepository {
   private readonly updateStmt;
   private readonly releaseStmt;
 
-  constructor(db: Database.Database) {
+  /** Writes go through `writes`: several requests' writes share one commit (write-batcher.ts). */
+  constructor(
+    db: Database.Database,
+    private readonly writes: WriteBatcher,
+  ) {
     this.getStmt = db.prepare<[string, string], MeetingRow>(
       'SELECT * FROM meetings WHERE partner_id = ? AND appointment_id = ?',
     );
@@ -54,18 +59,22 @@ export class SqliteMeetingRepository implements MeetingRepository {
   async claim(
     record: MeetingRecord,
   ): Promise<{ claimed: true } | { claimed: false; existing: MeetingRecord }> {
-    if (this.claimStmt.run(toParams(record)).changes > 0) return { claimed: true };
-    const existing = this.getStmt.get(record.partnerId, record.appointmentId);
-    // The row was there a moment ago; if it vanished (a released claim), claim again.
-    if (!existing) return this.claim(record);
-    return { claimed: false, existing: toRecord(existing) };
+    const params = toParams(record);
+    // In one transaction, so the record found on a conflict is the one that won.
+    const existing = await this.writes.run(() =>
+      this.claimStmt.run(params).changes > 0
+        ? null
+        : this.getStmt.get(record.partnerId, record.appointmentId)!,
+    );
+    return existing === null ? { claimed: true } : { claimed: false, existing: toRecord(existing) };
   }
 
   async update(record: MeetingRecord, expectedVersion: number): Promise<boolean> {
-    return this.updateStmt.run({ ...toParams(record), expectedVersion }).changes > 0;
+    const params = { ...toParams(record), expectedVersion };
+    return this.writes.run(() => this.updateStmt.run(params).changes > 0);
   }
 
   async releaseClaim(partnerId: string, appointmentId: string, version: number): Promise<void> {
-    this.releaseStmt.run(partnerId, appointmentId, version);
+    await this.writes.run(() => this.releaseStmt.run(partnerId, appointmentId, version));
   }
 }

@@ -16,12 +16,15 @@ import { SQLITE_MIGRATIONS, type Migration } from './migrations';
 import { SqlitePartnerRepository } from './partner.repository';
 import { SqliteApiKeyRepository } from './api-key.repository';
 import { SqliteMeetingRepository } from './meeting.repository';
+import { WriteBatcher } from './write-batcher';
 
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
   readonly partners: PartnerRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly meetings: MeetingRepository;
+  /** Group commit of the meeting writes, the hot path's; admin writes commit on their own. */
+  readonly writes: WriteBatcher;
   private readonly db: Database.Database;
   private closed = false;
 
@@ -29,7 +32,8 @@ export class SqliteStore implements Store {
     this.db = db;
     this.partners = guarded(new SqlitePartnerRepository(db));
     this.apiKeys = guarded(new SqliteApiKeyRepository(db));
-    this.meetings = guarded(new SqliteMeetingRepository(db));
+    this.writes = new WriteBatcher(db);
+    this.meetings = guarded(new SqliteMeetingRepository(db, this.writes));
   }
 
   /** Opens (creating the file and its folder on first run) and migrates the database. */
@@ -52,6 +56,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.writes.flush();
     this.db.close();
   }
 }
