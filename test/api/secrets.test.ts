@@ -75,6 +75,47 @@ test('redact removes secrets even when code logs them by mistake', () => {
   expect(capture.text()).toContain('[redacted]');
 });
 
+test('redact reaches secrets at any depth, inside errors and inside text, and keeps the rest', () => {
+  const capture = new LogCapture();
+  const logger = createLogger('info', capture);
+  const partnerKey = 'tmk_Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA';
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJyb2xlcyI6W119.c2lnbmF0dXJl';
+  // What an axios error that escaped a token request would carry.
+  const escaped = Object.assign(new Error('Request failed with status code 400'), {
+    code: 'ERR_BAD_REQUEST',
+    config: {
+      headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      data: `client_id=app&client_secret=${encodeURIComponent(SECRET_VALUE)}&scope=x`,
+    },
+    request: new (class ClientRequest {})(),
+  });
+  logger.error({ err: escaped }, 'unhandled error');
+  logger.warn({ cause: escaped, deep: { a: { b: { c: { d: { apiKey: partnerKey } } } } } }, 'nested');
+  logger.warn({ detail: `the tenant refused ${SECRET_VALUE}` }, `key ${partnerKey} and Bearer ${jwt}`);
+  logger.error(new Error(`boom with ${partnerKey}`));
+  const text = capture.text();
+  for (const secret of [SECRET_VALUE, encodeURIComponent(SECRET_VALUE), partnerKey, jwt, 'eyJhbGci']) {
+    expect(text).not.toContain(secret);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const [first, second, third, fourth] = capture.entries() as Array<Record<string, any>>;
+  expect(first!.err).toMatchObject({
+    type: 'Error',
+    message: 'Request failed with status code 400',
+    code: 'ERR_BAD_REQUEST',
+    config: {
+      headers: { Authorization: '[redacted]', 'Content-Type': 'application/x-www-form-urlencoded' },
+      data: 'client_id=app&client_secret=[redacted]&scope=x',
+    },
+    request: '[ClientRequest]',
+  });
+  expect(second!.cause.config.headers.Authorization).toBe('[redacted]');
+  expect(second!.deep.a.b.c.d.apiKey).toBe('[redacted]');
+  expect(third!.msg).toBe('key [redacted] and Bearer [redacted]');
+  expect(third!.detail).toBe('the tenant refused [redacted]');
+  expect(fourth!.msg).toBe('boom with [redacted]');
+});
+
 test('the stored secret is unreadable in the database file and bound to its partner', async () => {
   await h.request.put('/partners/uni-a').set('Authorization', h.admin).send(validPartner());
   await h.request.put('/partners/uni-b').set('Authorization', h.admin).send(validPartner());

@@ -11,15 +11,12 @@ export function routeLabel(req: Request): string {
 }
 
 export function accessLog(logger: Logger) {
-  // The line's fields are fixed here and none can hold a secret, so it skips the root logger's
-  // redact paths, whose wildcards cost about 15 µs a line (four times the rest of the line).
-  const lines = logger.child({}, { redact: { paths: [] } });
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
-      lines[level](
+      logger[level](
         {
           // Given explicitly: 'finish' may fire outside the request's async scope.
           requestId: req.id,
