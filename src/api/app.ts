@@ -127,12 +127,13 @@ export function buildApp(deps: AppDeps): BuiltApp {
       requireAnyKey: [requireAnyKey(apiKeys), limiter],
     }),
   );
+  // The meeting routes, the hot path, come before the admin ones; the paths do not overlap.
+  app.use('/appointments', requirePartner(apiKeys), limiter);
+  app.use(meetingRoutes(meetings));
   app.use('/partners', ...admin);
   app.use(partnerRoutes(partners));
   app.use(apiKeyRoutes(apiKeys));
   app.use(diagnosticsRoutes(diagnostics));
-  app.use('/appointments', requirePartner(apiKeys), limiter);
-  app.use(meetingRoutes(meetings));
 
   app.use(notFoundHandler());
   app.use(errorHandler());

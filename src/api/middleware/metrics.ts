@@ -25,14 +25,28 @@ export function createHttpMetrics(registry: Registry = new Registry()): HttpMetr
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  // One labelled child per method, route template and status (a bounded set), found by one map
+  // look-up: prom-client hashes the label object on every inc/observe otherwise.
+  const children = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+  const childFor = (method: string, route: string, status: string) => {
+    const id = `${method} ${route} ${status}`;
+    let child = children.get(id);
+    if (!child) {
+      const counter = requests.labels(method, route, status);
+      const histogram = duration.labels(method, route, status);
+      child = { count: () => counter.inc(), time: (seconds) => histogram.observe(seconds) };
+      children.set(id, child);
+    }
+    return child;
+  };
   return {
     registry,
     middleware: (req, res, next) => {
-      const end = duration.startTimer();
+      const started = process.hrtime.bigint();
       res.on('finish', () => {
-        const labels = { method: req.method, route: routeLabel(req), status: String(res.statusCode) };
-        requests.inc(labels);
-        end(labels);
+        const child = childFor(req.method, routeLabel(req), String(res.statusCode));
+        child.count();
+        child.time(Number(process.hrtime.bigint() - started) / 1e9);
       });
       next();
     },
