@@ -85,3 +85,19 @@ test('close commits what is queued before closing; later writes are StoreUnavail
   expect((await reopened.meetings.get('p1', 'queued'))?.status).toBe('pending');
   await reopened.close();
 });
+
+test('a failure that ends the transaction (disk full) fails the whole batch, leaving nothing half-written', async () => {
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (v BLOB)');
+  db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 3}`);
+  const batcher = new WriteBatcher(db);
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  // The third write does not fit; SQLite then rolls back the transaction, not only the statement.
+  const results = await Promise.allSettled(
+    [1000, 1000, 50_000, 1000].map((bytes) => batcher.run(() => insert.run(Buffer.alloc(bytes)))),
+  );
+  expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+  expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
+  expect(db.inTransaction).toBe(false);
+  db.close();
+});

@@ -33,6 +33,9 @@ export class WriteBatcher {
         try {
           return { ok: true, value: this.commitOne(item.work) };
         } catch (error) {
+          // Some failures (disk full, I/O) make SQLite roll back the whole transaction: then no
+          // write of the batch stands, and the batch fails as one.
+          if (!db.inTransaction) throw error;
           return { ok: false, error };
         }
       }),
