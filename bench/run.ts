@@ -1,8 +1,12 @@
 /**
  * `npm run bench`: the service (dist/main.js, fresh SQLite store) against a pass-through baseline
- * (bench/passthrough.ts), both as child processes, the Microsoft simulator (zero latency) and the
- * load generator (autocannon) in this process. Prints a table and writes bench/results.json.
- * Flags: --profile (service child runs with --cpu-prof into bench/profiles/), --round-seconds N.
+ * and an Express floor (bench/passthrough.ts), all three child processes, with the Microsoft
+ * simulator (zero latency) and the load generator (autocannon) in this process. Create rounds
+ * alternate the three; each round also records the CPU time per request of the child measured.
+ * Memory is read after a full collection in the service (bench/gc-hook.cjs).
+ * Prints a table and writes bench/results.json (docs/BENCHMARKS.md explains both).
+ * Flags: --profile (every child under --cpu-prof, into bench/profiles/<child>/), --round-seconds N,
+ * --quick (warm-up and create rounds only, to iterate on the create path).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -53,10 +57,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Resident memory of a process from /proc/<pid>/status, in MB: all of it, and its parts. */
 function rssMb(pid: number): number {
+  return memoryOf(pid).rss;
+}
+function memoryOf(pid: number): { rss: number; anon: number; file: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return +(kb / 1024).toFixed(1);
+  const mb = (field: string) =>
+    +(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024).toFixed(1);
+  return { rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
 }
 
 async function waitUp(url: string): Promise<void> {
@@ -200,6 +209,12 @@ async function main(): Promise<void> {
     process.execPath,
     [
       ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, 'service')}`] : []),
+      // Memory is read after a full collection (bench/gc-hook.cjs, on SIGUSR2), so that it shows
+      // what the service keeps, not garbage that load left behind (0.5 s after 20,000 creates,
+      // about half of the heap in use was such garbage).
+      '--expose-gc',
+      '--require',
+      path.join(ROOT, 'bench', 'gc-hook.cjs'),
       path.join(ROOT, 'dist', 'main.js'),
     ],
     {
@@ -288,6 +303,18 @@ async function main(): Promise<void> {
     if (key.status !== 201) throw new Error(`api key ${key.status}`);
     return key.data.key as string;
   }
+  /** The service's V8 heap in use, from its own /metrics (prom-client's default metrics). */
+  async function heapUsedMb(): Promise<number> {
+    const text = (await admin.get('/metrics')).data as string;
+    const bytes = Number(/^teams_meetings_nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN);
+    return +(bytes / 1024 / 1024).toFixed(1);
+  }
+  async function settle(): Promise<void> {
+    await new Promise((r) => setTimeout(r, 500));
+    service.kill('SIGUSR2');
+    await new Promise((r) => setTimeout(r, 500));
+    log(`service memory: ${JSON.stringify(memoryOf(service.pid!))}`);
+  }
   const key = await addPartner('uni-x');
   const auth = () => ({ authorization: `Bearer ${key}` });
   const newBody = () => JSON.stringify(appointment());
@@ -305,20 +332,28 @@ async function main(): Promise<void> {
   await load(floorUrl, { amount: 1000, body: newBody });
   creates += w.total;
   if (w.non2xx || w.errors) throw new Error(`warm-up failed: ${JSON.stringify(w)}`);
-  await new Promise((r) => setTimeout(r, 500));
+  await settle();
   const rss1k = rssMb(service.pid!);
-  log(`RSS after ${creates} creates: ${rss1k} MB`);
+  const heap1k = await heapUsedMb();
+  log(`RSS after ${creates} creates: ${rss1k} MB (V8 heap used ${heap1k} MB)`);
   let memNon2xx = 0;
+  let rssHalf = { creates: 0, mb: 0 };
   for (let chunk = 0; chunk < (QUICK ? 0 : 10); chunk += 1) {
     seed();
     const m = await load(svcUrl, { amount: 1900, headers: auth, body: newBody });
     creates += m.total;
     memNon2xx += m.non2xx + m.errors;
+    if (chunk === 4) {
+      // Half-way: whether memory still grows with work, or has reached its plateau.
+      await settle();
+      rssHalf = { creates, mb: rssMb(service.pid!) };
+    }
   }
   sim.clearRequests();
-  await new Promise((r) => setTimeout(r, 500));
+  await settle();
   const rss20k = rssMb(service.pid!);
-  log(`RSS after ${creates} creates: ${rss20k} MB (${memNon2xx} non-2xx)`);
+  const heap20k = await heapUsedMb();
+  log(`RSS after ${creates} creates: ${rss20k} MB (V8 heap used ${heap20k} MB; ${memNon2xx} non-2xx)`);
 
   // Graph calls per warm create (default options: two attendees, cached).
   seed();
@@ -439,12 +474,15 @@ async function main(): Promise<void> {
     manyGraph += graphCalls(sim).length;
     manyTokens += sim.requests().filter((x) => x.operation === 'token').length;
   }
-  await new Promise((r) => setTimeout(r, 500));
+  await settle();
   const rssMany = rssMb(service.pid!);
+  const heapMany = await heapUsedMb();
   const manyNon2xx = warmAll.non2xx + manyRounds.reduce((a, x) => a + x.non2xx, 0);
 
   // Results.
   const svcRps = med(svcRounds, 'rps');
+  const floorRps = med(floorRounds, 'rps');
+  const cpuMs = (rs: Load[]) => med(rs, 'childCpuMsPerRequest').toFixed(2);
   const passRps = med(passRounds, 'rps');
   const svcP99 = med(svcRounds, 'p99');
   const passP99 = med(passRounds, 'p99');
@@ -458,6 +496,20 @@ async function main(): Promise<void> {
       svcRps >= 0.7 * passRps,
     ],
     ['Create req/s pass-through', passRps.toFixed(0), 'baseline', null],
+    [
+      'Create req/s Express floor (Express 5 + express.json + the same call)',
+      floorRps.toFixed(0),
+      'reported',
+      null,
+    ],
+    ['Create ratio Express floor / pass-through', (floorRps / passRps).toFixed(2), 'reported', null],
+    ['Create ratio service / Express floor', (svcRps / floorRps).toFixed(2), 'reported', null],
+    [
+      'CPU ms per create: service / pass-through / Express floor',
+      `${cpuMs(svcRounds)} / ${cpuMs(passRounds)} / ${cpuMs(floorRounds)}`,
+      'reported',
+      null,
+    ],
     ['Create service/pass-through ratio', (svcRps / passRps).toFixed(2), '≥ 0.70', svcRps >= 0.7 * passRps],
     [
       'Create p50 ms service / pass-through',
@@ -503,6 +555,7 @@ async function main(): Promise<void> {
       attendeeCalls <= 3 && att.status === 201,
     ],
     ['RSS MB after 1,000 creates', String(rss1k), 'reported', null],
+    [`RSS MB after ${rssHalf.creates} creates`, String(rssHalf.mb), 'reported', null],
     [
       `RSS MB after ${creates} creates`,
       String(rss20k),
@@ -510,6 +563,12 @@ async function main(): Promise<void> {
       rss20k <= 1.2 * rss1k,
     ],
     ['RSS MB, 1,000 partners round-robin', String(rssMany), '< 250', rssMany < 250],
+    [
+      'V8 heap used MB after 1,000 / 20,000 creates / 1,000 partners',
+      `${heap1k} / ${heap20k} / ${heapMany}`,
+      'reported',
+      null,
+    ],
     [
       'Create p99 ms, 1,000 partners / 1 partner',
       `${manyP99} / ${svcP99}`,
@@ -536,7 +595,7 @@ async function main(): Promise<void> {
     machine: { nproc: os.cpus().length, cpu, node: process.version },
     connections: CONNECTIONS,
     roundSeconds: ROUND_SECONDS,
-    create: { service: svcRounds, passThrough: passRounds },
+    create: { service: svcRounds, passThrough: passRounds, expressFloor: floorRounds },
     replay: replayRounds,
     get: getRounds,
     microsoftCallsDuringReplaysAndGets: replayGraph,
@@ -546,7 +605,8 @@ async function main(): Promise<void> {
     coldCreated: coldOk,
     attendeeResolutionCalls: attendeeCalls,
     attendeeResolutionOps: attendeeOps,
-    rssMb: { after1k: rss1k, afterN: rss20k, n: creates, manyPartners: rssMany },
+    rssMb: { after1k: rss1k, half: rssHalf, afterN: rss20k, n: creates, manyPartners: rssMany },
+    heapUsedMb: { after1k: heap1k, afterN: heap20k, manyPartners: heapMany },
     manyPartners: {
       rounds: manyRounds,
       non2xx: manyNon2xx,
