@@ -95,7 +95,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     identities.forgetPartner(partnerId);
   });
   const health = new HealthService(deps.store, VERSION, now, () => gateway.credentialFailures().length);
-  const meetings = new MeetingService(partners, deps.store.meetings, gateway, identities, now);
+  const meetings = new MeetingService(deps.store.meetings, gateway, identities, now);
   const diagnostics = new SetupDiagnosticsService(partners, gateway, identities, now);
   let draining = false;
 

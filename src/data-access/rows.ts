@@ -3,7 +3,7 @@
  * difference is how a JSON column arrives: text from SQLite, already parsed from PostgreSQL.
  */
 import type { Cloud, MeetingOptions, PartnerRecord, RemoteMatchField } from '../domain/partner.model';
-import type { ApiKeyRecord, MeetingDetails, MeetingRecord, MeetingStatus } from '../domain/ports';
+import type { ApiKeyRecord, KeyHolder, MeetingDetails, MeetingRecord, MeetingStatus } from '../domain/ports';
 
 /** Reads a JSON column as the engine delivers it. */
 export type JsonColumn<J> = (value: J) => unknown;
@@ -90,5 +90,39 @@ export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): Meet
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * A key and its partner in one query. The key's columns are aliased (`key_…`), the partner's
+ * keep their names; `placeholder` is the engine's (`?` or `$1`).
+ */
+export function keyHolderQuery(placeholder: string): string {
+  return `SELECT k.id AS key_id, k.partner_id AS key_partner_id, k.key_hash AS key_key_hash,
+      k.key_prefix AS key_key_prefix, k.created_at AS key_created_at, k.last_used_at AS key_last_used_at, p.*
+    FROM api_keys k JOIN partners p ON p.id = k.partner_id
+    WHERE k.key_hash = ${placeholder}`;
+}
+
+export type KeyHolderRow<J> = PartnerRow<J> & {
+  key_id: string;
+  key_partner_id: string;
+  key_key_hash: string;
+  key_key_prefix: string;
+  key_created_at: string;
+  key_last_used_at: string | null;
+};
+
+export function keyHolderFromRow<J>(row: KeyHolderRow<J>, json: JsonColumn<J>): KeyHolder {
+  return {
+    key: apiKeyFromRow({
+      id: row.key_id,
+      partner_id: row.key_partner_id,
+      key_hash: row.key_key_hash,
+      key_prefix: row.key_key_prefix,
+      created_at: row.key_created_at,
+      last_used_at: row.key_last_used_at,
+    }),
+    partner: partnerFromRow(row, json),
   };
 }

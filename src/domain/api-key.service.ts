@@ -6,12 +6,15 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { AppError } from './errors';
 import type { ApiKeyRecord, ApiKeyRepository, PartnerRepository } from './ports';
 import { partnerNotFound } from './partner.service';
+import type { PartnerRecord } from './partner.model';
 
 export const PARTNER_KEY_PREFIX = 'tmk_';
 /** How often a key's `lastUsedAt` is written at most: a write per request would dominate the hot path. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-export type Principal = { kind: 'admin' } | { kind: 'partner'; partnerId: string; keyId: string };
+/** Who a key belongs to; a partner key comes with its partner's record, read with the key. */
+export type Principal =
+  { kind: 'admin' } | { kind: 'partner'; partnerId: string; keyId: string; partner: PartnerRecord };
 
 export interface IssuedKey {
   id: string;
@@ -46,10 +49,10 @@ export class ApiKeyService {
     const digest = createHash('sha256').update(bearer, 'utf8').digest();
     if (timingSafeEqual(digest, this.adminDigest)) return { kind: 'admin' };
     if (!bearer.startsWith(PARTNER_KEY_PREFIX)) throw unauthenticated('The key is not known.');
-    const record = await this.keys.findByHash(digest.toString('hex'));
-    if (!record) throw unauthenticated('The key is not known or was revoked.');
-    this.touch(record.id);
-    return { kind: 'partner', partnerId: record.partnerId, keyId: record.id };
+    const holder = await this.keys.findByHash(digest.toString('hex'));
+    if (!holder) throw unauthenticated('The key is not known or was revoked.');
+    this.touch(holder.key.id);
+    return { kind: 'partner', partnerId: holder.partner.id, keyId: holder.key.id, partner: holder.partner };
   }
 
   async issue(partnerId: string): Promise<IssuedKey> {

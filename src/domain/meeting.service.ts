@@ -15,7 +15,6 @@ import {
 } from './microsoft.port';
 import type { MeetingOptions, PartnerRecord } from './partner.model';
 import type { AttendeeOutcome, MeetingDetails, MeetingRecord, MeetingRepository } from './ports';
-import type { PartnerService } from './partner.service';
 
 export type Identity = Record<string, string>;
 
@@ -63,7 +62,6 @@ export class MeetingService {
   private readonly creating = new Map<string, Promise<MeetingRecord>>();
 
   constructor(
-    private readonly partners: PartnerService,
     private readonly meetings: MeetingRepository,
     private readonly gateway: MicrosoftGateway,
     private readonly identities: IdentityMatcher,
@@ -72,10 +70,10 @@ export class MeetingService {
 
   /** `created` is true only for the request that made the record. */
   async create(
-    partnerId: string,
+    partner: PartnerRecord,
     input: CreateMeetingInput,
   ): Promise<{ created: boolean; meeting: MeetingView }> {
-    const partner = await this.partners.require(partnerId);
+    const partnerId = partner.id;
     const requestHash = hashRequest(partner, input);
     const key = `${partnerId}\u0000${input.appointmentId}`;
 
@@ -123,8 +121,12 @@ export class MeetingService {
     return toView(await this.requireMeeting(partnerId, appointmentId));
   }
 
-  async update(partnerId: string, appointmentId: string, input: UpdateMeetingInput): Promise<MeetingView> {
-    const partner = await this.partners.require(partnerId);
+  async update(
+    partner: PartnerRecord,
+    appointmentId: string,
+    input: UpdateMeetingInput,
+  ): Promise<MeetingView> {
+    const partnerId = partner.id;
     const record = await this.requireMeeting(partnerId, appointmentId);
     const details = record.details!;
     if (record.status === 'cancelled') {
@@ -162,8 +164,8 @@ export class MeetingService {
   }
 
   /** Removes the meeting from Teams and keeps the record as cancelled; repeating it is harmless. */
-  async cancel(partnerId: string, appointmentId: string): Promise<void> {
-    const partner = await this.partners.require(partnerId);
+  async cancel(partner: PartnerRecord, appointmentId: string): Promise<void> {
+    const partnerId = partner.id;
     const record = await this.requireMeeting(partnerId, appointmentId);
     if (record.status === 'cancelled') return;
     await this.gateway.deleteMeeting(partner, record.details!.organizer.id, record.details!.meetingId);

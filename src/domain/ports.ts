@@ -26,10 +26,17 @@ export interface PartnerRepository {
   expiries(): Promise<Array<string | null>>;
 }
 
+/** A partner key and the partner it belongs to. */
+export interface KeyHolder {
+  key: ApiKeyRecord;
+  partner: PartnerRecord;
+}
+
 export interface ApiKeyRepository {
   insert(record: ApiKeyRecord): Promise<void>;
   listByPartner(partnerId: string): Promise<ApiKeyRecord[]>;
-  findByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  /** The key with this hash and its partner, read together (one query on the hot path). */
+  findByHash(keyHash: string): Promise<KeyHolder | null>;
   delete(partnerId: string, keyId: string): Promise<boolean>;
   touch(keyId: string, at: string): Promise<void>;
 }

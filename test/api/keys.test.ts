@@ -121,11 +121,13 @@ describe('authentication and isolation', () => {
       kind: 'partner',
       partnerId: 'uni-a',
       keyId: a.id,
+      partner: await h.store.partners.get('uni-a'),
     });
     await expect(h.built.services.apiKeys.authenticate(b.key)).resolves.toEqual({
       kind: 'partner',
       partnerId: 'uni-b',
       keyId: b.id,
+      partner: await h.store.partners.get('uni-b'),
     });
   });
 

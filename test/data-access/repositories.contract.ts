@@ -181,11 +181,17 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await store.partners.upsert(partner('p2'));
       });
 
-      it('inserts and finds a key by its hash, field for field', async () => {
+      it('finds a key by its hash with its partner, field for field', async () => {
         const key = apiKey('k1', 'p1');
         await store.apiKeys.insert(key);
-        expect(await store.apiKeys.findByHash('hash-k1')).toEqual(key);
+        await store.apiKeys.insert(apiKey('k2', 'p2'));
+        expect(await store.apiKeys.findByHash('hash-k1')).toEqual({ key, partner: partner('p1') });
+        expect((await store.apiKeys.findByHash('hash-k2'))?.partner).toEqual(partner('p2'));
         expect(await store.apiKeys.findByHash('hash-none')).toBeNull();
+        // The partner as it is now, not as it was when the key was issued.
+        const changed = partner('p1', { tenantId: 'tenant-new', updatedAt: '2025-06-01T00:00:00.000Z' });
+        await store.partners.upsert(changed);
+        expect((await store.apiKeys.findByHash('hash-k1'))?.partner).toEqual(changed);
       });
 
       it("lists one partner's keys by creation time, then id", async () => {
@@ -207,7 +213,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         );
         expect(String((error as Error).message)).toMatch(/unique/i);
         expect(error).not.toBeInstanceOf(StoreUnavailableError);
-        expect(await store.apiKeys.findByHash('hash-k1')).toEqual(apiKey('k1', 'p1'));
+        expect((await store.apiKeys.findByHash('hash-k1'))?.key).toEqual(apiKey('k1', 'p1'));
       });
 
       it('rejects a key for a partner that does not exist', async () => {
@@ -230,8 +236,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await store.apiKeys.insert(apiKey('k1', 'p1'));
         await store.apiKeys.insert(apiKey('k2', 'p1'));
         await store.apiKeys.touch('k1', '2025-05-05T05:05:05.555Z');
-        expect((await store.apiKeys.findByHash('hash-k1'))?.lastUsedAt).toBe('2025-05-05T05:05:05.555Z');
-        expect((await store.apiKeys.findByHash('hash-k2'))?.lastUsedAt).toBeNull();
+        expect((await store.apiKeys.findByHash('hash-k1'))?.key.lastUsedAt).toBe('2025-05-05T05:05:05.555Z');
+        expect((await store.apiKeys.findByHash('hash-k2'))?.key.lastUsedAt).toBeNull();
         await expect(store.apiKeys.touch('nobody', '2025-05-05T05:05:05.555Z')).resolves.toBeUndefined();
       });
     });

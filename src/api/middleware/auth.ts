@@ -5,6 +5,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../../domain/errors';
 import type { ApiKeyService, Principal } from '../../domain/api-key.service';
+import type { PartnerRecord } from '../../domain/partner.model';
 
 function bearerOf(req: Request): string | undefined {
   const header = req.get('authorization');
@@ -34,8 +35,8 @@ export const requireAdmin = (keys: ApiKeyService) => authenticate(keys, ['admin'
 export const requirePartner = (keys: ApiKeyService) => authenticate(keys, ['partner']);
 export const requireAnyKey = (keys: ApiKeyService) => authenticate(keys, ['admin', 'partner']);
 
-/** The partner a partner key acts for. */
-export function partnerIdOf(req: Request): string {
+/** The partner a partner key acts for, as read with the key on this request. */
+export function partnerOf(req: Request): PartnerRecord {
   if (req.principal?.kind !== 'partner') throw new AppError('FORBIDDEN');
-  return req.principal.partnerId;
+  return req.principal.partner;
 }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { MeetingService } from '../../domain/meeting.service';
-import { partnerIdOf } from '../middleware/auth';
+import { partnerOf } from '../middleware/auth';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow } from '../schemas/common';
 import {
@@ -15,11 +15,11 @@ export function meetingRoutes(meetings: MeetingService): Router {
   router
     .route('/appointments/meeting')
     .post(async (req, res) => {
-      const partnerId = partnerIdOf(req);
+      const partner = partnerOf(req);
       const body = parseOrThrow(createMeetingSchema, req.body, 'body');
-      const { created, meeting } = await meetings.create(partnerId, body);
+      const { created, meeting } = await meetings.create(partner, body);
       req.log.info(
-        { partnerId, created, attendees: meeting.attendees.length },
+        { partnerId: partner.id, created, attendees: meeting.attendees.length },
         created ? 'meeting created' : 'meeting replayed',
       );
       res.status(created ? 201 : 200).json(meeting);
@@ -30,21 +30,21 @@ export function meetingRoutes(meetings: MeetingService): Router {
     .route('/appointments/:appointmentId/meeting')
     .get(async (req, res) => {
       const { appointmentId } = parseOrThrow(appointmentParamsSchema, req.params, 'params');
-      res.json(await meetings.get(partnerIdOf(req), appointmentId));
+      res.json(await meetings.get(partnerOf(req).id, appointmentId));
     })
     .patch(async (req, res) => {
-      const partnerId = partnerIdOf(req);
+      const partner = partnerOf(req);
       const { appointmentId } = parseOrThrow(appointmentParamsSchema, req.params, 'params');
       const body = parseOrThrow(updateMeetingSchema, req.body, 'body');
-      const meeting = await meetings.update(partnerId, appointmentId, body);
-      req.log.info({ partnerId, fields: Object.keys(body) }, 'meeting updated');
+      const meeting = await meetings.update(partner, appointmentId, body);
+      req.log.info({ partnerId: partner.id, fields: Object.keys(body) }, 'meeting updated');
       res.json(meeting);
     })
     .delete(async (req, res) => {
-      const partnerId = partnerIdOf(req);
+      const partner = partnerOf(req);
       const { appointmentId } = parseOrThrow(appointmentParamsSchema, req.params, 'params');
-      await meetings.cancel(partnerId, appointmentId);
-      req.log.info({ partnerId }, 'meeting cancelled');
+      await meetings.cancel(partner, appointmentId);
+      req.log.info({ partnerId: partner.id }, 'meeting cancelled');
       res.status(204).end();
     })
     .all(methodNotAllowed('GET, PATCH, DELETE'));

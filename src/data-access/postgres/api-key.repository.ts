@@ -1,6 +1,15 @@
 import type { Pool } from 'pg';
-import type { ApiKeyRecord, ApiKeyRepository } from '../../domain/ports';
-import { apiKeyFromRow as toRecord, type ApiKeyRow } from '../rows';
+import type { ApiKeyRecord, ApiKeyRepository, KeyHolder } from '../../domain/ports';
+import {
+  apiKeyFromRow as toRecord,
+  jsonAsParsed,
+  keyHolderFromRow,
+  keyHolderQuery,
+  type ApiKeyRow,
+  type KeyHolderRow,
+} from '../rows';
+
+const FIND_HOLDER = keyHolderQuery('$1');
 
 export class PostgresApiKeyRepository implements ApiKeyRepository {
   constructor(private readonly pool: Pool) {}
@@ -21,11 +30,9 @@ export class PostgresApiKeyRepository implements ApiKeyRepository {
     return rows.map(toRecord);
   }
 
-  async findByHash(keyHash: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.pool.query<ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = $1', [
-      keyHash,
-    ]);
-    return rows[0] ? toRecord(rows[0]) : null;
+  async findByHash(keyHash: string): Promise<KeyHolder | null> {
+    const { rows } = await this.pool.query<KeyHolderRow<unknown>>(FIND_HOLDER, [keyHash]);
+    return rows[0] ? keyHolderFromRow(rows[0], jsonAsParsed) : null;
   }
 
   async delete(partnerId: string, keyId: string): Promise<boolean> {

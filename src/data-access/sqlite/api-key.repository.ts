@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
-import type { ApiKeyRecord, ApiKeyRepository } from '../../domain/ports';
-import { apiKeyFromRow as toRecord, type ApiKeyRow } from '../rows';
+import type { ApiKeyRecord, ApiKeyRepository, KeyHolder } from '../../domain/ports';
+import {
+  apiKeyFromRow as toRecord,
+  jsonFromText,
+  keyHolderFromRow,
+  keyHolderQuery,
+  type ApiKeyRow,
+  type KeyHolderRow,
+} from '../rows';
 
 export class SqliteApiKeyRepository implements ApiKeyRepository {
   private readonly insertStmt;
@@ -16,7 +23,7 @@ export class SqliteApiKeyRepository implements ApiKeyRepository {
     this.listStmt = db.prepare<[string], ApiKeyRow>(
       'SELECT * FROM api_keys WHERE partner_id = ? ORDER BY created_at, id',
     );
-    this.findStmt = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?');
+    this.findStmt = db.prepare<[string], KeyHolderRow<string>>(keyHolderQuery('?'));
     this.deleteStmt = db.prepare('DELETE FROM api_keys WHERE partner_id = ? AND id = ?');
     this.touchStmt = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
   }
@@ -29,9 +36,9 @@ export class SqliteApiKeyRepository implements ApiKeyRepository {
     return this.listStmt.all(partnerId).map(toRecord);
   }
 
-  async findByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+  async findByHash(keyHash: string): Promise<KeyHolder | null> {
     const row = this.findStmt.get(keyHash);
-    return row ? toRecord(row) : null;
+    return row ? keyHolderFromRow(row, jsonFromText) : null;
   }
 
   async delete(partnerId: string, keyId: string): Promise<boolean> {
