@@ -36,6 +36,9 @@ const ROUND_SECONDS = flag('--round-seconds') > 0 ? Number(process.argv[flag('--
 const PROFILE = flag('--profile') > 0;
 /** --quick: warm-up and the alternating create rounds only (for iterating on the create path). */
 const QUICK = flag('--quick') > 0;
+/** --memory-creates N: how many creates the memory phase makes (20,000; more shows the trend). */
+const MEMORY_CREATES =
+  flag('--memory-creates') > 0 ? Number(process.argv[flag('--memory-creates') + 1]) : 20_000;
 const CLOCK_TICKS_PER_S = 100;
 
 function log(message: string): void {
@@ -338,15 +341,18 @@ async function main(): Promise<void> {
   log(`RSS after ${creates} creates: ${rss1k} MB (V8 heap used ${heap1k} MB)`);
   let memNon2xx = 0;
   let rssHalf = { creates: 0, mb: 0 };
-  for (let chunk = 0; chunk < (QUICK ? 0 : 10); chunk += 1) {
+  const rssTrend: { creates: number; mb: number; heapUsedMb: number }[] = [];
+  const chunks = QUICK ? 0 : Math.round((MEMORY_CREATES - 1000) / 1900);
+  for (let chunk = 0; chunk < chunks; chunk += 1) {
     seed();
     const m = await load(svcUrl, { amount: 1900, headers: auth, body: newBody });
     creates += m.total;
     memNon2xx += m.non2xx + m.errors;
-    if (chunk === 4) {
-      // Half-way: whether memory still grows with work, or has reached its plateau.
+    if (chunk % 5 === 4 && chunk < chunks - 1) {
+      // On the way: whether memory still grows with work, or has reached its plateau.
       await settle();
-      rssHalf = { creates, mb: rssMb(service.pid!) };
+      rssTrend.push({ creates, mb: rssMb(service.pid!), heapUsedMb: await heapUsedMb() });
+      if (chunk === 4) rssHalf = rssTrend[0]!;
     }
   }
   sim.clearRequests();
@@ -605,7 +611,14 @@ async function main(): Promise<void> {
     coldCreated: coldOk,
     attendeeResolutionCalls: attendeeCalls,
     attendeeResolutionOps: attendeeOps,
-    rssMb: { after1k: rss1k, half: rssHalf, afterN: rss20k, n: creates, manyPartners: rssMany },
+    rssMb: {
+      after1k: rss1k,
+      half: rssHalf,
+      trend: rssTrend,
+      afterN: rss20k,
+      n: creates,
+      manyPartners: rssMany,
+    },
     heapUsedMb: { after1k: heap1k, afterN: heap20k, manyPartners: heapMany },
     manyPartners: {
       rounds: manyRounds,
