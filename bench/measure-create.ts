@@ -17,8 +17,8 @@ import {
   appointment,
   received,
   APP_ID,
-  CLIENT_SECRET,
   TENANT_ID,
+  universityPartner,
 } from '../test/support/meeting-world';
 
 const nFlag = process.argv.indexOf('--n');
@@ -57,15 +57,10 @@ async function main(): Promise<void> {
   const graphCallsPerCreate = sim.requests().length / 100;
 
   // 2. 50 concurrent cold creates for a new partner.
-  const put = await w.h.request.put('/partners/uni-cold').set('Authorization', w.h.admin).send({
-    applicationId: APP_ID,
-    tenantId: TENANT_ID,
-    clientSecret: CLIENT_SECRET,
-    operatorLocalMatchField: 'email',
-    operatorRemoteMatchField: 'mail',
-    userLocalMatchField: 'email',
-    userRemoteMatchField: 'mail',
-  });
+  const put = await w.h.request
+    .put('/partners/uni-cold')
+    .set('Authorization', w.h.admin)
+    .send(universityPartner());
   if (put.status !== 201) throw new Error('cold partner set-up failed');
   const coldKey = (await w.h.request.post('/partners/uni-cold/api-keys').set('Authorization', w.h.admin)).body
     .key;

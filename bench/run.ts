@@ -12,22 +12,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import axios, { type AxiosInstance } from 'axios';
+import axios from 'axios';
 import { startSimulator, type MicrosoftSimulator } from '../src/integrations/microsoft/simulator';
-import {
-  appointment,
-  APP_ID,
-  CLIENT_SECRET,
-  SECRET_ID,
-  TENANT_ID,
-  ROLES,
-} from '../test/support/meeting-world';
+import { appointment, APP_ID, TENANT_ID, ROLES } from '../test/support/meeting-world';
+import { cpuMsOf, median, memoryOf, newWorldIds, ROOT, seedWorld, startService } from './support';
 
-const ROOT = path.resolve(__dirname, '..');
 const ADMIN_KEY = crypto.randomBytes(24).toString('hex');
 const CONNECTIONS = 16;
 const ROUNDS = 3;
@@ -39,55 +31,9 @@ const QUICK = flag('--quick') > 0;
 /** --memory-creates N: how many creates the memory phase makes (20,000; more shows the trend). */
 const MEMORY_CREATES =
   flag('--memory-creates') > 0 ? Number(process.argv[flag('--memory-creates') + 1]) : 20_000;
-const CLOCK_TICKS_PER_S = 100;
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resident memory of a process from /proc/<pid>/status, in MB: all of it, and its parts. */
-function rssMb(pid: number): number {
-  return memoryOf(pid).rss;
-}
-function memoryOf(pid: number): { rss: number; anon: number; file: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mb = (field: string) =>
-    +(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024).toFixed(1);
-  return { rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
-}
-
-async function waitUp(url: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    try {
-      await axios.get(url, { validateStatus: () => true, timeout: 500 });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-/** CPU time (user + system) a child has used so far, in ms, from /proc/<pid>/stat. */
-function cpuMsOf(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
 }
 
 interface Load {
@@ -162,41 +108,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-bench-'));
   const sim = await startSimulator();
-  // The simulator's createOrGet finds an existing meeting by a linear scan of every stored meeting
-  // (directory.meetingByExternalId), so its cost grows with the meetings it holds. To keep the
-  // simulator's cost the same for every round, it is reset and re-seeded (same ids, same signing
-  // key, so the service's cached tokens and identities stay valid) before each measured phase.
-  const adviserId = crypto.randomUUID();
-  const studentIds = Array.from({ length: 60 }, () => crypto.randomUUID());
-  const seed = () => {
-    sim.reset();
-    sim.setLatency(0);
-    sim.addTenant({ id: TENANT_ID, domains: ['uni.example.ac.uk'] });
-    sim.addApp({
-      tenantId: TENANT_ID,
-      appId: APP_ID,
-      secrets: [{ value: CLIENT_SECRET, id: SECRET_ID }],
-      roles: ROLES,
-    });
-    const a = sim.addUser({
-      tenantId: TENANT_ID,
-      id: adviserId,
-      userPrincipalName: 'aadviser@uni.example.ac.uk',
-      mail: 'ada.adviser@uni.example.ac.uk',
-      displayName: 'Ada Adviser',
-    });
-    sim.grantPolicy(TENANT_ID, a.id, APP_ID);
-    for (let s = 0; s < 60; s += 1) {
-      sim.addUser({
-        tenantId: TENANT_ID,
-        id: studentIds[s]!,
-        userPrincipalName: `s${s}@uni.example.ac.uk`,
-        mail: `s${s}.student@uni.example.ac.uk`,
-        displayName: `Student ${s}`,
-      });
-    }
-    return a;
-  };
+  // The simulator is reset and re-seeded (same ids, same signing key, so the service's cached
+  // tokens and identities stay valid) before each measured phase: it keeps its request log small.
+  const ids = newWorldIds();
+  const seed = () => seedWorld(sim, ids);
   const adviser = seed();
   const caFile = path.join(tmp, 'sim-ca.pem');
   fs.writeFileSync(caFile, sim.caCertPem);
@@ -206,11 +121,15 @@ async function main(): Promise<void> {
   process.on('exit', cleanup);
 
   // The service.
-  const port = await freePort();
   const profDir = path.join(ROOT, 'bench', 'profiles');
-  const service = spawn(
-    process.execPath,
-    [
+  const svc = await startService({
+    dist: path.join(ROOT, 'dist'),
+    dir: tmp,
+    name: 'bench',
+    sim,
+    caFile,
+    adminKey: ADMIN_KEY,
+    nodeArgs: [
       ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, 'service')}`] : []),
       // Memory is read after a full collection (bench/gc-hook.cjs, on SIGUSR2), so that it shows
       // what the service keeps, not garbage that load left behind (0.5 s after 20,000 creates,
@@ -218,28 +137,11 @@ async function main(): Promise<void> {
       '--expose-gc',
       '--require',
       path.join(ROOT, 'bench', 'gc-hook.cjs'),
-      path.join(ROOT, 'dist', 'main.js'),
     ],
-    {
-      cwd: tmp,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: `sqlite:${path.join(tmp, 'bench.db')}`,
-        ADMIN_API_KEY: ADMIN_KEY,
-        SECRETS_KEY: crypto.randomBytes(32).toString('base64'),
-        AZURE_AUTHORITY_HOST: sim.authorityHost,
-        GRAPH_BASE_URL: sim.graphBaseUrl,
-        NODE_EXTRA_CA_CERTS: caFile,
-        LOG_LEVEL: 'info',
-        RATE_LIMIT_PER_MINUTE: '1000000',
-      },
-    },
-  );
+  });
+  const service = svc.child;
   children.push(service);
-  const svcUrl = `http://127.0.0.1:${port}`;
+  const svcUrl = svc.url;
 
   // The pass-through, bare (the baseline) and behind Express 5 + express.json (the floor of an
   // Express service, reported to show how much of the budget the framework alone takes).
@@ -279,33 +181,11 @@ async function main(): Promise<void> {
   };
   const { child: pass, url: passUrl } = await startPassThrough(false);
   const { child: floor, url: floorUrl } = await startPassThrough(true);
-  await waitUp(svcUrl);
   log(
     `service pid ${service.pid} at ${svcUrl}; pass-through pid ${pass.pid} at ${passUrl}; Express floor pid ${floor.pid}`,
   );
 
-  const admin: AxiosInstance = axios.create({
-    baseURL: svcUrl,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 8 }),
-    headers: { authorization: `Bearer ${ADMIN_KEY}` },
-    validateStatus: () => true,
-  });
-  async function addPartner(id: string): Promise<string> {
-    const put = await admin.put(`/partners/${id}`, {
-      applicationId: APP_ID,
-      tenantId: TENANT_ID,
-      clientSecret: CLIENT_SECRET,
-      operatorLocalMatchField: 'email',
-      operatorRemoteMatchField: 'mail',
-      userLocalMatchField: 'email',
-      userRemoteMatchField: 'mail',
-    });
-    if (put.status !== 201 && put.status !== 200)
-      throw new Error(`PUT partner ${put.status} ${JSON.stringify(put.data)}`);
-    const key = await admin.post(`/partners/${id}/api-keys`);
-    if (key.status !== 201) throw new Error(`api key ${key.status}`);
-    return key.data.key as string;
-  }
+  const { admin, addPartner } = svc;
   /** The service's V8 heap in use, from its own /metrics (prom-client's default metrics). */
   async function heapUsedMb(): Promise<number> {
     const text = (await admin.get('/metrics')).data as string;
@@ -336,7 +216,7 @@ async function main(): Promise<void> {
   creates += w.total;
   if (w.non2xx || w.errors) throw new Error(`warm-up failed: ${JSON.stringify(w)}`);
   await settle();
-  const rss1k = rssMb(service.pid!);
+  const rss1k = memoryOf(service.pid!).rss;
   const heap1k = await heapUsedMb();
   log(`RSS after ${creates} creates: ${rss1k} MB (V8 heap used ${heap1k} MB)`);
   let memNon2xx = 0;
@@ -351,13 +231,13 @@ async function main(): Promise<void> {
     if (chunk % 5 === 4 && chunk < chunks - 1) {
       // On the way: whether memory still grows with work, or has reached its plateau.
       await settle();
-      rssTrend.push({ creates, mb: rssMb(service.pid!), heapUsedMb: await heapUsedMb() });
+      rssTrend.push({ creates, mb: memoryOf(service.pid!).rss, heapUsedMb: await heapUsedMb() });
       if (chunk === 4) rssHalf = rssTrend[0]!;
     }
   }
   sim.clearRequests();
   await settle();
-  const rss20k = rssMb(service.pid!);
+  const rss20k = memoryOf(service.pid!).rss;
   const heap20k = await heapUsedMb();
   log(`RSS after ${creates} creates: ${rss20k} MB (V8 heap used ${heap20k} MB; ${memNon2xx} non-2xx)`);
 
@@ -481,7 +361,7 @@ async function main(): Promise<void> {
     manyTokens += sim.requests().filter((x) => x.operation === 'token').length;
   }
   await settle();
-  const rssMany = rssMb(service.pid!);
+  const rssMany = memoryOf(service.pid!).rss;
   const heapMany = await heapUsedMb();
   const manyNon2xx = warmAll.non2xx + manyRounds.reduce((a, x) => a + x.non2xx, 0);
 

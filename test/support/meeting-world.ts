@@ -44,6 +44,20 @@ export function appointment(overrides: Record<string, unknown> = {}): Record<str
   };
 }
 
+/** The simulated university's partner configuration, as PUT /partners/{id} takes it. */
+export function universityPartner(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    applicationId: APP_ID,
+    tenantId: TENANT_ID,
+    clientSecret: CLIENT_SECRET,
+    operatorLocalMatchField: 'email',
+    operatorRemoteMatchField: 'mail',
+    userLocalMatchField: 'email',
+    userRemoteMatchField: 'mail',
+    ...overrides,
+  };
+}
+
 export interface WorldOptions {
   roles?: string[];
   partner?: Record<string, unknown>;
@@ -108,16 +122,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
   const put = await h.request
     .put('/partners/uni-x')
     .set('Authorization', h.admin)
-    .send({
-      applicationId: APP_ID,
-      tenantId: TENANT_ID,
-      clientSecret: CLIENT_SECRET,
-      operatorLocalMatchField: 'email',
-      operatorRemoteMatchField: 'mail',
-      userLocalMatchField: 'email',
-      userRemoteMatchField: 'mail',
-      ...options.partner,
-    });
+    .send(universityPartner(options.partner));
   if (put.status !== 201) throw new Error(`partner set-up failed: ${put.status} ${JSON.stringify(put.body)}`);
   const issued = await h.request.post('/partners/uni-x/api-keys').set('Authorization', h.admin);
   const partnerKey = issued.body.key as string;

@@ -1,0 +1,174 @@
+/**
+ * What bench/run.ts and bench/ab.ts share: the simulated university, the service as a child
+ * process configured through its admin API, and readings of a child's CPU and memory from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import axios, { type AxiosInstance } from 'axios';
+import type { MicrosoftSimulator, SimUser } from '../src/integrations/microsoft/simulator';
+import {
+  APP_ID,
+  CLIENT_SECRET,
+  SECRET_ID,
+  TENANT_ID,
+  ROLES,
+  universityPartner,
+} from '../test/support/meeting-world';
+
+export const ROOT = path.resolve(__dirname, '..');
+const CLOCK_TICKS_PER_S = 100;
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** CPU time (user + system) a child has used so far, in ms, from /proc/<pid>/stat. */
+export function cpuMsOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+}
+
+/** Resident memory of a process from /proc/<pid>/status, in MB: all of it, and its parts. */
+export function memoryOf(pid: number): { rss: number; anon: number; file: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (field: string) =>
+    +(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024).toFixed(1);
+  return { rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitUp(url: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    try {
+      await axios.get(url, { validateStatus: () => true, timeout: 500 });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** Fixed ids, so that re-seeding keeps the service's cached tokens and identities valid. */
+export interface WorldIds {
+  adviserId: string;
+  studentIds: string[];
+}
+
+export function newWorldIds(students = 60): WorldIds {
+  return {
+    adviserId: crypto.randomUUID(),
+    studentIds: Array.from({ length: students }, () => crypto.randomUUID()),
+  };
+}
+
+/**
+ * Resets the simulator to one university: the app with its roles, an adviser with the access
+ * policy, and students `s<n>.student@uni.example.ac.uk`. Returns the adviser.
+ */
+export function seedWorld(sim: MicrosoftSimulator, ids: WorldIds): SimUser {
+  sim.reset();
+  sim.setLatency(0);
+  sim.addTenant({ id: TENANT_ID, domains: ['uni.example.ac.uk'] });
+  sim.addApp({
+    tenantId: TENANT_ID,
+    appId: APP_ID,
+    secrets: [{ value: CLIENT_SECRET, id: SECRET_ID }],
+    roles: ROLES,
+  });
+  const adviser = sim.addUser({
+    tenantId: TENANT_ID,
+    id: ids.adviserId,
+    userPrincipalName: 'aadviser@uni.example.ac.uk',
+    mail: 'ada.adviser@uni.example.ac.uk',
+    displayName: 'Ada Adviser',
+  });
+  sim.grantPolicy(TENANT_ID, adviser.id, APP_ID);
+  ids.studentIds.forEach((id, s) =>
+    sim.addUser({
+      tenantId: TENANT_ID,
+      id,
+      userPrincipalName: `s${s}@uni.example.ac.uk`,
+      mail: `s${s}.student@uni.example.ac.uk`,
+      displayName: `Student ${s}`,
+    }),
+  );
+  return adviser;
+}
+
+export interface ServiceChild {
+  child: ChildProcess;
+  url: string;
+  admin: AxiosInstance;
+  /** Configures partner `id` for the simulated university; returns a new partner key. */
+  addPartner(id: string): Promise<string>;
+}
+
+/**
+ * Starts a build of the service (`<dist>/main.js`) on a fresh SQLite file in `dir`, pointed at
+ * the simulator (its CA through NODE_EXTRA_CA_CERTS), logging at info to nowhere.
+ */
+export async function startService(options: {
+  dist: string;
+  dir: string;
+  name: string;
+  sim: MicrosoftSimulator;
+  caFile: string;
+  adminKey: string;
+  nodeArgs?: string[];
+}): Promise<ServiceChild> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(options.dist, 'main.js')], {
+    cwd: options.dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${path.join(options.dir, `${options.name}.db`)}`,
+      ADMIN_API_KEY: options.adminKey,
+      SECRETS_KEY: crypto.randomBytes(32).toString('base64'),
+      AZURE_AUTHORITY_HOST: options.sim.authorityHost,
+      GRAPH_BASE_URL: options.sim.graphBaseUrl,
+      NODE_EXTRA_CA_CERTS: options.caFile,
+      LOG_LEVEL: 'info',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUp(url);
+  const admin = axios.create({
+    baseURL: url,
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 8 }),
+    headers: { authorization: `Bearer ${options.adminKey}` },
+    validateStatus: () => true,
+  });
+  return {
+    child,
+    url,
+    admin,
+    async addPartner(id) {
+      const put = await admin.put(`/partners/${id}`, universityPartner());
+      if (put.status !== 201 && put.status !== 200)
+        throw new Error(`PUT partner ${put.status} ${JSON.stringify(put.data)}`);
+      const key = await admin.post(`/partners/${id}/api-keys`);
+      if (key.status !== 201) throw new Error(`api key ${key.status}`);
+      return key.data.key as string;
+    },
+  };
+}
