@@ -46,8 +46,8 @@ export class SqliteStore implements Store {
     db.pragma('busy_timeout = 5000');
     // better-sqlite3 builds SQLite with a 16 MB page cache per connection. The hot pages (keys,
     // partners, the meetings' primary-key index and the newest rows) fit in far less; the rest is
-    // served by the OS's file cache. 4 MB keeps the process's memory flat as meetings accumulate
-    // (docs/BENCHMARKS.md, memory).
+    // served by the OS's file cache. At 4 MB the cache stops adding to the process's memory early,
+    // instead of growing with the meetings table up to 16 MB (docs/BENCHMARKS.md, memory).
     db.pragma('cache_size = -4000');
     migrate(db, migrations);
     return new SqliteStore(db);
