@@ -17,7 +17,7 @@ export function apiKeyRoutes(keys: ApiKeyService): Router {
     const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');
     const issued = await keys.issue(partnerId);
     req.log.info({ partnerId, keyId: issued.id }, 'partner API key issued');
-    res.status(201).setHeader('Cache-Control', 'no-store').json(issued);
+    res.status(201).json(issued);
   });
 
   router.get('/partners/:partnerId/api-keys', async (req, res) => {

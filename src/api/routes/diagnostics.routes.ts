@@ -28,7 +28,7 @@ export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService): Router 
         },
         'setup verified',
       );
-      res.setHeader('Cache-Control', 'no-store').json(result);
+      res.json(result);
     })
     .all(methodNotAllowed('POST'));
 

@@ -27,10 +27,7 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
     .route('/health')
     .get(async (_req, res) => {
       const report = await deps.health.report({ draining: deps.isDraining() });
-      res
-        .status(report.status === 'unavailable' ? 503 : 200)
-        .setHeader('Cache-Control', 'no-store')
-        .json(report);
+      res.status(report.status === 'unavailable' ? 503 : 200).json(report);
     })
     .all(methodNotAllowed('GET'));
 
