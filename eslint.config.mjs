@@ -3,7 +3,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'bench/builds/**', 'bench/profiles/**'],
+    ignores: [
+      'dist/**',
+      'dist-tools/**',
+      'node_modules/**',
+      'data/**',
+      'coverage/**',
+      'bench/builds/**',
+      'bench/profiles/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -16,7 +24,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/sandbox/**/*.ts', 'src/cli/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    files: ['tools/**/*.ts', 'src/cli/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {

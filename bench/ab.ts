@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { startSimulator } from '../src/integrations/microsoft/simulator';
-import { appointment } from '../test/support/meeting-world';
+import { startSimulator } from '../tools/microsoft-simulator';
+import { appointment } from '../tools/fixtures/university';
 import { cpuMsOf, median, newWorldIds, seedWorld, startService, type ServiceChild } from './support';
 
 const [distA, distB] = [path.resolve(process.argv[2] ?? 'dist'), path.resolve(process.argv[3] ?? 'dist')];

@@ -9,17 +9,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
-import type { AddressInfo } from 'node:net';
+import crypto from 'node:crypto';
 import axios from 'axios';
-import { startSimulator } from '../src/integrations/microsoft/simulator';
-import {
-  makeWorld,
-  appointment,
-  received,
-  APP_ID,
-  TENANT_ID,
-  universityPartner,
-} from '../test/support/meeting-world';
+import { startSimulator } from '../tools/microsoft-simulator';
+import fs from 'node:fs';
+import path from 'node:path';
+import { appointment, APP_ID, TENANT_ID } from '../tools/fixtures/university';
+import { newWorldIds, ROOT, seedWorld, startService } from './support';
 
 const nFlag = process.argv.indexOf('--n');
 const n = nFlag > 0 ? Number(process.argv[nFlag + 1]) : 400;
@@ -35,14 +31,23 @@ function summary(samples: number[]) {
 
 async function main(): Promise<void> {
   const sim = await startSimulator();
-  const w = await makeWorld({ sim, logLevel: 'info' });
-  const server = http.createServer(w.h.built.app).listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const adviser = seedWorld(sim, newWorldIds());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-create-'));
+  const caFile = path.join(dir, 'ca.pem');
+  fs.writeFileSync(caFile, sim.caCertPem);
+  const service = await startService({
+    dist: path.join(ROOT, 'dist'),
+    dir,
+    name: 'measure-create',
+    sim,
+    caFile,
+    adminKey: `bench-admin-${crypto.randomUUID()}`,
+  });
+  const partnerKey = await service.addPartner('uni-x');
   const client = axios.create({
-    baseURL: base,
+    baseURL: service.url,
     httpAgent: new http.Agent({ keepAlive: true }),
-    headers: { authorization: `Bearer ${w.partnerKey}` },
+    headers: { authorization: `Bearer ${partnerKey}` },
     validateStatus: () => true,
   });
   const create = async () => {
@@ -57,13 +62,7 @@ async function main(): Promise<void> {
   const graphCallsPerCreate = sim.requests().length / 100;
 
   // 2. 50 concurrent cold creates for a new partner.
-  const put = await w.h.request
-    .put('/partners/uni-cold')
-    .set('Authorization', w.h.admin)
-    .send(universityPartner());
-  if (put.status !== 201) throw new Error('cold partner set-up failed');
-  const coldKey = (await w.h.request.post('/partners/uni-cold/api-keys').set('Authorization', w.h.admin)).body
-    .key;
+  const coldKey = await service.addPartner('uni-cold');
   sim.clearRequests();
   await Promise.all(
     Array.from({ length: 50 }, () =>
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
       }),
     ),
   );
-  const coldTokenRequests = received(sim, 'token').length;
+  const coldTokenRequests = sim.requests().filter((r) => r.operation === 'token').length;
   const coldLookups = sim
     .requests()
     .filter((r) => r.kind === 'graph' && r.operation !== 'onlineMeetings.createOrGet').length;
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
     await create();
     via.push(Number(process.hrtime.bigint() - t) / 1e6);
     t = process.hrtime.bigint();
-    await direct.post(`/users/${w.adviser.id}/onlineMeetings/createOrGet`, {
+    await direct.post(`/users/${adviser.id}/onlineMeetings/createOrGet`, {
       externalId: `direct-${i}-${Date.now()}`,
       startDateTime: '2026-12-01T10:00:00Z',
       endDateTime: '2026-12-01T10:30:00Z',
@@ -117,9 +116,10 @@ async function main(): Promise<void> {
     addedLatencyMs: { p50: +(s.p50 - d.p50).toFixed(2), p99: +(s.p99 - d.p99).toFixed(2) },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  server.close();
-  await w.close();
+  service.child.kill('SIGTERM');
+  await new Promise((resolve) => service.child.once('exit', resolve));
   await sim.close();
+  fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
 

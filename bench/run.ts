@@ -16,8 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import axios from 'axios';
-import { startSimulator, type MicrosoftSimulator } from '../src/integrations/microsoft/simulator';
-import { appointment, APP_ID, TENANT_ID, ROLES } from '../test/support/meeting-world';
+import { startSimulator, type MicrosoftSimulator } from '../tools/microsoft-simulator';
+import { appointment, APP_ID, TENANT_ID, ROLES } from '../tools/fixtures/university';
 import { cpuMsOf, median, memoryOf, newWorldIds, ROOT, seedWorld, startService } from './support';
 
 const ADMIN_KEY = crypto.randomBytes(24).toString('hex');

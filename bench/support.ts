@@ -9,7 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import axios, { type AxiosInstance } from 'axios';
-import type { MicrosoftSimulator, SimUser } from '../src/integrations/microsoft/simulator';
+import type { MicrosoftSimulator, SimUser } from '../tools/microsoft-simulator';
 import {
   APP_ID,
   CLIENT_SECRET,
@@ -17,7 +17,7 @@ import {
   TENANT_ID,
   ROLES,
   universityPartner,
-} from '../test/support/meeting-world';
+} from '../tools/fixtures/university';
 
 export const ROOT = path.resolve(__dirname, '..');
 const CLOCK_TICKS_PER_S = 100;

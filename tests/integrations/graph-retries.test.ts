@@ -8,7 +8,7 @@ import { GraphClient } from '../../src/integrations/microsoft/graph-client';
 import { createGraphMetrics } from '../../src/integrations/microsoft/graph-metrics';
 import { createHttpClient, type HttpClient } from '../../src/integrations/microsoft/http-client';
 import { TokenProvider } from '../../src/integrations/microsoft/token-provider';
-import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
+import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { createLogger } from '../../src/logging/logger';
 import {
   appError,

@@ -1,7 +1,7 @@
 /**
  * Runs one simulator from the command line (the sandbox starts it this way):
  *
- *   node dist/integrations/microsoft/simulator/main.js [--port 0] [--host 127.0.0.1]
+ *   node dist-tools/microsoft-simulator/main.js [--port 0] [--host 127.0.0.1]
  *        [--ca-file <path>] [--seed <world.json>]
  *
  * It writes its CA certificate to the file (for NODE_EXTRA_CA_CERTS), prints one JSON line with

@@ -8,7 +8,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
+import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { ADMIN_KEY } from '../support/harness';
 import { makeWorld, type World } from '../support/meeting-world';
 

@@ -1,4 +1,4 @@
-import { decodeClaims } from '../../src/integrations/microsoft/simulator';
+import { decodeClaims } from '../../tools/microsoft-simulator';
 import {
   APP_ID,
   requestToken,

@@ -3,7 +3,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import axios from 'axios';
-import { startSimulator } from '../../src/integrations/microsoft/simulator';
+import { startSimulator } from '../../tools/microsoft-simulator';
 import {
   accessToken,
   APP_ID,

@@ -1,5 +1,5 @@
 import type { AxiosInstance } from 'axios';
-import { startSimulator } from '../../src/integrations/microsoft/simulator';
+import { startSimulator } from '../../tools/microsoft-simulator';
 import {
   accessToken,
   APP_ID,

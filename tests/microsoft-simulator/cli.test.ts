@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
-import { parseCliArgs, runCli } from '../../src/integrations/microsoft/simulator/main';
-import type { SimulatorSeed } from '../../src/integrations/microsoft/simulator';
+import { parseCliArgs, runCli } from '../../tools/microsoft-simulator/main';
+import type { SimulatorSeed } from '../../tools/microsoft-simulator';
 import { APP_ID, GRAPH_SCOPE, SECRET, TENANT_ID } from './helpers';
 
 let dir: string;

@@ -4,11 +4,7 @@
  */
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import {
-  startSimulator,
-  type MicrosoftSimulator,
-  type SimUser,
-} from '../../src/integrations/microsoft/simulator';
+import { startSimulator, type MicrosoftSimulator, type SimUser } from '../../tools/microsoft-simulator';
 
 export const TENANT_ID = '5f1b7a2c-3d4e-4f60-8a9b-0c1d2e3f4a5b';
 export const TENANT_DOMAIN = 'uni.ac.uk';

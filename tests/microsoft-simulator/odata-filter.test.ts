@@ -5,7 +5,7 @@ import {
   FilterUnsupportedError,
   parseFilter,
   type FilterValue,
-} from '../../src/integrations/microsoft/simulator';
+} from '../../tools/microsoft-simulator';
 
 const record: Record<string, FilterValue> = {
   mail: "O'Brien@Uni.ac.uk",

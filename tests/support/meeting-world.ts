@@ -2,19 +2,27 @@
  * A simulated university behind the real app: the Microsoft simulator over HTTPS (its CA trusted
  * explicitly), a partner configured through the admin API, and a partner key.
  */
-import {
-  startSimulator,
-  type MicrosoftSimulator,
-  type SimUser,
-} from '../../src/integrations/microsoft/simulator';
+import { startSimulator, type MicrosoftSimulator, type SimUser } from '../../tools/microsoft-simulator';
 import type { Store } from '../../src/domain/ports';
 import { makeHarness, type Harness } from './harness';
+import {
+  APP_ID,
+  CLIENT_SECRET,
+  ROLES,
+  SECRET_ID,
+  TENANT_ID,
+  universityPartner,
+} from '../../tools/fixtures/university';
 
-export const TENANT_ID = '0b6c2f1e-4a5d-4e7f-9a1b-2c3d4e5f6a7b';
-export const APP_ID = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
-export const CLIENT_SECRET = 'uni8Q~client.secret-value_0123456789abcdefg';
-export const SECRET_ID = '7d9e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a';
-export const ROLES = ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All'];
+export {
+  APP_ID,
+  CLIENT_SECRET,
+  ROLES,
+  SECRET_ID,
+  TENANT_ID,
+  appointment,
+  universityPartner,
+} from '../../tools/fixtures/university';
 
 export interface World {
   h: Harness;
@@ -27,35 +35,6 @@ export interface World {
   /** POST /appointments/meeting with the partner key. */
   create(body: Record<string, unknown>, key?: string): ReturnType<Harness['request']['post']>;
   close(): Promise<void>;
-}
-
-let counter = 0;
-
-export function appointment(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  counter += 1;
-  return {
-    appointmentId: `appt-${Date.now()}-${counter}`,
-    subject: 'Careers guidance',
-    startDateTime: '2026-12-01T10:00:00+00:00',
-    endDateTime: '2026-12-01T10:30:00+00:00',
-    operator: { email: 'ada.adviser@uni.example.ac.uk', name: 'Ada' },
-    attendees: [{ email: 'S0.Student@uni.example.ac.uk' }, { email: 's1.student@uni.example.ac.uk' }],
-    ...overrides,
-  };
-}
-
-/** The simulated university's partner configuration, as PUT /partners/{id} takes it. */
-export function universityPartner(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    applicationId: APP_ID,
-    tenantId: TENANT_ID,
-    clientSecret: CLIENT_SECRET,
-    operatorLocalMatchField: 'email',
-    operatorRemoteMatchField: 'mail',
-    userLocalMatchField: 'email',
-    userRemoteMatchField: 'mail',
-    ...overrides,
-  };
 }
 
 export interface WorldOptions {

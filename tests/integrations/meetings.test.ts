@@ -3,7 +3,7 @@
  * attendee's UPN, reading, options by PATCH, deleting twice, and what Graph's refusals become.
  */
 import { UnknownOrganizerError } from '../../src/integrations/microsoft';
-import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
+import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import {
   APP_ID,
   appError,

@@ -3,7 +3,7 @@
  * configuration mistake becomes, how few token requests the holder makes, and what happens when
  * Entra throttles.
  */
-import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
+import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import {
   appError,
   EXPIRED_SECRET,

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 
-const SANDBOX = path.join(__dirname, '..', '..', 'dist', 'sandbox', 'sandbox.js');
+const SANDBOX = path.join(__dirname, '..', '..', 'dist-tools', 'sandbox', 'sandbox.js');
 
 test('the sandbox serves /health, prints working keys and a curl that creates a meeting, and stops on SIGINT', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-test-'));

@@ -11,11 +11,7 @@ import {
   type GraphMicrosoftGateway,
   type MicrosoftGatewayOptions,
 } from '../../src/integrations/microsoft';
-import type {
-  MicrosoftSimulator,
-  RecordedRequest,
-  SimUser,
-} from '../../src/integrations/microsoft/simulator';
+import type { MicrosoftSimulator, RecordedRequest, SimUser } from '../../tools/microsoft-simulator';
 import { createLogger } from '../../src/logging/logger';
 
 export const TENANT_ID = '3c9d2e1f-6a7b-4c8d-9e0f-1a2b3c4d5e6f';

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
+import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { APP_ID, appointment, makeWorld, received, TENANT_ID, type World } from '../support/meeting-world';
 
 let sim: MicrosoftSimulator;

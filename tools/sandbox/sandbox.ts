@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import axios from 'axios';
-import { seedSimulator, startSimulator, type MicrosoftSimulator } from '../integrations/microsoft/simulator';
+import { seedSimulator, startSimulator, type MicrosoftSimulator } from '../microsoft-simulator';
 import {
   SANDBOX_APP_ID,
   SANDBOX_OPERATORS,
@@ -21,7 +21,8 @@ import {
 } from './world';
 
 const DATA_DIR = path.resolve(process.env.SANDBOX_DATA_DIR ?? path.join('data', 'sandbox'));
-const MAIN = path.join(__dirname, '..', 'main.js');
+/** The built service: `npm run build` writes it; this file runs from dist-tools/sandbox/. */
+const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 
 function banner(lines: string[]): string {
   const width = Math.max(...lines.map((l) => l.length)) + 4;

@@ -11,7 +11,7 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
-import { decodeClaims } from '../../src/integrations/microsoft/simulator';
+import { decodeClaims } from '../../tools/microsoft-simulator';
 import {
   APP_ID,
   attendee,

@@ -2,7 +2,7 @@
  * The sandbox's simulated university: one tenant, the app registration of the setup guide's
  * Step 1 (both permissions consented), advisers with and without an access policy, students.
  */
-import type { SimulatorSeed } from '../integrations/microsoft/simulator';
+import type { SimulatorSeed } from '../microsoft-simulator';
 
 export const SANDBOX_TENANT_ID = '5a2c0f1e-7b3d-4c8a-9e61-2f4b8d0c6a11';
 export const SANDBOX_DOMAIN = 'sandbox-uni.ac.uk';

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { PostgresStore } from '../../src/data-access/postgres/postgres-store';
-import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
+import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { expectContract } from '../support/contract';
 import { makeHarness, type Harness } from '../support/harness';
 import { appointment, makeWorld, type World } from '../support/meeting-world';

@@ -2,7 +2,7 @@
  * Finding Entra users for the identity match: `in` filters of at most 15 values, several filters
  * in one $batch, OData literals escaped, results grouped by the lower-cased value.
  */
-import { startSimulator, type MicrosoftSimulator } from '../../src/integrations/microsoft/simulator';
+import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import {
   appError,
   graphRequests,
