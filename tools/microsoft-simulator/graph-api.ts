@@ -15,7 +15,7 @@ import {
   getMeeting,
   listMeetings,
   updateMeeting,
-} from './graph-meetings';
+} from './graph-meetings/handlers';
 
 /** The app a valid token speaks for. */
 export interface GraphCaller {

@@ -1,9 +1,9 @@
 /** The Microsoft simulator: Entra ID's token endpoint and Microsoft Graph on loopback HTTPS, for tests and the sandbox. */
 export { startSimulator, type MicrosoftSimulator, type SimulatorOptions } from './simulator';
 export { decodeClaims, GRAPH_APP_ID, GRAPH_RESOURCE } from './access-tokens';
-export { MEETING_DEFAULTS } from './graph-meetings';
+export { MEETING_DEFAULTS } from './graph-meetings/model';
 export { MAX_FILTER_EXPRESSIONS } from './graph-users';
-export { MAX_BATCH_REQUESTS, type BatchOrder } from './graph-batch';
+export { MAX_BATCH_REQUESTS, type BatchOrder } from './batch-endpoint';
 export {
   parseFilter,
   evaluate,

@@ -12,7 +12,7 @@ import { createCertificates } from './certificates';
 import { copyJson, Directory } from './directory';
 import { FaultBook, faultResponse } from './faults';
 import { dispatchGraph, type GraphEnv, type GraphResult } from './graph-api';
-import { handleBatch, type BatchOrder } from './graph-batch';
+import { handleBatch, type BatchOrder } from './batch-endpoint';
 import { graphError, type AnswerContext } from './responses';
 import { pathSegments, resolveRoute, type Route } from './routes';
 import {
@@ -468,23 +468,12 @@ class Simulator implements MicrosoftSimulator {
         'A batch request cannot contain another batch request.',
       );
     } else {
-      const fault = this.faults.take({
-        method: item.method,
-        rawPath: item.path,
-        decodedPath: `/${pathSegments(item.path).join('/')}`,
-        operation: route.operation,
-        kind: route.kind,
-        inBatch: true,
-      });
-      await this.sleep(fault?.delayMs ?? 0);
-      if (fault?.status !== undefined) {
-        response = faultResponse({ ...fault, status: fault.status }, route.kind, answer);
-        entry.faulted = true;
-      } else {
-        response = this.noteGraph(entry, dispatchGraph(item, route, this.graphEnv(answer)));
-      }
+      response = (
+        await this.applyFault(item, route, answer, entry, true, async () =>
+          this.noteGraph(entry, dispatchGraph(item, route, this.graphEnv(answer))),
+        )
+      ).response;
     }
-    entry.status = response.status;
     return response;
   }
 
@@ -515,36 +504,57 @@ class Simulator implements MicrosoftSimulator {
       return;
     }
 
-    const fault = this.faults.take({
-      method,
-      rawPath: path,
-      decodedPath: `/${pathSegments(path).join('/')}`,
-      operation: route.operation,
-      kind: route.kind,
-      inBatch: false,
-    });
-    await this.sleep(this.latencyMs + (fault?.delayMs ?? 0));
-    if (fault?.drop === 'before') {
-      entry.dropped = 'before';
+    const { response, dropped } = await this.applyFault(simReq, route, answer, entry, false, () =>
+      this.handle(simReq, route, answer, entry),
+    );
+    if (dropped) {
       res.socket?.destroy();
       return;
     }
+    this.write(res, response);
+  }
 
+  /**
+   * The one place faults take effect, for requests and $batch items alike: the simulator's latency
+   * (requests only) and the fault's delay, a connection dropped before or after the handler ran
+   * (requests only; FaultBook never gives a drop to a batch item), a status fault's answer in
+   * place of the handler's, or the fault's extra headers on the handler's answer.
+   */
+  private async applyFault(
+    req: SimRequest,
+    route: Route,
+    answer: AnswerContext,
+    entry: RecordedRequest,
+    inBatch: boolean,
+    handle: () => Promise<SimResponse>,
+  ): Promise<{ response: SimResponse; dropped: boolean }> {
+    const fault = this.faults.take({
+      method: req.method,
+      rawPath: req.path,
+      decodedPath: `/${pathSegments(req.path).join('/')}`,
+      operation: route.operation,
+      kind: route.kind,
+      inBatch,
+    });
+    await this.sleep((inBatch ? 0 : this.latencyMs) + (fault?.delayMs ?? 0));
+    if (fault?.drop === 'before') {
+      entry.dropped = 'before';
+      return { response: { status: 0, headers: {}, body: undefined }, dropped: true };
+    }
     let response: SimResponse;
     if (fault?.status !== undefined) {
       response = faultResponse({ ...fault, status: fault.status }, route.kind, answer);
       entry.faulted = true;
     } else {
-      response = await this.handle(simReq, route, answer, entry);
+      response = await handle();
       if (fault?.headers) response = { ...response, headers: { ...response.headers, ...fault.headers } };
     }
     entry.status = response.status;
     if (fault?.drop === 'after') {
       entry.dropped = 'after';
-      res.socket?.destroy();
-      return;
+      return { response, dropped: true };
     }
-    this.write(res, response);
+    return { response, dropped: false };
   }
 
   private write(res: ServerResponse, response: SimResponse): void {
