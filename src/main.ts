@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dotenv from 'dotenv';
 import { buildApp } from './api/app';
+import { composeServices } from './composition-root';
 import { ConfigError, loadConfig, type Config } from './config/config';
 import { openStore } from './data-access/open-store';
 import type { Store } from './domain/ports';
@@ -31,7 +32,8 @@ export async function start(
     onIdleError: (error) =>
       logger.warn({ err: { message: error.message } }, 'database connection lost; reconnecting on next use'),
   });
-  const built = buildApp({ config, store, logger });
+  const services = composeServices({ config, store, logger });
+  const built = buildApp({ services, logger, rateLimitPerMinute: config.rateLimitPerMinute });
   const server = built.app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -65,7 +67,7 @@ export async function start(
         );
         server.closeAllConnections();
       }
-      built.services.gateway.close();
+      services.close();
       await store.close();
       logger.info({ clean: outcome === 'closed' }, 'stopped');
       return { clean: outcome === 'closed' };

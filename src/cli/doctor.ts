@@ -12,11 +12,11 @@
 import fs from 'node:fs';
 import axios from 'axios';
 import dotenv from 'dotenv';
-import { buildApp } from '../api/app';
+import { composeServices } from '../composition-root';
 import { loadConfig } from '../config/config';
 import { openStore } from '../data-access/open-store';
-import { SETUP_STEPS } from '../domain/setup-guide';
-import type { SetupCheck, VerifyResult } from '../domain/setup-diagnostics.service';
+import { SETUP_STEPS } from '../domain/setup/setup-guide';
+import type { SetupCheck, VerifyResult } from '../domain/setup/setup-diagnostics.service';
 import { createLogger } from '../logging/logger';
 
 export interface DoctorArgs {
@@ -123,13 +123,13 @@ async function onThisMachine(args: DoctorArgs): Promise<VerifyResult> {
   if (fs.existsSync('.env')) dotenv.config({ path: '.env', quiet: true });
   const config = loadConfig(process.env);
   const store = await openStore(config.database);
-  const built = buildApp({ config, store, logger: createLogger('error', process.stderr) });
+  const services = composeServices({ config, store, logger: createLogger('error', process.stderr) });
   try {
-    const partner = await built.services.partners.get(args.partner);
+    const partner = await services.partners.get(args.partner);
     const operators = args.operators.map((value) => ({ [partner.operatorLocalMatchField]: value }));
-    return await built.services.diagnostics.verify(args.partner, operators);
+    return await services.diagnostics.verify(args.partner, operators);
   } finally {
-    built.services.gateway.close();
+    services.close();
     await store.close();
   }
 }

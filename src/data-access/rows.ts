@@ -2,7 +2,12 @@
  * The tables' rows and how they map to the domain's records, shared by both engines. The only
  * difference is how a JSON column arrives: text from SQLite, already parsed from PostgreSQL.
  */
-import type { Cloud, MeetingOptions, PartnerRecord, RemoteMatchField } from '../domain/partner.model';
+import type {
+  Cloud,
+  MeetingOptions,
+  PartnerRecord,
+  RemoteMatchField,
+} from '../domain/partners/partner.model';
 import type { ApiKeyRecord, KeyHolder, MeetingDetails, MeetingRecord, MeetingStatus } from '../domain/ports';
 
 /** Reads a JSON column as the engine delivers it. */

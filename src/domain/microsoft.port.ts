@@ -3,7 +3,7 @@
  * implementation (src/integrations/microsoft) owns MSAL, HTTP, retries and the translation of
  * every Entra/Graph failure into an AppError from the catalogue.
  */
-import type { MeetingOptions, PartnerRecord } from './partner.model';
+import type { MeetingOptions, PartnerRecord } from './partners/partner.model';
 
 /** A directory user as `User.ReadBasic.All` shows it. */
 export interface DirectoryUser {

@@ -2,7 +2,7 @@
  * What the domain needs from storage. Every method is async so that the embedded SQLite store
  * and PostgreSQL fill the same contract; no SQL or engine detail crosses this line.
  */
-import type { MeetingOptions, PartnerRecord } from './partner.model';
+import type { MeetingOptions, PartnerRecord } from './partners/partner.model';
 
 export interface ApiKeyRecord {
   id: string;

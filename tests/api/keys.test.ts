@@ -95,35 +95,18 @@ describe('authentication and isolation', () => {
     expectProblem(await req, 401, 'UNAUTHENTICATED');
   });
 
-  test('a partner key on any admin endpoint is 403 FORBIDDEN, for its own partner too', async () => {
-    const { key } = await issue('uni-a');
-    const auth = `Bearer ${key}`;
-    for (const res of [
-      await h.request.get('/partners').set('Authorization', auth),
-      await h.request.get('/partners/uni-a').set('Authorization', auth),
-      await h.request.put('/partners/uni-a').set('Authorization', auth).send(validPartner()),
-      await h.request.patch('/partners/uni-b').set('Authorization', auth).send({ cloud: 'usgov' }),
-      await h.request.delete('/partners/uni-b').set('Authorization', auth),
-      await h.request.post('/partners/uni-a/api-keys').set('Authorization', auth),
-      await h.request.get('/partners/uni-b/api-keys').set('Authorization', auth),
-      await h.request.get('/metrics').set('Authorization', auth),
-    ]) {
-      expectProblem(res, 403, 'FORBIDDEN');
-    }
-    expect((await h.store.partners.get('uni-b'))?.cloud).toBe('global');
-    expect(await h.store.apiKeys.listByPartner('uni-a')).toHaveLength(1);
-  });
+  // Which kind of key each operation takes is walked from openapi.yaml in authorization.test.ts.
 
   test('the key decides the partner: each key maps to its own partner only', async () => {
     const a = await issue('uni-a');
     const b = await issue('uni-b');
-    await expect(h.built.services.apiKeys.authenticate(a.key)).resolves.toEqual({
+    await expect(h.services.apiKeys.authenticate(a.key)).resolves.toEqual({
       kind: 'partner',
       partnerId: 'uni-a',
       keyId: a.id,
       partner: await h.store.partners.get('uni-a'),
     });
-    await expect(h.built.services.apiKeys.authenticate(b.key)).resolves.toEqual({
+    await expect(h.services.apiKeys.authenticate(b.key)).resolves.toEqual({
       kind: 'partner',
       partnerId: 'uni-b',
       keyId: b.id,
@@ -145,8 +128,8 @@ describe('rate limit per key', () => {
   test('past the budget a key gets 429 RATE_LIMITED with Retry-After; other keys are unaffected', async () => {
     const limited = makeHarness({ rateLimitPerMinute: 3 });
     try {
-      await limited.built.services.partners.put('uni-a', validPartner() as never);
-      const partnerKey = await limited.built.services.apiKeys.issue('uni-a');
+      await limited.services.partners.put('uni-a', validPartner() as never);
+      const partnerKey = await limited.services.apiKeys.issue('uni-a');
       const statuses: number[] = [];
       let last;
       for (let i = 0; i < 4; i += 1) {

@@ -59,7 +59,7 @@ describe('PUT /partners/{id}', () => {
     expect(res.body.hasClientSecret).toBe(true);
     const after = await h.store.partners.get('uni-a');
     expect(after?.clientSecretCiphertext).toBe(before?.clientSecretCiphertext);
-    expect(await h.built.services.partners.clientSecretOf(after!)).toBe(SECRET_VALUE);
+    expect(await h.services.partners.clientSecretOf(after!)).toBe(SECRET_VALUE);
   });
 
   test('a create without clientSecret is refused and stores nothing', async () => {
@@ -187,7 +187,7 @@ describe('GET, PATCH, DELETE /partners', () => {
     expect(res.status).toBe(200);
     expect(res.body.clientSecretExpiresAt).toBeNull();
     const stored = await h.store.partners.get('uni-a');
-    expect(await h.built.services.partners.clientSecretOf(stored!)).toBe(
+    expect(await h.services.partners.clientSecretOf(stored!)).toBe(
       'New8Q~secret-value-000000000000000000000',
     );
 

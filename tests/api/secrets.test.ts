@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { SecretCipher } from '../../src/domain/secret-cipher';
+import { SecretCipher } from '../../src/domain/partners/secret-cipher';
 import { createLogger } from '../../src/logging/logger';
 import {
   makeHarness,
@@ -132,9 +132,9 @@ test('the stored secret is unreadable in the database file and bound to its part
   expect(a.clientSecretCiphertext).not.toBe(b.clientSecretCiphertext);
   // A ciphertext copied onto another partner's row does not open.
   await expect(
-    h.built.services.partners.clientSecretOf({ ...b, clientSecretCiphertext: a.clientSecretCiphertext }),
+    h.services.partners.clientSecretOf({ ...b, clientSecretCiphertext: a.clientSecretCiphertext }),
   ).rejects.toThrow();
-  await expect(h.built.services.partners.clientSecretOf(a)).resolves.toBe(SECRET_VALUE);
+  await expect(h.services.partners.clientSecretOf(a)).resolves.toBe(SECRET_VALUE);
 });
 
 describe('SecretCipher', () => {

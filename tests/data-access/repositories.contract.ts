@@ -8,7 +8,7 @@ import {
   type MeetingRecord,
   type Store,
 } from '../../src/domain/ports';
-import type { PartnerRecord } from '../../src/domain/partner.model';
+import type { PartnerRecord } from '../../src/domain/partners/partner.model';
 
 export interface OpenedStore {
   store: Store;

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { AppError } from '../../src/domain/errors';
-import type { PartnerRecord } from '../../src/domain/partner.model';
+import type { PartnerRecord } from '../../src/domain/partners/partner.model';
 import {
   createMicrosoftGateway,
   type GraphMicrosoftGateway,

@@ -8,12 +8,14 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 
-const document = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'openapi.yaml'), 'utf8')) as {
+export const openapiDocument = YAML.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', 'openapi.yaml'), 'utf8'),
+) as {
   paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
 };
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
-ajv.addSchema({ ...document, $id: 'openapi' });
+ajv.addSchema({ ...openapiDocument, $id: 'openapi' });
 
 function pointerEscape(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -25,7 +27,7 @@ function resolveResponse(value: unknown): { content?: Record<string, { schema?: 
     const parts = current.$ref.replace(/^#\//, '').split('/');
     current = parts.reduce<unknown>(
       (node, key) => (node as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')],
-      document,
+      openapiDocument,
     ) as { $ref?: string };
   }
   return current as { content?: Record<string, { schema?: unknown }> };
@@ -40,7 +42,7 @@ interface Answer {
 
 /** Throws with the validation errors when `res` does not match the contract of `method path`. */
 export function expectContract(res: Answer, method: string, pathTemplate: string): void {
-  const operation = document.paths[pathTemplate]?.[method.toLowerCase()];
+  const operation = openapiDocument.paths[pathTemplate]?.[method.toLowerCase()];
   if (!operation) throw new Error(`openapi.yaml has no ${method} ${pathTemplate}`);
   const key = String(res.status) in operation.responses ? String(res.status) : `${String(res.status)[0]}XX`;
   const response = operation.responses[key];

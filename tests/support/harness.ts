@@ -7,7 +7,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
-import { buildApp, type BuiltApp, type MicrosoftOptions } from '../../src/api/app';
+import { buildApp, type BuiltApp } from '../../src/api/app';
+import { composeServices, type MicrosoftOptions, type Services } from '../../src/composition-root';
 import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
 import { createLogger } from '../../src/logging/logger';
 import type { Store } from '../../src/domain/ports';
@@ -30,6 +31,7 @@ export class LogCapture extends Writable {
 
 export interface Harness {
   built: BuiltApp;
+  services: Services;
   store: Store;
   dbPath: string;
   logs: LogCapture;
@@ -61,11 +63,10 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
   const logs = new LogCapture();
   const logger = createLogger(options.logLevel ?? 'debug', logs);
   const secretsKey = options.secretsKey ?? randomBytes(32);
-  const built = buildApp({
+  const services = composeServices({
     config: {
       adminApiKey: ADMIN_KEY,
       secretsKey,
-      rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
       azureAuthorityHost: options.microsoft?.azureAuthorityHost,
       graphBaseUrl: options.microsoft?.graphBaseUrl,
     },
@@ -74,8 +75,10 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
     logger,
     ...(options.now ? { now: options.now } : {}),
   });
+  const built = buildApp({ services, logger, rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000 });
   return {
     built,
+    services,
     store,
     dbPath,
     logs,
@@ -83,6 +86,7 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
     admin: `Bearer ${ADMIN_KEY}`,
     secretsKey,
     close: async () => {
+      services.close();
       if (!options.store) await store.close();
       fs.rmSync(path.dirname(dbPath), { recursive: true, force: true });
     },

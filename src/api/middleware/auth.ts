@@ -4,8 +4,8 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../../domain/errors';
-import type { ApiKeyService, Principal } from '../../domain/api-key.service';
-import type { PartnerRecord } from '../../domain/partner.model';
+import type { ApiKeyService, Principal } from '../../domain/partners/api-key.service';
+import type { PartnerRecord } from '../../domain/partners/partner.model';
 
 function bearerOf(req: Request): string | undefined {
   const header = req.get('authorization');
@@ -30,10 +30,6 @@ export function authenticate(keys: ApiKeyService, allow: ReadonlyArray<Principal
     next();
   };
 }
-
-export const requireAdmin = (keys: ApiKeyService) => authenticate(keys, ['admin']);
-export const requirePartner = (keys: ApiKeyService) => authenticate(keys, ['partner']);
-export const requireAnyKey = (keys: ApiKeyService) => authenticate(keys, ['admin', 'partner']);
 
 /** The partner a partner key acts for, as read with the key on this request. */
 export function partnerOf(req: Request): PartnerRecord {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { requestScope, type Logger } from '../../logging/logger';
-import type { Principal } from '../../domain/api-key.service';
+import type { Principal } from '../../domain/partners/api-key.service';
 
 const ACCEPTED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

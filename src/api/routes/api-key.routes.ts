@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { ApiKeyService } from '../../domain/api-key.service';
+import type { ApiKeyService } from '../../domain/partners/api-key.service';
+import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow, partnerIdSchema } from '../schemas/common';
 
@@ -10,8 +11,10 @@ const keyParams = z.object({
   keyId: z.string().min(1).max(100, 'keyId is at most 100 characters.'),
 });
 
-export function apiKeyRoutes(keys: ApiKeyService): Router {
+/** A partner's API keys: admin key only. */
+export function apiKeyRoutes(keys: ApiKeyService, access: Access): Router {
   const router = Router();
+  router.all(['/partners/:partnerId/api-keys', '/partners/:partnerId/api-keys/:keyId'], access.admin);
 
   router.post('/partners/:partnerId/api-keys', async (req, res) => {
     const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');

@@ -4,18 +4,21 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import type { SetupDiagnosticsService } from '../../domain/setup-diagnostics.service';
+import type { SetupDiagnosticsService } from '../../domain/setup/setup-diagnostics.service';
+import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow, partnerIdSchema } from '../schemas/common';
 import { operatorsBodySchema } from '../schemas/diagnostics.schemas';
 
 const params = z.object({ partnerId: partnerIdSchema });
 
-export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService): Router {
+/** Setup checks and the access-policy script: admin key only. */
+export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: Access): Router {
   const router = Router();
 
   router
     .route('/partners/:partnerId/verify')
+    .all(access.admin)
     .post(async (req, res) => {
       const { partnerId } = parseOrThrow(params, req.params, 'params');
       const operators = parseOrThrow(operatorsBodySchema, req.body, 'body');
@@ -34,6 +37,7 @@ export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService): Router 
 
   router
     .route('/partners/:partnerId/access-policy-script')
+    .all(access.admin)
     .post(async (req, res) => {
       const { partnerId } = parseOrThrow(params, req.params, 'params');
       const operators = parseOrThrow(operatorsBodySchema, req.body, 'body');

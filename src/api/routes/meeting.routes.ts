@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import type { MeetingService } from '../../domain/meeting.service';
+import type { MeetingService } from '../../domain/meetings/meeting.service';
+import type { Access } from '../middleware/access';
 import { partnerOf } from '../middleware/auth';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow } from '../schemas/common';
@@ -9,11 +10,13 @@ import {
   updateMeetingSchema,
 } from '../schemas/meeting.schemas';
 
-export function meetingRoutes(meetings: MeetingService): Router {
+/** The meeting endpoints: partner key only. */
+export function meetingRoutes(meetings: MeetingService, access: Access): Router {
   const router = Router();
 
   router
     .route('/appointments/meeting')
+    .all(access.partner)
     .post(async (req, res) => {
       const partner = partnerOf(req);
       const body = parseOrThrow(createMeetingSchema, req.body, 'body');
@@ -28,6 +31,7 @@ export function meetingRoutes(meetings: MeetingService): Router {
 
   router
     .route('/appointments/:appointmentId/meeting')
+    .all(access.partner)
     .get(async (req, res) => {
       const { appointmentId } = parseOrThrow(appointmentParamsSchema, req.params, 'params');
       res.json(await meetings.get(partnerOf(req).id, appointmentId));

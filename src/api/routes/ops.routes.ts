@@ -4,9 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { HealthService } from '../../domain/health.service';
+import type { HealthService } from '../../domain/health/health.service';
+import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 
 export const OPENAPI_PATH = path.join(__dirname, '..', '..', '..', 'openapi.yaml');
@@ -15,8 +16,7 @@ export interface OpsRouteDeps {
   health: HealthService;
   registry: Registry;
   isDraining: () => boolean;
-  requireAdmin: RequestHandler[];
-  requireAnyKey: RequestHandler[];
+  access: Access;
 }
 
 export function opsRoutes(deps: OpsRouteDeps): Router {
@@ -25,6 +25,7 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
 
   router
     .route('/health')
+    .all(deps.access.none)
     .get(async (_req, res) => {
       const report = await deps.health.report({ draining: deps.isDraining() });
       res.status(report.status === 'unavailable' ? 503 : 200).json(report);
@@ -33,14 +34,16 @@ export function opsRoutes(deps: OpsRouteDeps): Router {
 
   router
     .route('/metrics')
-    .get(...deps.requireAdmin, async (_req, res) => {
+    .all(deps.access.admin)
+    .get(async (_req, res) => {
       res.type(deps.registry.contentType).send(await deps.registry.metrics());
     })
     .all(methodNotAllowed('GET'));
 
   router
     .route('/openapi.yaml')
-    .get(...deps.requireAnyKey, (_req, res) => {
+    .all(deps.access.anyKey)
+    .get((_req, res) => {
       openapi ??= fs.readFileSync(OPENAPI_PATH, 'utf8');
       res.type('application/yaml').send(openapi);
     })

@@ -1,22 +1,26 @@
 import { Router } from 'express';
-import type { PartnerService } from '../../domain/partner.service';
+import type { PartnerService } from '../../domain/partners/partner.service';
 import { parseOrThrow, partnerIdSchema } from '../schemas/common';
 import { partnerPatchSchema, partnerPutSchema } from '../schemas/partner.schemas';
 import { z } from 'zod';
+import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 
 const params = z.object({ partnerId: partnerIdSchema });
 
-export function partnerRoutes(partners: PartnerService): Router {
+/** Partners (the setup guide's Step 4 configuration): admin key only. */
+export function partnerRoutes(partners: PartnerService, access: Access): Router {
   const router = Router();
 
   router
     .route('/partners')
+    .all(access.admin)
     .get(async (_req, res) => {
       res.json({ partners: await partners.list() });
     })
     .all(methodNotAllowed('GET'));
 
+  router.all('/partners/:partnerId', access.admin);
   router.get('/partners/:partnerId', async (req, res) => {
     const { partnerId } = parseOrThrow(params, req.params, 'params');
     res.json(await partners.get(partnerId));

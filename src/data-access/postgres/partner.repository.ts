@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { PartnerRepository } from '../../domain/ports';
-import type { PartnerRecord } from '../../domain/partner.model';
+import type { PartnerRecord } from '../../domain/partners/partner.model';
 import { jsonAsParsed, partnerFromRow, type PartnerRow as Row } from '../rows';
 
 /** A JSON column: pg has parsed it already. */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { PartnerRepository } from '../../domain/ports';
-import type { PartnerRecord } from '../../domain/partner.model';
+import type { PartnerRecord } from '../../domain/partners/partner.model';
 import { jsonFromText, partnerFromRow, type PartnerRow } from '../rows';
 
 type Row = PartnerRow<string>;

@@ -5,15 +5,19 @@
  * could hold a token); only Graph's error code, a bounded message and the request ids.
  */
 import { AppError } from '../../domain/errors';
-import type { PartnerRecord } from '../../domain/partner.model';
-import { accessPolicyRemediation, missingPermissions, REQUIRED_PERMISSIONS } from '../../domain/setup-guide';
+import type { PartnerRecord } from '../../domain/partners/partner.model';
+import {
+  accessPolicyRemediation,
+  missingPermissions,
+  REQUIRED_PERMISSIONS,
+} from '../../domain/setup/setup-guide';
 
 export {
   ACCESS_POLICY_NAME,
   REQUIRED_PERMISSIONS,
   accessPolicyRemediation,
   missingPermissions,
-} from '../../domain/setup-guide';
+} from '../../domain/setup/setup-guide';
 
 const MAX_MESSAGE_CHARS = 300;
 

@@ -13,7 +13,7 @@ import {
   LOBBY_BYPASS_SCOPES,
   MEETING_CHAT_MODES,
   type MeetingOptions,
-} from '../../domain/partner.model';
+} from '../../domain/partners/partner.model';
 
 /** What Teams applies to a meeting made through Graph when nothing else is said. */
 export const TEAMS_MEETING_DEFAULTS: Required<MeetingOptions> = {

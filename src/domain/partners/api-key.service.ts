@@ -3,8 +3,8 @@
  * as SHA-256 hashes. A partner key decides which partner a request acts for.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { AppError } from './errors';
-import type { ApiKeyRecord, ApiKeyRepository, PartnerRepository } from './ports';
+import { AppError } from '../errors';
+import type { ApiKeyRecord, ApiKeyRepository, PartnerRepository } from '../ports';
 import { partnerNotFound } from './partner.service';
 import type { PartnerRecord } from './partner.model';
 

@@ -3,8 +3,8 @@
  * Results are cached per partner (misses for less long), concurrent lookups of one value share
  * one call, and all values missing from the cache are looked up together in one gateway call.
  */
-import type { DirectoryUser, MicrosoftGateway } from './microsoft.port';
-import type { PartnerRecord, RemoteMatchField } from './partner.model';
+import type { DirectoryUser, MicrosoftGateway } from '../microsoft.port';
+import type { PartnerRecord, RemoteMatchField } from '../partners/partner.model';
 
 export type IdentityMatch =
   | { status: 'matched'; user: DirectoryUser }

@@ -2,7 +2,7 @@
  * What ops see on /health: whether the store answers, and a summary of the partners' setup
  * health as counts. It never names a partner, an identity or a secret.
  */
-import type { Store } from './ports';
+import type { Store } from '../ports';
 
 export const SECRET_EXPIRY_WARNING_DAYS = 30;
 const STORE_CHECK_TIMEOUT_MS = 2000;

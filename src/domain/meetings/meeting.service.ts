@@ -5,16 +5,16 @@
  * crash, a lost answer, or on another instance.
  */
 import { createHash } from 'node:crypto';
-import { AppError } from './errors';
-import { IdentityMatcher, normaliseIdentity, type IdentityMatch } from './identity-matcher';
+import { AppError } from '../errors';
+import { IdentityMatcher, normaliseIdentity, type IdentityMatch } from '../identity/identity-matcher';
 import {
   UnknownOrganizerError,
   type MeetingAttendeeInput,
   type MicrosoftGateway,
   type TeamsMeeting,
-} from './microsoft.port';
-import type { MeetingOptions, PartnerRecord } from './partner.model';
-import type { AttendeeOutcome, MeetingDetails, MeetingRecord, MeetingRepository } from './ports';
+} from '../microsoft.port';
+import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
+import type { AttendeeOutcome, MeetingDetails, MeetingRecord, MeetingRepository } from '../ports';
 
 export type Identity = Record<string, string>;
 

@@ -2,10 +2,10 @@
  * Partners: the setup guide's Step 4 configuration of one university. The client secret is
  * sealed here before it reaches the store and is never handed back out of the domain.
  */
-import { AppError } from './errors';
+import { AppError } from '../errors';
 import type { MeetingOptions, PartnerRecord, PartnerView, Cloud, RemoteMatchField } from './partner.model';
 import { toPartnerView } from './partner.model';
-import type { PartnerRepository } from './ports';
+import type { PartnerRepository } from '../ports';
 import type { SecretCipher } from './secret-cipher';
 
 export interface PartnerInput {

@@ -2,12 +2,12 @@
  * The setup guide, checked: one call tells the IT team which of the four steps works and exactly
  * what to do about the ones that do not. Nothing here creates a meeting.
  */
-import { AppError } from './errors';
-import { IdentityMatcher, normaliseIdentity } from './identity-matcher';
-import { UnknownOrganizerError, type MicrosoftGateway, type SetupProbe } from './microsoft.port';
-import type { PartnerRecord } from './partner.model';
-import type { PartnerService } from './partner.service';
-import { SECRET_EXPIRY_WARNING_DAYS } from './health.service';
+import { AppError } from '../errors';
+import { IdentityMatcher, normaliseIdentity } from '../identity/identity-matcher';
+import { UnknownOrganizerError, type MicrosoftGateway, type SetupProbe } from '../microsoft.port';
+import type { PartnerRecord } from '../partners/partner.model';
+import type { PartnerService } from '../partners/partner.service';
+import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';
 import {
   ACCESS_POLICY_NAME,
   REQUIRED_PERMISSIONS,

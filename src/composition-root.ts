@@ -1,0 +1,86 @@
+/**
+ * The composition root: configuration → store → Microsoft gateway → domain services. `main`, the
+ * doctor and the tests build the service here; the Express app (`api/app.ts`) receives the
+ * services and only does HTTP.
+ */
+import { Counter, Registry } from 'prom-client';
+import type { Config } from './config/config';
+import { HealthService } from './domain/health/health.service';
+import { IdentityMatcher } from './domain/identity/identity-matcher';
+import { MeetingService } from './domain/meetings/meeting.service';
+import { ApiKeyService } from './domain/partners/api-key.service';
+import { PartnerService } from './domain/partners/partner.service';
+import { SecretCipher } from './domain/partners/secret-cipher';
+import { SetupDiagnosticsService } from './domain/setup/setup-diagnostics.service';
+import type { Store } from './domain/ports';
+import { createMicrosoftGateway } from './integrations/microsoft/graph-gateway';
+import type { Logger } from './logging/logger';
+import { VERSION } from './version';
+
+/** How the service reaches Microsoft beyond the configuration: tests pass the simulator's CA. */
+export interface MicrosoftOptions {
+  /** An extra CA for Entra/Graph (e.g. the simulator's), on top of the system's and NODE_EXTRA_CA_CERTS. */
+  extraCaPem?: string;
+  attemptTimeoutMs?: number;
+  deadlineMs?: number;
+  maxAttempts?: number;
+}
+
+export interface CompositionDeps {
+  config: Pick<Config, 'adminApiKey' | 'secretsKey' | 'azureAuthorityHost' | 'graphBaseUrl'>;
+  store: Store;
+  logger: Logger;
+  microsoft?: MicrosoftOptions;
+  now?: () => Date;
+}
+
+/** The domain services, wired, and what they share with the HTTP layer. */
+export interface Services {
+  partners: PartnerService;
+  apiKeys: ApiKeyService;
+  health: HealthService;
+  meetings: MeetingService;
+  diagnostics: SetupDiagnosticsService;
+  /** Every metric of the service (Microsoft calls, identity lookups; HTTP adds its own). */
+  registry: Registry;
+  /** Releases the outbound connections; the store is the caller's to close. */
+  close(): void;
+}
+
+export function composeServices(deps: CompositionDeps): Services {
+  const now = deps.now ?? (() => new Date());
+  const registry = new Registry();
+  const partners = new PartnerService(deps.store.partners, new SecretCipher(deps.config.secretsKey), now);
+  const apiKeys = new ApiKeyService(deps.store.apiKeys, deps.store.partners, deps.config.adminApiKey, now);
+  const gateway = createMicrosoftGateway({
+    logger: deps.logger,
+    registry,
+    clientSecretOf: (partner) => partners.clientSecretOf(partner),
+    authorityHostOverride: deps.config.azureAuthorityHost,
+    graphBaseUrlOverride: deps.config.graphBaseUrl,
+    ...deps.microsoft,
+  });
+  const identityLookups = new Counter({
+    name: 'teams_meetings_identity_lookups_total',
+    help: 'Identity values resolved, by whether the cache answered (hit) or Graph was asked (miss).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const identities = new IdentityMatcher(gateway, {
+    onLookup: (outcome) => identityLookups.inc({ outcome }),
+  });
+  // A changed partner drops its MSAL client, held token and cached identities at once.
+  partners.onChange((partnerId) => {
+    gateway.forgetPartner(partnerId);
+    identities.forgetPartner(partnerId);
+  });
+  return {
+    partners,
+    apiKeys,
+    health: new HealthService(deps.store, VERSION, now, () => gateway.credentialFailures().length),
+    meetings: new MeetingService(deps.store.meetings, gateway, identities, now),
+    diagnostics: new SetupDiagnosticsService(partners, gateway, identities, now),
+    registry,
+    close: () => gateway.close(),
+  };
+}
