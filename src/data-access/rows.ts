@@ -8,7 +8,8 @@ import type {
   PartnerRecord,
   RemoteMatchField,
 } from '../domain/partners/partner.model';
-import type { ApiKeyRecord, KeyHolder, MeetingDetails, MeetingRecord, MeetingStatus } from '../domain/ports';
+import type { MeetingDetails, MeetingRecord } from '../domain/meetings/meeting.record';
+import type { ApiKeyRecord, KeyHolder } from '../domain/ports';
 
 /** Reads a JSON column as the engine delivers it. */
 export type JsonColumn<J> = (value: J) => unknown;
@@ -85,17 +86,23 @@ export interface MeetingRow<J> {
 }
 
 export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): MeetingRecord {
-  return {
+  const fields = {
     partnerId: row.partner_id,
     appointmentId: row.appointment_id,
-    status: row.status as MeetingStatus,
     requestHash: row.request_hash,
     externalId: row.external_id,
-    details: row.data === null ? null : (json(row.data) as MeetingDetails),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+  if (row.status === 'pending') return { ...fields, status: 'pending', details: null };
+  if ((row.status !== 'scheduled' && row.status !== 'cancelled') || row.data === null) {
+    // Only the service writes these rows; anything else is a damaged store, not a request error.
+    throw new Error(
+      `meeting ${row.partner_id}/${row.appointment_id}: status ${row.status} without its details`,
+    );
+  }
+  return { ...fields, status: row.status, details: json(row.data) as MeetingDetails };
 }
 
 /**

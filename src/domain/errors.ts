@@ -11,6 +11,8 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   APPOINTMENT_EXISTS: { status: 409, title: 'The appointment already has a meeting with other details' },
+  MEETING_IN_PROGRESS: { status: 409, title: "Another request is creating this appointment's meeting" },
+  CONCURRENT_UPDATE: { status: 409, title: 'The meeting changed while this request ran' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
   OPERATOR_IDENTITY_MISSING: {
@@ -28,9 +30,12 @@ export const ERROR_CATALOGUE = {
   RATE_LIMITED: { status: 429, title: 'Too many requests for this key' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   GRAPH_ERROR: { status: 502, title: 'Unexpected answer from Microsoft Graph' },
-  GRAPH_UNAVAILABLE: { status: 503, title: 'Microsoft Graph or Entra ID is unavailable or throttling' },
+  ENTRA_ERROR: { status: 502, title: 'Unexpected answer from Entra ID' },
+  GRAPH_UNAVAILABLE: { status: 503, title: 'Microsoft Graph is unavailable or throttling' },
+  ENTRA_UNAVAILABLE: { status: 503, title: 'Entra ID is unavailable or throttling' },
   STORE_UNAVAILABLE: { status: 503, title: 'The service store is unavailable' },
   GRAPH_TIMEOUT: { status: 504, title: 'Microsoft Graph did not answer in time' },
+  ENTRA_TIMEOUT: { status: 504, title: 'Entra ID did not answer in time' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

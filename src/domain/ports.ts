@@ -2,7 +2,8 @@
  * What the domain needs from storage. Every method is async so that the embedded SQLite store
  * and PostgreSQL fill the same contract; no SQL or engine detail crosses this line.
  */
-import type { MeetingOptions, PartnerRecord } from './partners/partner.model';
+import type { MeetingRecord, PendingMeeting } from './meetings/meeting.record';
+import type { PartnerRecord } from './partners/partner.model';
 
 export interface ApiKeyRecord {
   id: string;
@@ -41,47 +42,13 @@ export interface ApiKeyRepository {
   touch(keyId: string, at: string): Promise<void>;
 }
 
-export type MeetingStatus = 'pending' | 'scheduled' | 'cancelled';
-
-export type AttendeeOutcome =
-  | { matched: true; id: string; userPrincipalName: string }
-  | { matched: false; reason: 'not_found' | 'ambiguous' | 'missing_field'; value: string | null };
-
-/** What is kept of a meeting once Teams has it. */
-export interface MeetingDetails {
-  meetingId: string;
-  joinWebUrl: string;
-  joinMeetingId: string | null;
-  passcode: string | null;
-  subject: string;
-  startDateTime: string;
-  endDateTime: string;
-  organizer: { id: string; userPrincipalName: string; displayName: string | null };
-  attendees: AttendeeOutcome[];
-  options: MeetingOptions;
-}
-
-export interface MeetingRecord {
-  partnerId: string;
-  appointmentId: string;
-  status: MeetingStatus;
-  /** Hash of the create request's details: the same again is a replay, other details a conflict. */
-  requestHash: string;
-  externalId: string;
-  details: MeetingDetails | null;
-  /** Optimistic concurrency: bumped by every update. */
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
 export interface MeetingRepository {
   get(partnerId: string, appointmentId: string): Promise<MeetingRecord | null>;
   /**
    * Inserts a `pending` record unless one exists for that partner and appointment (a database
    * constraint, so it holds across instances). Returns the existing record when there is one.
    */
-  claim(record: MeetingRecord): Promise<{ claimed: true } | { claimed: false; existing: MeetingRecord }>;
+  claim(record: PendingMeeting): Promise<{ claimed: true } | { claimed: false; existing: MeetingRecord }>;
   /** Writes `record` if the stored version is still `expectedVersion`; false when someone else won. */
   update(record: MeetingRecord, expectedVersion: number): Promise<boolean>;
   /** Removes a `pending` claim whose creation failed, so that a corrected request may try again. */

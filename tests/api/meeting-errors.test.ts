@@ -233,6 +233,65 @@ describe('Graph failures', () => {
   });
 });
 
+/** Resolves once the simulator has received a call of `operation` (bounded: 2 s). */
+async function untilReceived(sim: typeof worlds.sim, operation: string): Promise<void> {
+  for (let i = 0; i < 400; i += 1) {
+    if (received(sim, operation).length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`the simulator never received ${operation}`);
+}
+
+describe('409: races are reported as races, not as Microsoft failures', () => {
+  test('MEETING_IN_PROGRESS with Retry-After when another request holds the claim at the end', async () => {
+    const world_ = await world();
+    const body = appointment();
+    worlds.sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, delayMs: 300 });
+    const creating = world_.create(body).then((res) => res); // supertest sends on then()
+    await untilReceived(worlds.sim, 'onlineMeetings.createOrGet');
+    // Another instance took the pending claim over meanwhile (its version moved on).
+    const claim = await world_.h.store.meetings.get('uni-x', body.appointmentId as string);
+    expect(claim?.status).toBe('pending');
+    expect(
+      await world_.h.store.meetings.update({ ...claim!, version: claim!.version + 1 }, claim!.version),
+    ).toBe(true);
+    const res = await creating;
+    expectProblem(res, 409, 'MEETING_IN_PROGRESS');
+    expect(res.headers['retry-after']).toBe('2');
+  });
+
+  test('CONCURRENT_UPDATE when the record changed while a PATCH ran', async () => {
+    const world_ = await world();
+    const body = appointment();
+    expect((await world_.create(body)).status).toBe(201);
+    worlds.sim.clearRequests();
+    worlds.sim.injectFault({ match: { operation: 'onlineMeetings.update' }, delayMs: 300 });
+    const patching = world_.h.request
+      .patch(`/appointments/${body.appointmentId as string}/meeting`)
+      .set('Authorization', `Bearer ${world_.partnerKey}`)
+      .send({ subject: 'Moved' })
+      .then((res) => res);
+    await untilReceived(worlds.sim, 'onlineMeetings.update');
+    const stored = await world_.h.store.meetings.get('uni-x', body.appointmentId as string);
+    expect(
+      await world_.h.store.meetings.update({ ...stored!, version: stored!.version + 1 }, stored!.version),
+    ).toBe(true);
+    expectProblem(await patching, 409, 'CONCURRENT_UPDATE');
+  });
+});
+
+describe('Entra failures are reported as Entra failures', () => {
+  test('503 ENTRA_UNAVAILABLE with Retry-After when the token endpoint is unavailable', async () => {
+    const world_ = await world();
+    worlds.sim.injectFault({ match: { operation: 'token' }, status: 503, times: Infinity });
+    const res = await world_.create(appointment());
+    const problem = expectProblem(res, 503, 'ENTRA_UNAVAILABLE');
+    expect(problem.detail).toMatch(/Entra ID/);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(received(worlds.sim, 'onlineMeetings.createOrGet')).toHaveLength(0);
+  });
+});
+
 describe('/health after credential failures', () => {
   test('a partner whose last token request failed for a credential reason makes /health degraded (a count, no name)', async () => {
     const world_ = await world();

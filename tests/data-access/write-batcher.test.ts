@@ -9,7 +9,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
 import { WriteBatcher } from '../../src/data-access/sqlite/write-batcher';
-import { StoreUnavailableError, type MeetingRecord } from '../../src/domain/ports';
+import type { PendingMeeting } from '../../src/domain/meetings/meeting.record';
+import { StoreUnavailableError } from '../../src/domain/ports';
 import { partner } from './repositories.contract';
 
 let dir: string;
@@ -18,7 +19,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const pending = (appointmentId: string, partnerId = 'p1'): MeetingRecord => ({
+const pending = (appointmentId: string, partnerId = 'p1'): PendingMeeting => ({
   partnerId,
   appointmentId,
   status: 'pending',

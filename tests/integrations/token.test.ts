@@ -239,16 +239,16 @@ describe('the token holder', () => {
 });
 
 describe('when Entra ID is throttling or unreachable', () => {
-  it('503 → GRAPH_UNAVAILABLE with at least 5 s, no new request before, a fresh client after', async () => {
+  it('503 → ENTRA_UNAVAILABLE with at least 5 s, no new request before, a fresh client after', async () => {
     sim.injectFault({ match: { operation: 'token' }, status: 503, retryAfter: null });
     const p = partner();
 
     const first = await appError(lookUpAdviser(p));
-    expect(first.code).toBe('GRAPH_UNAVAILABLE');
+    expect(first.code).toBe('ENTRA_UNAVAILABLE');
     expect(first.retryAfterSeconds).toBeGreaterThanOrEqual(5);
 
     const second = await appError(lookUpAdviser(p));
-    expect(second.code).toBe('GRAPH_UNAVAILABLE');
+    expect(second.code).toBe('ENTRA_UNAVAILABLE');
     expect(tokenRequests(sim)).toHaveLength(1);
 
     // After the wait, a new MSAL instance (the old one would refuse on its own for a minute).
@@ -258,21 +258,21 @@ describe('when Entra ID is throttling or unreachable', () => {
     expect(t.gateway.credentialFailures()).toEqual([]);
   });
 
-  it("429 with Retry-After → GRAPH_UNAVAILABLE carrying Entra's wait", async () => {
+  it("429 with Retry-After → ENTRA_UNAVAILABLE carrying Entra's wait", async () => {
     sim.injectFault({ match: { operation: 'token' }, status: 429, retryAfter: '12' });
     const error = await appError(lookUpAdviser());
-    expect(error.code).toBe('GRAPH_UNAVAILABLE');
+    expect(error.code).toBe('ENTRA_UNAVAILABLE');
     expect(error.retryAfterSeconds).toBe(12);
   });
 
-  it('a lost connection → GRAPH_UNAVAILABLE', async () => {
+  it('a lost connection → ENTRA_UNAVAILABLE', async () => {
     sim.injectFault({ match: { operation: 'token' }, drop: 'before' });
     const error = await appError(lookUpAdviser());
-    expect(error.code).toBe('GRAPH_UNAVAILABLE');
+    expect(error.code).toBe('ENTRA_UNAVAILABLE');
     expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(5);
   });
 
-  it('no answer in time → GRAPH_TIMEOUT', async () => {
+  it('no answer in time → ENTRA_TIMEOUT', async () => {
     t.gateway.close();
     t = makeGateway(sim, { attemptTimeoutMs: 300 });
     sim.injectFault({ match: { operation: 'token' }, delayMs: 1500 });
@@ -280,19 +280,19 @@ describe('when Entra ID is throttling or unreachable', () => {
 
     const error = await appError(lookUpAdviser());
 
-    expect(error.code).toBe('GRAPH_TIMEOUT');
+    expect(error.code).toBe('ENTRA_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(1200);
   });
 });
 
 describe('trust', () => {
-  it('without the extra CA the default trust store applies: an untrusted Entra host → GRAPH_ERROR naming NODE_EXTRA_CA_CERTS', async () => {
+  it('without the extra CA the default trust store applies: an untrusted Entra host → ENTRA_ERROR naming NODE_EXTRA_CA_CERTS', async () => {
     t.gateway.close();
     t = makeGateway(sim, { extraCaPem: undefined });
 
     const error = await appError(lookUpAdviser());
 
-    expect(error.code).toBe('GRAPH_ERROR');
+    expect(error.code).toBe('ENTRA_ERROR');
     expect(error.detail).toContain('not trusted');
     expect(error.remediation).toContain('NODE_EXTRA_CA_CERTS');
     expect(t.gateway.credentialFailures()).toEqual([]);

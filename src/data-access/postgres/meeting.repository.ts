@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import type { MeetingRecord, MeetingRepository } from '../../domain/ports';
+import type { MeetingRecord, PendingMeeting } from '../../domain/meetings/meeting.record';
+import type { MeetingRepository } from '../../domain/ports';
 import { jsonAsParsed, meetingFromRow, type MeetingRow as Row } from '../rows';
 
 /** A JSON column: pg has parsed it already. */
@@ -54,7 +55,7 @@ export class PostgresMeetingRepository implements MeetingRepository {
   }
 
   async claim(
-    record: MeetingRecord,
+    record: PendingMeeting,
   ): Promise<{ claimed: true } | { claimed: false; existing: MeetingRecord }> {
     for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
       const inserted = await this.pool.query(CLAIM, toParams(record));

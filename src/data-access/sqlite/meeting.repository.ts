@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { MeetingRecord, MeetingRepository } from '../../domain/ports';
+import type { MeetingRecord, PendingMeeting } from '../../domain/meetings/meeting.record';
+import type { MeetingRepository } from '../../domain/ports';
 import { jsonFromText, meetingFromRow, type MeetingRow as Row } from '../rows';
 import type { WriteBatcher } from './write-batcher';
 
@@ -57,7 +58,7 @@ export class SqliteMeetingRepository implements MeetingRepository {
   }
 
   async claim(
-    record: MeetingRecord,
+    record: PendingMeeting,
   ): Promise<{ claimed: true } | { claimed: false; existing: MeetingRecord }> {
     const params = toParams(record);
     // In one transaction, so the record found on a conflict is the one that won.

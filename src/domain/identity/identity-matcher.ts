@@ -5,11 +5,15 @@
  */
 import type { DirectoryUser, MicrosoftGateway } from '../microsoft.port';
 import type { PartnerRecord, RemoteMatchField } from '../partners/partner.model';
+import { normaliseIdentity } from './identity';
 
 export type IdentityMatch =
   | { status: 'matched'; user: DirectoryUser }
   | { status: 'not_found' }
   | { status: 'ambiguous'; count: number };
+
+/** One identity's outcome: its value, and who has it (`missing_field` when it had no value). */
+export type IdentityOutcome = { value: null; status: 'missing_field' } | ({ value: string } & IdentityMatch);
 
 export interface IdentityMatcherOptions {
   hitTtlMs?: number;
@@ -23,11 +27,6 @@ export interface IdentityMatcherOptions {
 interface Entry {
   match: IdentityMatch;
   expiresAt: number;
-}
-
-/** The form a value is compared in: Entra ID matches mail, UPN and ids case-insensitively. */
-export function normaliseIdentity(value: string): string {
-  return value.trim().toLowerCase();
 }
 
 export class IdentityMatcher {
@@ -81,6 +80,21 @@ export class IdentityMatcher {
     if (missing.length > 0) waiting.push(this.lookUp(partner, field, missing, answer));
     await Promise.all(waiting);
     return answer;
+  }
+
+  /** Each value's outcome, in order; null (the identity lacks the local field) is `missing_field`. */
+  async match(
+    partner: PartnerRecord,
+    field: RemoteMatchField,
+    values: Array<string | null>,
+  ): Promise<IdentityOutcome[]> {
+    const present = values.filter((v): v is string => v !== null);
+    const matches =
+      present.length === 0 ? new Map<string, IdentityMatch>() : await this.resolve(partner, field, present);
+    return values.map((value): IdentityOutcome => {
+      if (value === null) return { value, status: 'missing_field' };
+      return { value, ...(matches.get(normaliseIdentity(value)) ?? { status: 'not_found' }) };
+    });
   }
 
   /** Drops one cached value, e.g. an object id that Graph no longer knows. */

@@ -3,7 +3,8 @@
  * what to do about the ones that do not. Nothing here creates a meeting.
  */
 import { AppError } from '../errors';
-import { IdentityMatcher, normaliseIdentity } from '../identity/identity-matcher';
+import { localValue, type Identity } from '../identity/identity';
+import type { IdentityMatcher } from '../identity/identity-matcher';
 import { UnknownOrganizerError, type MicrosoftGateway, type SetupProbe } from '../microsoft.port';
 import type { PartnerRecord } from '../partners/partner.model';
 import type { PartnerService } from '../partners/partner.service';
@@ -33,8 +34,6 @@ export interface VerifyResult {
   checks: SetupCheck[];
 }
 
-export type Identity = Record<string, string>;
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A userPrincipalName nobody has: the lookup probe finds nothing and creates nothing. */
 const LOOKUP_PROBE = 'teams-meetings-setup-check@invalid.invalid';
@@ -57,7 +56,14 @@ function check(
 
 function failureOf(id: string, step: SetupStep, error: unknown, what: string): SetupCheck {
   if (error instanceof AppError) {
-    const transient = ['GRAPH_UNAVAILABLE', 'GRAPH_TIMEOUT', 'GRAPH_ERROR'].includes(error.code);
+    const transient = [
+      'GRAPH_UNAVAILABLE',
+      'GRAPH_TIMEOUT',
+      'GRAPH_ERROR',
+      'ENTRA_UNAVAILABLE',
+      'ENTRA_TIMEOUT',
+      'ENTRA_ERROR',
+    ].includes(error.code);
     return check(
       id,
       step,
@@ -387,33 +393,16 @@ export class SetupDiagnosticsService {
 
   /** Looks operators up afresh (a diagnosis must not trust yesterday's cache). */
   private async resolveOperators(partner: PartnerRecord, operators: Identity[]): Promise<OperatorOutcome[]> {
-    const field = partner.operatorLocalMatchField;
-    const values = operators.map((o) => {
-      const value = Object.hasOwn(o, field) ? o[field] : undefined;
-      return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
-    });
-    const present = values.filter((v): v is string => v !== null);
-    for (const value of present) this.identities.invalidate(partner, partner.operatorRemoteMatchField, value);
-    const matches =
-      present.length === 0
-        ? new Map()
-        : await this.identities.resolve(partner, partner.operatorRemoteMatchField, present);
-    return values.map((value, i): OperatorOutcome => {
-      if (value === null) return { index: i, value, status: 'missing_field' };
-      const match = matches.get(normaliseIdentity(value));
-      if (match?.status === 'matched') {
-        return {
-          index: i,
-          value,
-          status: 'matched',
-          user: { id: match.user.id, userPrincipalName: match.user.userPrincipalName },
-        };
+    const field = partner.operatorRemoteMatchField;
+    const values = operators.map((o) => localValue(o, partner.operatorLocalMatchField));
+    for (const value of values) if (value !== null) this.identities.invalidate(partner, field, value);
+    const outcomes = await this.identities.match(partner, field, values);
+    return outcomes.map((outcome, index): OperatorOutcome => {
+      if (outcome.status === 'matched') {
+        const { id, userPrincipalName } = outcome.user;
+        return { index, value: outcome.value, status: 'matched', user: { id, userPrincipalName } };
       }
-      return {
-        index: i,
-        value,
-        status: match?.status === 'ambiguous' ? 'ambiguous' : 'not_found',
-      };
+      return { index, value: outcome.value, status: outcome.status };
     });
   }
 }

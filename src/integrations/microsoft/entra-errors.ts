@@ -182,7 +182,7 @@ export function translateTokenError(
   ) {
     return {
       transient: false,
-      error: new AppError('GRAPH_ERROR', {
+      error: new AppError('ENTRA_ERROR', {
         detail: `The TLS certificate of the Entra ID sign-in host was not trusted (${last.failure.code}).`,
         remediation:
           'If outbound HTTPS goes through an inspecting proxy, give its CA to the service with NODE_EXTRA_CA_CERTS.',
@@ -192,7 +192,7 @@ export function translateTokenError(
   if (failure.errorCode === 'network_error' && last.failure?.kind === 'timeout') {
     return {
       transient: false,
-      error: new AppError('GRAPH_TIMEOUT', { detail: 'Entra ID did not answer the token request in time.' }),
+      error: new AppError('ENTRA_TIMEOUT', { detail: 'Entra ID did not answer the token request in time.' }),
     };
   }
   const throttledByMsal = /^\d+( \d+)*$/.test(failure.errorCode);
@@ -211,7 +211,7 @@ export function translateTokenError(
         : `is throttling or unavailable${status !== undefined ? ` (HTTP ${status}${codes.length > 0 ? `, AADSTS${codes[0]}` : ''})` : aadsts}`;
     return {
       transient: true,
-      error: new AppError('GRAPH_UNAVAILABLE', {
+      error: new AppError('ENTRA_UNAVAILABLE', {
         detail: `Entra ID ${what}; retry after ${retryAfterSeconds} seconds.`,
         retryAfterSeconds,
       }),
@@ -222,7 +222,7 @@ export function translateTokenError(
   const named = failure.errorCode !== '' ? ` (${failure.errorCode}${aadsts})` : aadsts;
   return {
     transient: false,
-    error: new AppError('GRAPH_ERROR', {
+    error: new AppError('ENTRA_ERROR', {
       detail: `Entra ID refused the token request for application ${partner.applicationId}${named}.`,
       remediation:
         `Check that the partner's cloud ('${partner.cloud}') is the Microsoft cloud of tenant ${partner.tenantId}, ` +

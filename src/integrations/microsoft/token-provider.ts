@@ -154,7 +154,7 @@ export class TokenProvider {
       if (held !== undefined && now < held.expiresAt - STILL_USABLE_MS) return Promise.resolve(held);
       const retryAfterSeconds = Math.max(1, Math.ceil((entry.blockedUntil - now) / 1000));
       return Promise.reject(
-        new AppError('GRAPH_UNAVAILABLE', {
+        new AppError('ENTRA_UNAVAILABLE', {
           detail: `Entra ID asked to wait before the next token request; retry after ${retryAfterSeconds} seconds.`,
           retryAfterSeconds,
         }),
@@ -211,7 +211,7 @@ export class TokenProvider {
         skipCache: true,
       });
       if (!result?.accessToken) {
-        throw new AppError('GRAPH_ERROR', { detail: 'Entra ID answered the token request without a token.' });
+        throw new AppError('ENTRA_ERROR', { detail: 'Entra ID answered the token request without a token.' });
       }
       const now = this.now();
       // MSAL's expiresOn is on the wall clock; keep the lifetime, on the provider's clock.
@@ -259,7 +259,7 @@ export class TokenProvider {
           at: new Date().toISOString(),
         });
       }
-      if (translated.transient || appError.code === 'GRAPH_TIMEOUT') {
+      if (translated.transient || appError.code === 'ENTRA_TIMEOUT') {
         // MSAL throttles an instance after a 429/5xx; the next attempt, after the wait, is a fresh one.
         entry.msal = undefined;
       }
@@ -268,7 +268,7 @@ export class TokenProvider {
       }
       const held = entry.token;
       if (
-        (translated.transient || appError.code === 'GRAPH_TIMEOUT') &&
+        (translated.transient || appError.code === 'ENTRA_TIMEOUT') &&
         held !== undefined &&
         now < held.expiresAt - STILL_USABLE_MS
       ) {

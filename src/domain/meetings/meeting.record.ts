@@ -1,0 +1,103 @@
+/**
+ * What the service keeps of an appointment's meeting: a record that is pending while its create
+ * runs, then scheduled, then cancelled. Once Teams has the meeting the record holds its details,
+ * so the type says when they are there.
+ */
+import { createHash } from 'node:crypto';
+import type { MeetingOptions } from '../partners/partner.model';
+
+export type AttendeeOutcome =
+  | { matched: true; id: string; userPrincipalName: string }
+  | { matched: false; reason: 'not_found' | 'ambiguous' | 'missing_field'; value: string | null };
+
+export interface Organizer {
+  id: string;
+  userPrincipalName: string;
+  displayName: string | null;
+}
+
+/** What is kept of a meeting once Teams has it. */
+export interface MeetingDetails {
+  meetingId: string;
+  joinWebUrl: string;
+  joinMeetingId: string | null;
+  passcode: string | null;
+  subject: string;
+  startDateTime: string;
+  endDateTime: string;
+  organizer: Organizer;
+  attendees: AttendeeOutcome[];
+  options: MeetingOptions;
+}
+
+interface RecordFields {
+  partnerId: string;
+  appointmentId: string;
+  /** Hash of the create request's details: the same again is a replay, other details a conflict. */
+  requestHash: string;
+  externalId: string;
+  /** Optimistic concurrency: bumped by every update. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Claimed by a create that has not finished (or that died). */
+export interface PendingMeeting extends RecordFields {
+  status: 'pending';
+  details: null;
+}
+
+export interface ScheduledMeeting extends RecordFields {
+  status: 'scheduled';
+  details: MeetingDetails;
+}
+
+/** Removed from Teams; kept so that a repeated cancel, a GET or a replay answer the truth. */
+export interface CancelledMeeting extends RecordFields {
+  status: 'cancelled';
+  details: MeetingDetails;
+}
+
+export type MeetingRecord = PendingMeeting | ScheduledMeeting | CancelledMeeting;
+export type MeetingStatus = MeetingRecord['status'];
+/** A record whose meeting Teams has (or had). */
+export type SettledMeeting = ScheduledMeeting | CancelledMeeting;
+
+/** The meeting as the API answers it: what is kept of it, and the record's own fields. */
+export type MeetingView = MeetingDetails & {
+  appointmentId: string;
+  status: 'scheduled' | 'cancelled';
+  createdAt: string;
+  updatedAt: string;
+};
+
+export function toView(record: SettledMeeting): MeetingView {
+  const d = record.details;
+  return {
+    appointmentId: record.appointmentId,
+    meetingId: d.meetingId,
+    joinWebUrl: d.joinWebUrl,
+    joinMeetingId: d.joinMeetingId,
+    passcode: d.passcode,
+    subject: d.subject,
+    startDateTime: d.startDateTime,
+    endDateTime: d.endDateTime,
+    status: record.status,
+    organizer: d.organizer,
+    attendees: d.attendees,
+    options: d.options,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+/** The UTC form the service answers with: `2026-05-01T09:00:00Z`. */
+export function toUtc(value: string): string {
+  return new Date(value).toISOString().replace('.000Z', 'Z');
+}
+
+/** Graph's externalId for an appointment: stable, opaque, and the same on every instance. */
+export function externalIdOf(partnerId: string, appointmentId: string): string {
+  return `tm1-${createHash('sha256').update(`${partnerId}\n${appointmentId}`, 'utf8').digest('base64url')}`;
+}
