@@ -24,6 +24,8 @@ export interface MicrosoftOptions {
   attemptTimeoutMs?: number;
   deadlineMs?: number;
   maxAttempts?: number;
+  /** The clock of retries and deadlines; tests pass one whose sleeps return at once. */
+  clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
 export interface CompositionDeps {
@@ -47,6 +49,11 @@ export interface Services {
   close(): void;
 }
 
+function microsoftOptions(options: MicrosoftOptions = {}) {
+  const { clock, ...rest } = options;
+  return clock ? { ...rest, now: clock.now, sleep: clock.sleep } : rest;
+}
+
 export function composeServices(deps: CompositionDeps): Services {
   const now = deps.now ?? (() => new Date());
   const registry = new Registry();
@@ -58,7 +65,7 @@ export function composeServices(deps: CompositionDeps): Services {
     clientSecretOf: (partner) => partners.clientSecretOf(partner),
     authorityHostOverride: deps.config.azureAuthorityHost,
     graphBaseUrlOverride: deps.config.graphBaseUrl,
-    ...deps.microsoft,
+    ...microsoftOptions(deps.microsoft),
   });
   const identityLookups = new Counter({
     name: 'teams_meetings_identity_lookups_total',

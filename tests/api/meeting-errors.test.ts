@@ -10,6 +10,7 @@ import {
   TENANT_ID,
   worldsPerTest,
 } from '../support/meeting-world';
+import { TestClock } from '../support/clock';
 
 const worlds = worldsPerTest();
 const world = worlds.world.bind(worlds);
@@ -198,7 +199,8 @@ describe('424 setup problems', () => {
 
 describe('Graph failures', () => {
   test('503 GRAPH_UNAVAILABLE with Retry-After when throttling outlasts the retries', async () => {
-    const world_ = await world({ graph: { maxAttempts: 2, deadlineMs: 4000 } });
+    const clock = new TestClock();
+    const world_ = await world({ graph: { maxAttempts: 2, deadlineMs: 4000 }, clock });
     await world_.create(appointment());
     worlds.sim.injectFault({
       match: { operation: 'onlineMeetings.createOrGet' },
@@ -209,6 +211,7 @@ describe('Graph failures', () => {
     const res = await world_.create(appointment());
     expectProblem(res, 503, 'GRAPH_UNAVAILABLE');
     expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(clock.waits).toEqual([200]);
   });
 
   test('504 GRAPH_TIMEOUT when Graph does not answer in time', async () => {

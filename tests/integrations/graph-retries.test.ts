@@ -7,9 +7,11 @@ import { endpointsFor } from '../../src/integrations/microsoft/clouds';
 import { GraphClient } from '../../src/integrations/microsoft/graph-client';
 import { createGraphMetrics } from '../../src/integrations/microsoft/graph-metrics';
 import { createHttpClient, type HttpClient } from '../../src/integrations/microsoft/http-client';
+import { realClock } from '../../src/integrations/microsoft/retry-policy';
 import { TokenProvider } from '../../src/integrations/microsoft/token-provider';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { createLogger } from '../../src/logging/logger';
+import { TestClock } from '../support/clock';
 import {
   appError,
   graphRequests,
@@ -26,6 +28,7 @@ import {
 let sim: MicrosoftSimulator;
 let world: World;
 let t: TestGateway;
+let clock: TestClock;
 
 beforeAll(async () => {
   sim = await startSimulator();
@@ -37,7 +40,15 @@ afterAll(async () => {
 beforeEach(() => {
   world = seedWorld(sim);
   t?.gateway.close();
-  t = makeGateway(sim, { attemptTimeoutMs: 2000, deadlineMs: 5000, maxAttempts: 4, random: () => 0.2 });
+  clock = new TestClock();
+  t = makeGateway(sim, {
+    attemptTimeoutMs: 2000,
+    deadlineMs: 5000,
+    maxAttempts: 4,
+    random: () => 0.2,
+    now: clock.now,
+    sleep: clock.sleep,
+  });
 });
 
 const ADVISER_MAIL = 'ada.adviser@careers-uni.ac.uk';
@@ -54,7 +65,7 @@ describe('safe calls are repeated', () => {
     expect(users.get(ADVISER_MAIL)?.map((u) => u.id)).toEqual([world.adviser.id]);
     const [throttled, retried] = usersListed();
     expect([throttled?.status, retried?.status]).toEqual([429, 200]);
-    expect(retried!.at.getTime() - throttled!.at.getTime()).toBeGreaterThanOrEqual(1500);
+    expect(clock.waits).toEqual([1500]);
     // One call: the same client-request-id on both attempts, a UUID.
     expect(retried!.headers['client-request-id']).toBe(throttled!.headers['client-request-id']);
     expect(retried!.headers['client-request-id']).toMatch(/^[0-9a-f-]{36}$/);
@@ -71,6 +82,8 @@ describe('safe calls are repeated', () => {
 
     expect(users.get(ADVISER_MAIL)).toHaveLength(1);
     expect(usersListed().map((r) => r.status)).toEqual([503, 504, 200]);
+    // Full jitter with random() = 0.2: 0.2 × 500 ms, then 0.2 × 1000 ms.
+    expect(clock.waits).toEqual([100, 200]);
   });
 
   it('gives up with GRAPH_UNAVAILABLE and Retry-After when the retries run out', async () => {
@@ -82,38 +95,45 @@ describe('safe calls are repeated', () => {
     expect(error.status).toBe(503);
     expect(error.retryAfterSeconds).toBe(1);
     expect(usersListed()).toHaveLength(4);
+    expect(clock.waits).toEqual([200, 200, 200]);
   });
 
   it('does not wait for a Retry-After beyond the deadline: GRAPH_UNAVAILABLE with that wait, at once', async () => {
     sim.injectFault({ match: { operation: 'users.list' }, status: 429, retryAfter: '30' });
-    const started = Date.now();
 
     const error = await appError(t.gateway.findUsers(partner(), 'mail', [ADVISER_MAIL]));
 
     expect(error.code).toBe('GRAPH_UNAVAILABLE');
     expect(error.retryAfterSeconds).toBe(30);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(clock.waits).toEqual([]);
     expect(usersListed()).toHaveLength(1);
   });
 
   it('answers GRAPH_TIMEOUT within the deadline when Graph is slower than the attempt timeout', async () => {
     t.gateway.close();
-    t = makeGateway(sim, { attemptTimeoutMs: 200, deadlineMs: 700 });
+    t = makeGateway(sim, {
+      attemptTimeoutMs: 200,
+      deadlineMs: 700,
+      random: () => 0.5,
+      now: clock.now,
+      sleep: clock.sleep,
+    });
     const p = partner();
     await t.gateway.tokenRoles(p);
     sim.injectFault({ match: { operation: 'users.list' }, delayMs: 1500, times: Infinity });
-    const started = Date.now();
+    const started = clock.now();
 
     const error = await appError(t.gateway.findUsers(p, 'mail', [ADVISER_MAIL]));
 
     expect(error.code).toBe('GRAPH_TIMEOUT');
     expect(error.status).toBe(504);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(200);
-    // It gave up at its deadline instead of waiting for Graph's slow answer (1.5 s). Whether a
-    // second attempt fits before the deadline depends on the jittered backoff, so it is not asserted.
+    // Two attempts of 200 ms with a 250 ms backoff between (0.5 × 500 ms); a third would not fit
+    // in the 700 ms deadline, so it gave up there instead of waiting for Graph's slow answer (1.5 s).
+    expect(clock.waits).toEqual([250]);
+    expect(usersListed()).toHaveLength(2);
+    const elapsed = clock.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(650);
     expect(elapsed).toBeLessThan(1500);
-    expect(usersListed().length).toBeGreaterThanOrEqual(1);
   });
 
   it('repeats a createOrGet whose answer was lost after the meeting was made: one meeting', async () => {
@@ -170,7 +190,7 @@ describe('a plain POST is never repeated', () => {
       attemptTimeoutMs: 2000,
       deadlineMs: 5000,
       maxAttempts: 4,
-      now: Date.now,
+      clock: realClock,
     });
   });
   afterAll(() => http.close());

@@ -64,8 +64,9 @@ test('SIGTERM: the request in flight completes, new connections are refused, the
 
     // A request whose body is still arriving when the signal comes.
     const body = JSON.stringify(validPartner());
+    let req!: http.ClientRequest;
     const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(
+      req = http.request(
         {
           host: '127.0.0.1',
           port,
@@ -84,22 +85,19 @@ test('SIGTERM: the request in flight completes, new connections are refused, the
         },
       );
       req.on('error', reject);
-      req.write(body.slice(0, 40));
-      setTimeout(() => {
-        child.kill('SIGTERM');
-        setTimeout(async () => {
-          // The listener is closed: a new connection is refused.
-          const refused = await new Promise<boolean>((r) => {
-            const probe = http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, () =>
-              r(false),
-            );
-            probe.on('error', () => r(true));
-          });
-          expect(refused).toBe(true);
-          req.end(body.slice(40));
-        }, 300);
-      }, 200);
     });
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    req.write(body.slice(0, 40));
+    await pause(200); // the request is in the server's hands before the signal
+    child.kill('SIGTERM');
+    await pause(300);
+    // The listener is closed: a new connection is refused.
+    const refused = await new Promise<boolean>((r) => {
+      const probe = http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, () => r(false));
+      probe.on('error', () => r(true));
+    });
+    req.end(body.slice(40));
+    expect(refused).toBe(true);
 
     const answer = await inFlight;
     expect(answer.status).toBe(201);

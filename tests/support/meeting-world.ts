@@ -4,6 +4,7 @@
  */
 import { startSimulator, type MicrosoftSimulator, type SimUser } from '../../tools/microsoft-simulator';
 import type { Store } from '../../src/domain/ports';
+import type { TestClock } from './clock';
 import { makeHarness, type Harness } from './harness';
 import {
   APP_ID,
@@ -41,6 +42,8 @@ export interface WorldOptions {
   roles?: string[];
   partner?: Record<string, unknown>;
   graph?: { attemptTimeoutMs?: number; deadlineMs?: number; maxAttempts?: number };
+  /** The clock of retries and deadlines (a TestClock: waits return at once, and are recorded). */
+  clock?: TestClock;
   sim?: MicrosoftSimulator;
   logLevel?: string;
   store?: Store;
@@ -96,6 +99,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
       attemptTimeoutMs: options.graph?.attemptTimeoutMs ?? 3000,
       deadlineMs: options.graph?.deadlineMs ?? 8000,
       maxAttempts: options.graph?.maxAttempts ?? 4,
+      ...(options.clock ? { clock: options.clock } : {}),
     },
   });
   const put = await h.request

@@ -7,7 +7,6 @@ import { AppError } from '../../domain/errors';
 import type { PartnerRecord } from '../../domain/partners/partner.model';
 import { RETRYABLE_STATUSES, type GraphClient } from './graph-client';
 import { chunk } from './odata';
-import { parseRetryAfterMs, toRetryAfterSeconds } from './retry-policy';
 
 export const MAX_BATCH_REQUESTS = 20;
 
@@ -103,7 +102,7 @@ export async function runBatchOfGets(
         if (RETRYABLE_STATUSES.has(answer.status)) {
           again.push(get);
           reason = String(answer.status);
-          const itemWait = parseRetryAfterMs(answer.headers['retry-after'], Date.now());
+          const itemWait = graph.retries.retryAfterMs(answer.headers['retry-after']);
           if (itemWait !== undefined) waitMs = Math.max(waitMs ?? 0, itemWait);
         } else {
           answers.set(get.id, answer);
@@ -111,9 +110,9 @@ export async function runBatchOfGets(
       }
       if (again.length === 0) break;
 
-      const wait = waitMs ?? graph.backoff(round);
-      if (round >= graph.maxAttempts || graph.now() + wait > deadlineAt) {
-        const retryAfterSeconds = toRetryAfterSeconds(wait);
+      const wait = graph.retries.nextWait(round, deadlineAt, waitMs);
+      if (wait === undefined) {
+        const retryAfterSeconds = graph.retries.giveUpRetryAfterSeconds(round, waitMs);
         throw new AppError('GRAPH_UNAVAILABLE', {
           detail:
             `Microsoft Graph kept throttling ${again.length} of the ${operation} requests in a $batch; ` +
@@ -122,7 +121,7 @@ export async function runBatchOfGets(
         });
       }
       graph.countRetry(operation, reason, again.length);
-      await graph.sleep(wait);
+      await graph.retries.sleep(wait);
       pending = again;
     }
   }

@@ -16,7 +16,7 @@ import { graphErrorToAppError, readGraphError } from './graph-errors';
 import type { GraphMetrics } from './graph-metrics';
 import { isTlsErrorCode, lowerCaseHeaders } from './http-client';
 import { withQuery } from './odata';
-import { backoffMs, parseRetryAfterMs, toRetryAfterSeconds } from './retry-policy';
+import { MIN_ATTEMPT_MS, RetryPolicy, type RetryClock } from './retry-policy';
 import type { AccessToken, TokenProvider } from './token-provider';
 
 export type GraphMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -60,9 +60,7 @@ export interface GraphClientOptions {
   attemptTimeoutMs: number;
   deadlineMs: number;
   maxAttempts: number;
-  sleep?: (ms: number) => Promise<void>;
-  now: () => number;
-  random?: () => number;
+  clock: RetryClock;
 }
 
 /** Statuses worth another attempt of a safe call. */
@@ -81,9 +79,6 @@ const RETRYABLE_NETWORK_CODES = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
-/** An attempt needs at least this much of the deadline left to be worth starting. */
-const MIN_ATTEMPT_MS = 50;
-
 type Outcome =
   | { kind: 'answer'; response: AxiosResponse; headers: Record<string, string> }
   | { kind: 'timeout' }
@@ -95,28 +90,20 @@ type Outcome =
 type Failure =
   Exclude<Outcome, { kind: 'answer' }> | { kind: 'status'; status: number; retryAfterMs?: number };
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class GraphClient {
   readonly attemptTimeoutMs: number;
   readonly deadlineMs: number;
-  readonly maxAttempts: number;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly now: () => number;
-  private readonly random: () => number;
+  /** Shared with `$batch` (graph-batch.ts): one policy for every retry towards Graph. */
+  readonly retries: RetryPolicy;
 
   constructor(private readonly options: GraphClientOptions) {
     this.attemptTimeoutMs = options.attemptTimeoutMs;
     this.deadlineMs = options.deadlineMs;
-    this.maxAttempts = options.maxAttempts;
-    this.sleep = options.sleep ?? defaultSleep;
-    this.now = options.now;
-    this.random = options.random ?? Math.random;
+    this.retries = new RetryPolicy(options.maxAttempts, options.clock);
   }
 
-  /** The wait before retry number `n` (from 1) when the answer named none. */
-  backoff(retryNumber: number): number {
-    return backoffMs(retryNumber, this.random);
+  now(): number {
+    return this.retries.clock.now();
   }
 
   /** Counts retries done outside `request` (throttled $batch items). */
@@ -167,29 +154,27 @@ export class GraphClient {
             roles: token.roles,
           };
         }
-        const retryAfter = parseRetryAfterMs(headers['retry-after'], Date.now());
+        const retryAfter = this.retries.retryAfterMs(headers['retry-after']);
         last = { kind: 'status', status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
-        if (req.retry === 'never' || attempt >= this.maxAttempts) throw this.giveUp(req, last, attempt);
-        const wait = retryAfter ?? this.backoff(attempt);
-        if (this.now() + wait + MIN_ATTEMPT_MS > deadlineAt) throw this.giveUp(req, last, attempt);
+        const wait =
+          req.retry === 'never' ? undefined : this.retries.nextWait(attempt, deadlineAt, retryAfter);
+        if (wait === undefined) throw this.giveUp(req, last, attempt);
         metrics.retries.inc({ operation: req.operation, reason: String(status) });
-        await this.sleep(wait);
+        await this.retries.sleep(wait);
         continue;
       }
 
       last = outcome;
       if (outcome.kind === 'tls' || outcome.kind === 'invalid') throw this.giveUp(req, outcome, attempt);
       const retryable = outcome.kind === 'timeout' || outcome.retryable;
-      if (req.retry === 'never' || !retryable || attempt >= this.maxAttempts) {
-        throw this.giveUp(req, outcome, attempt);
-      }
-      const wait = this.backoff(attempt);
-      if (this.now() + wait + MIN_ATTEMPT_MS > deadlineAt) throw this.giveUp(req, outcome, attempt);
+      const wait =
+        req.retry === 'never' || !retryable ? undefined : this.retries.nextWait(attempt, deadlineAt);
+      if (wait === undefined) throw this.giveUp(req, outcome, attempt);
       metrics.retries.inc({
         operation: req.operation,
         reason: outcome.kind === 'timeout' ? 'timeout' : 'network_error',
       });
-      await this.sleep(wait);
+      await this.retries.sleep(wait);
     }
   }
 
@@ -307,7 +292,7 @@ export class GraphClient {
           detail: `Microsoft Graph did not answer ${req.operation} in time (${tries}).`,
         });
       case 'status': {
-        const retryAfterSeconds = toRetryAfterSeconds(last.retryAfterMs ?? this.backoff(attempts + 1));
+        const retryAfterSeconds = this.retries.giveUpRetryAfterSeconds(attempts, last.retryAfterMs);
         return new AppError('GRAPH_UNAVAILABLE', {
           detail:
             `Microsoft Graph answered ${last.status} to ${req.operation} (${tries}); ` +
@@ -316,7 +301,7 @@ export class GraphClient {
         });
       }
       case 'network': {
-        const retryAfterSeconds = toRetryAfterSeconds(this.backoff(attempts + 1));
+        const retryAfterSeconds = this.retries.giveUpRetryAfterSeconds(attempts);
         return new AppError('GRAPH_UNAVAILABLE', {
           detail: `Microsoft Graph could not be reached for ${req.operation} (${last.code}, ${tries}).`,
           retryAfterSeconds,

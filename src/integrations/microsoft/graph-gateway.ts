@@ -22,6 +22,7 @@ import { createGraphMetrics } from './graph-metrics';
 import { createHttpClient } from './http-client';
 import { createOrGetBody, patchBody, toTeamsMeeting } from './meeting-mapper';
 import { chunk, matchFilter, MAX_FILTER_EXPRESSIONS, odataString, withQuery } from './odata';
+import { realClock } from './retry-policy';
 import { TokenProvider, type CredentialFailure } from './token-provider';
 
 export { UnknownOrganizerError } from '../../domain/microsoft.port';
@@ -45,7 +46,7 @@ export interface MicrosoftGatewayOptions {
   deadlineMs?: number;
   /** HTTP attempts per Graph call (and rounds of a $batch). Default 4. */
   maxAttempts?: number;
-  /** For tests. */
+  /** How retries wait; for tests, which advance their clock instead of sleeping. */
   sleep?: (ms: number) => Promise<void>;
   /** Clock of deadlines and token lifetimes (epoch ms); for tests. */
   now?: () => number;
@@ -145,9 +146,11 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     attemptTimeoutMs,
     deadlineMs: options.deadlineMs ?? 25_000,
     maxAttempts: options.maxAttempts ?? 4,
-    now,
-    ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
-    ...(options.random !== undefined ? { random: options.random } : {}),
+    clock: {
+      now,
+      sleep: options.sleep ?? realClock.sleep,
+      random: options.random ?? realClock.random,
+    },
   });
 
   async function findUsers(
