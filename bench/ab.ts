@@ -12,7 +12,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startSimulator } from '../tools/microsoft-simulator';
 import { appointment } from '../tools/fixtures/university';
-import { cpuMsOf, median, newWorldIds, seedWorld, startService, type ServiceChild } from './support';
+import { cpuMsOf, median, newWorldIds, seedWorld, startService, type ServiceChild, runMain } from './support';
 
 const [distA, distB] = [path.resolve(process.argv[2] ?? 'dist'), path.resolve(process.argv[3] ?? 'dist')];
 const ROUNDS = Number(process.argv[4] ?? 6);
@@ -76,10 +76,6 @@ async function main(): Promise<void> {
   process.stdout.write(`A ${distA}: ${fmt(ra)}\nB ${distB}: ${fmt(rb)}\n`);
   await sim.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  process.exit(0);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${(error as Error).stack}\n`);
-  process.exit(1);
-});
+runMain(main);

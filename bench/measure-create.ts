@@ -15,7 +15,7 @@ import { startSimulator } from '../tools/microsoft-simulator';
 import fs from 'node:fs';
 import path from 'node:path';
 import { appointment, APP_ID, TENANT_ID } from '../tools/fixtures/university';
-import { newWorldIds, ROOT, seedWorld, startService } from './support';
+import { newWorldIds, ROOT, seedWorld, startService, runMain } from './support';
 
 const nFlag = process.argv.indexOf('--n');
 const n = nFlag > 0 ? Number(process.argv[nFlag + 1]) : 400;
@@ -120,10 +120,6 @@ async function main(): Promise<void> {
   await new Promise((resolve) => service.child.once('exit', resolve));
   await sim.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  process.exit(0);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${(error as Error).stack}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import axios from 'axios';
 import { startSimulator, type MicrosoftSimulator } from '../tools/microsoft-simulator';
 import { appointment, APP_ID, TENANT_ID, ROLES } from '../tools/fixtures/university';
-import { cpuMsOf, median, memoryOf, newWorldIds, ROOT, seedWorld, startService } from './support';
+import { cpuMsOf, median, memoryOf, newWorldIds, ROOT, seedWorld, startService, runMain } from './support';
 
 const ADMIN_KEY = crypto.randomBytes(24).toString('hex');
 const CONNECTIONS = 16;
@@ -521,10 +521,6 @@ async function main(): Promise<void> {
   await new Promise((r) => service.once('exit', r));
   await sim.close();
   fs.rmSync(tmp, { recursive: true, force: true });
-  process.exit(0);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${(error as Error).stack}\n`);
-  process.exit(1);
-});
+runMain(main);

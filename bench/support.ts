@@ -172,3 +172,14 @@ export async function startService(options: {
     },
   };
 }
+
+/** Runs a bench script's main: exit 0 when it ends, 1 with the stack when it fails. */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${(error as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+}

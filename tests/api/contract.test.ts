@@ -91,7 +91,7 @@ test('health and operations answer as documented', async () => {
 describe('meeting endpoints', () => {
   test('create, replay, conflict, read, reschedule, cancel and their errors answer as documented', async () => {
     const { startSimulator } = await import('../../tools/microsoft-simulator');
-    const { appointment, makeWorld } = await import('../support/meeting-world');
+    const { appointment, makeWorld } = await import('../support/service-world');
     const sim = await startSimulator();
     const w = await makeWorld({ sim });
     try {

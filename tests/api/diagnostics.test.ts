@@ -8,9 +8,9 @@ import {
   CLIENT_SECRET,
   received,
   TENANT_ID,
-  type World,
+  type ServiceWorld,
   worldsPerTest,
-} from '../support/meeting-world';
+} from '../support/service-world';
 
 const worlds = worldsPerTest();
 const world = worlds.world.bind(worlds);
@@ -23,7 +23,7 @@ interface Check {
   remediation: string | null;
 }
 
-async function verify(world_: World, operators?: unknown[]) {
+async function verify(world_: ServiceWorld, operators?: unknown[]) {
   const req = world_.h.request.post('/partners/uni-x/verify').set('Authorization', world_.h.admin);
   const res = operators === undefined ? await req : await req.send({ operators });
   expect(res.status).toBe(200);

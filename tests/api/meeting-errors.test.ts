@@ -9,7 +9,7 @@ import {
   SECRET_ID,
   TENANT_ID,
   worldsPerTest,
-} from '../support/meeting-world';
+} from '../support/service-world';
 import { TestClock } from '../support/clock';
 
 const worlds = worldsPerTest();

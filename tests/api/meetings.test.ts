@@ -1,10 +1,18 @@
 import Database from 'better-sqlite3';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { TestClock } from '../support/clock';
-import { APP_ID, appointment, makeWorld, received, TENANT_ID, type World } from '../support/meeting-world';
+import {
+  ADVISER,
+  APP_ID,
+  appointment,
+  makeWorld,
+  received,
+  TENANT_ID,
+  type ServiceWorld,
+} from '../support/service-world';
 
 let sim: MicrosoftSimulator;
-let w: World;
+let w: ServiceWorld;
 beforeAll(async () => {
   sim = await startSimulator();
 });
@@ -220,12 +228,7 @@ describe('POST /appointments/meeting', () => {
   test('a cached organizer id that Graph no longer knows is looked up again once', async () => {
     await w.create(appointment());
     sim.removeUser(TENANT_ID, w.adviser.id);
-    const reborn = sim.addUser({
-      tenantId: TENANT_ID,
-      userPrincipalName: 'aadviser@uni.example.ac.uk',
-      mail: 'ada.adviser@uni.example.ac.uk',
-      displayName: 'Ada Adviser',
-    });
+    const reborn = sim.addUser({ tenantId: TENANT_ID, ...ADVISER });
     sim.grantPolicy(TENANT_ID, reborn.id, APP_ID);
     sim.clearRequests();
     const res = await w.create(appointment());

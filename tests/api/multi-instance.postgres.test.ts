@@ -9,7 +9,7 @@ import { PostgresStore } from '../../src/data-access/postgres/postgres-store';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { expectContract } from '../support/contract';
 import { makeHarness, type Harness } from '../support/harness';
-import { appointment, makeWorld, type World } from '../support/meeting-world';
+import { appointment, makeWorld, type ServiceWorld } from '../support/service-world';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SKIP = process.env.TEAMS_MEETINGS_SKIP_POSTGRES === '1';
@@ -53,7 +53,7 @@ function microsoftOptions() {
 }
 
 maybe('two instances on one PostgreSQL database', () => {
-  let a: World;
+  let a: ServiceWorld;
   let b: Harness;
   let storeA: PostgresStore;
   let storeB: PostgresStore;

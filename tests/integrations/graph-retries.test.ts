@@ -9,76 +9,58 @@ import { createGraphMetrics } from '../../src/integrations/microsoft/graph-metri
 import { createHttpClient, type HttpClient } from '../../src/integrations/microsoft/http-client';
 import { realClock } from '../../src/integrations/microsoft/retry-policy';
 import { TokenProvider } from '../../src/integrations/microsoft/token-provider';
-import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { createLogger } from '../../src/logging/logger';
 import { TestClock } from '../support/clock';
 import {
   appError,
   graphRequests,
   LogCapture,
-  makeGateway,
-  meetingInput,
+  gatewayPerTest,
   partner,
   SECRET,
-  seedWorld,
-  type TestGateway,
-  type World,
-} from './helpers';
+} from '../support/gateway-world';
 
-let sim: MicrosoftSimulator;
-let world: World;
-let t: TestGateway;
-let clock: TestClock;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  t?.gateway.close();
-  await sim.close();
-});
+let clock = new TestClock();
 beforeEach(() => {
-  world = seedWorld(sim);
-  t?.gateway.close();
   clock = new TestClock();
-  t = makeGateway(sim, {
-    attemptTimeoutMs: 2000,
-    deadlineMs: 5000,
-    maxAttempts: 4,
-    random: () => 0.2,
-    now: clock.now,
-    sleep: clock.sleep,
-  });
 });
+const g = gatewayPerTest(() => ({
+  attemptTimeoutMs: 2000,
+  deadlineMs: 5000,
+  maxAttempts: 4,
+  random: () => 0.2,
+  now: clock.now,
+  sleep: clock.sleep,
+}));
 
 const ADVISER_MAIL = 'ada.adviser@careers-uni.ac.uk';
-const usersListed = () => graphRequests(sim).filter((r) => r.operation === 'users.list');
+const usersListed = () => graphRequests(g.sim).filter((r) => r.operation === 'users.list');
 
 describe('safe calls are repeated', () => {
   it('waits out a 429 with a fractional Retry-After (1.5 s), then succeeds', async () => {
     const p = partner();
-    await t.gateway.tokenRoles(p);
-    sim.injectFault({ match: { operation: 'users.list' }, status: 429, retryAfter: '1.5' });
+    await g.t.gateway.tokenRoles(p);
+    g.sim.injectFault({ match: { operation: 'users.list' }, status: 429, retryAfter: '1.5' });
 
-    const users = await t.gateway.findUsers(p, 'mail', [ADVISER_MAIL]);
+    const users = await g.t.gateway.findUsers(p, 'mail', [ADVISER_MAIL]);
 
-    expect(users.get(ADVISER_MAIL)?.map((u) => u.id)).toEqual([world.adviser.id]);
+    expect(users.get(ADVISER_MAIL)?.map((u) => u.id)).toEqual([g.world.adviser.id]);
     const [throttled, retried] = usersListed();
     expect([throttled?.status, retried?.status]).toEqual([429, 200]);
     expect(clock.waits).toEqual([1500]);
     // One call: the same client-request-id on both attempts, a UUID.
     expect(retried!.headers['client-request-id']).toBe(throttled!.headers['client-request-id']);
     expect(retried!.headers['client-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await t.registry.metrics()).toContain(
+    expect(await g.t.registry.metrics()).toContain(
       'teams_meetings_graph_retries_total{operation="users.list",reason="429"} 1',
     );
   });
 
   it('retries 503 and 504 without Retry-After with backoff', async () => {
-    sim.injectFault({ match: { operation: 'users.list' }, status: 503, retryAfter: null });
-    sim.injectFault({ match: { operation: 'users.list' }, status: 504 });
+    g.sim.injectFault({ match: { operation: 'users.list' }, status: 503, retryAfter: null });
+    g.sim.injectFault({ match: { operation: 'users.list' }, status: 504 });
 
-    const users = await t.gateway.findUsers(partner(), 'mail', [ADVISER_MAIL]);
+    const users = await g.t.gateway.findUsers(partner(), 'mail', [ADVISER_MAIL]);
 
     expect(users.get(ADVISER_MAIL)).toHaveLength(1);
     expect(usersListed().map((r) => r.status)).toEqual([503, 504, 200]);
@@ -87,9 +69,14 @@ describe('safe calls are repeated', () => {
   });
 
   it('gives up with GRAPH_UNAVAILABLE and Retry-After when the retries run out', async () => {
-    sim.injectFault({ match: { operation: 'users.list' }, status: 503, retryAfter: '0.2', times: Infinity });
+    g.sim.injectFault({
+      match: { operation: 'users.list' },
+      status: 503,
+      retryAfter: '0.2',
+      times: Infinity,
+    });
 
-    const error = await appError(t.gateway.findUsers(partner(), 'mail', [ADVISER_MAIL]));
+    const error = await appError(g.t.gateway.findUsers(partner(), 'mail', [ADVISER_MAIL]));
 
     expect(error.code).toBe('GRAPH_UNAVAILABLE');
     expect(error.status).toBe(503);
@@ -99,9 +86,9 @@ describe('safe calls are repeated', () => {
   });
 
   it('does not wait for a Retry-After beyond the deadline: GRAPH_UNAVAILABLE with that wait, at once', async () => {
-    sim.injectFault({ match: { operation: 'users.list' }, status: 429, retryAfter: '30' });
+    g.sim.injectFault({ match: { operation: 'users.list' }, status: 429, retryAfter: '30' });
 
-    const error = await appError(t.gateway.findUsers(partner(), 'mail', [ADVISER_MAIL]));
+    const error = await appError(g.t.gateway.findUsers(partner(), 'mail', [ADVISER_MAIL]));
 
     expect(error.code).toBe('GRAPH_UNAVAILABLE');
     expect(error.retryAfterSeconds).toBe(30);
@@ -110,8 +97,7 @@ describe('safe calls are repeated', () => {
   });
 
   it('answers GRAPH_TIMEOUT within the deadline when Graph is slower than the attempt timeout', async () => {
-    t.gateway.close();
-    t = makeGateway(sim, {
+    g.replace({
       attemptTimeoutMs: 200,
       deadlineMs: 700,
       random: () => 0.5,
@@ -119,11 +105,11 @@ describe('safe calls are repeated', () => {
       sleep: clock.sleep,
     });
     const p = partner();
-    await t.gateway.tokenRoles(p);
-    sim.injectFault({ match: { operation: 'users.list' }, delayMs: 1500, times: Infinity });
+    await g.t.gateway.tokenRoles(p);
+    g.sim.injectFault({ match: { operation: 'users.list' }, delayMs: 1500, times: Infinity });
     const started = clock.now();
 
-    const error = await appError(t.gateway.findUsers(p, 'mail', [ADVISER_MAIL]));
+    const error = await appError(g.t.gateway.findUsers(p, 'mail', [ADVISER_MAIL]));
 
     expect(error.code).toBe('GRAPH_TIMEOUT');
     expect(error.status).toBe(504);
@@ -138,26 +124,26 @@ describe('safe calls are repeated', () => {
 
   it('repeats a createOrGet whose answer was lost after the meeting was made: one meeting', async () => {
     const p = partner();
-    sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, drop: 'after' });
+    g.sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, drop: 'after' });
 
-    const made = await t.gateway.createOrGetMeeting(p, world.adviser.id, 'appt-lost-answer', meetingInput());
+    const made = await g.adviserMeeting(p, 'appt-lost-answer');
 
-    const calls = graphRequests(sim).filter((r) => r.operation === 'onlineMeetings.createOrGet');
+    const calls = graphRequests(g.sim).filter((r) => r.operation === 'onlineMeetings.createOrGet');
     expect(calls.map((r) => [r.status, r.dropped ?? null])).toEqual([
       [201, 'after'],
       [200, null],
     ]);
-    expect(sim.meetings()).toHaveLength(1);
-    expect(made.meeting.id).toBe(sim.meetings()[0]?.id);
+    expect(g.sim.meetings()).toHaveLength(1);
+    expect(made.meeting.id).toBe(g.sim.meetings()[0]?.id);
   });
 
   it('repeats a DELETE whose answer was lost: the second attempt finds it gone', async () => {
     const p = partner();
-    const { meeting } = await t.gateway.createOrGetMeeting(p, world.adviser.id, 'appt-del', meetingInput());
-    sim.injectFault({ match: { operation: 'onlineMeetings.delete' }, drop: 'after' });
+    const { meeting } = await g.adviserMeeting(p, 'appt-del');
+    g.sim.injectFault({ match: { operation: 'onlineMeetings.delete' }, drop: 'after' });
 
-    expect(await t.gateway.deleteMeeting(p, world.adviser.id, meeting.id)).toBe('gone');
-    expect(sim.meetings()).toHaveLength(0);
+    expect(await g.t.gateway.deleteMeeting(p, g.world.adviser.id, meeting.id)).toBe('gone');
+    expect(g.sim.meetings()).toHaveLength(0);
   });
 });
 
@@ -168,11 +154,11 @@ describe('a plain POST is never repeated', () => {
 
   beforeEach(() => {
     http?.close();
-    http = createHttpClient({ extraCaPem: sim.caCertPem });
+    http = createHttpClient({ extraCaPem: g.sim.caCertPem });
     const metrics = createGraphMetrics(new Registry());
     const logger = createLogger('silent', new LogCapture());
     const endpointsOf = () =>
-      endpointsFor('global', { authorityHost: sim.authorityHost, graphBaseUrl: sim.graphBaseUrl });
+      endpointsFor('global', { authorityHost: g.sim.authorityHost, graphBaseUrl: g.sim.graphBaseUrl });
     const tokens = new TokenProvider({
       http: http.axios,
       clientSecretOf: async () => SECRET,
@@ -200,36 +186,36 @@ describe('a plain POST is never repeated', () => {
       partner: p,
       operation: 'onlineMeetings.create',
       method: 'POST',
-      path: `/users/${world.adviser.id}/onlineMeetings`,
+      path: `/users/${g.world.adviser.id}/onlineMeetings`,
       body: { subject: 'x', startDateTime: '2026-12-01T10:00:00Z', endDateTime: '2026-12-01T10:30:00Z' },
       retry: 'never',
     });
 
   it('a 503 → GRAPH_UNAVAILABLE after one request', async () => {
-    sim.injectFault({ match: { operation: 'onlineMeetings.create' }, status: 503, retryAfter: '0.1' });
+    g.sim.injectFault({ match: { operation: 'onlineMeetings.create' }, status: 503, retryAfter: '0.1' });
     const error = await appError(create());
     expect(error.code).toBe('GRAPH_UNAVAILABLE');
-    expect(graphRequests(sim).filter((r) => r.operation === 'onlineMeetings.create')).toHaveLength(1);
+    expect(graphRequests(g.sim).filter((r) => r.operation === 'onlineMeetings.create')).toHaveLength(1);
   });
 
   it('a lost answer → GRAPH_UNAVAILABLE after one request (a repeat would make a second meeting)', async () => {
-    sim.injectFault({ match: { operation: 'onlineMeetings.create' }, drop: 'after' });
+    g.sim.injectFault({ match: { operation: 'onlineMeetings.create' }, drop: 'after' });
     const error = await appError(create());
     expect(error.code).toBe('GRAPH_UNAVAILABLE');
-    expect(graphRequests(sim).filter((r) => r.operation === 'onlineMeetings.create')).toHaveLength(1);
-    expect(sim.meetings()).toHaveLength(1);
+    expect(graphRequests(g.sim).filter((r) => r.operation === 'onlineMeetings.create')).toHaveLength(1);
+    expect(g.sim.meetings()).toHaveLength(1);
   });
 });
 
 describe('what the calls carry and log', () => {
   it("sends a client-request-id per call and logs Graph's request-id, operation, status and duration", async () => {
     const p = partner();
-    await t.gateway.findUsers(p, 'mail', [ADVISER_MAIL]);
-    await t.gateway.findUsers(p, 'mail', [ADVISER_MAIL]);
+    await g.t.gateway.findUsers(p, 'mail', [ADVISER_MAIL]);
+    await g.t.gateway.findUsers(p, 'mail', [ADVISER_MAIL]);
 
     const [first, second] = usersListed();
     expect(first!.headers['client-request-id']).not.toBe(second!.headers['client-request-id']);
-    const lines = t.logs.lines
+    const lines = g.t.logs.lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((e) => e['msg'] === 'Microsoft Graph call');
     expect(lines).toHaveLength(2);
@@ -245,16 +231,16 @@ describe('what the calls carry and log', () => {
   });
 
   it('logs a failed call at warn with its request ids, and answers GRAPH_ERROR with code and request-id', async () => {
-    sim.injectFault({ match: { operation: 'users.list' }, status: 500 });
+    g.sim.injectFault({ match: { operation: 'users.list' }, status: 500 });
 
-    const error = await appError(t.gateway.findUsers(partner(), 'mail', [ADVISER_MAIL]));
+    const error = await appError(g.t.gateway.findUsers(partner(), 'mail', [ADVISER_MAIL]));
 
     const [failed] = usersListed();
     expect(error.code).toBe('GRAPH_ERROR');
     expect(error.status).toBe(502);
     expect(error.detail).toContain('InternalServerError');
     expect(error.detail).toContain(failed!.requestId);
-    const warn = t.logs.lines
+    const warn = g.t.logs.lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((e) => e['msg'] === 'Microsoft Graph call failed');
     expect(warn).toMatchObject({ level: 'warn', status: '500', graphRequestId: failed!.requestId });

@@ -3,43 +3,26 @@
  * configuration mistake becomes, how few token requests the holder makes, and what happens when
  * Entra throttles.
  */
-import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import {
   appError,
   EXPIRED_SECRET,
   graphRequests,
-  makeGateway,
+  gatewayPerTest,
   partner,
   SECRET,
   SECRET_ID,
-  seedWorld,
   TENANT_DOMAIN,
   tokenRequests,
-  type TestGateway,
-  type World,
-} from './helpers';
+} from '../support/gateway-world';
 
-let sim: MicrosoftSimulator;
-let world: World;
-let t: TestGateway;
 /** Shifts the gateway's clock (token lifetimes, Entra's wait) without waiting. */
 let clockOffsetMs = 0;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  t?.gateway.close();
-  await sim.close();
-});
 beforeEach(() => {
-  world = seedWorld(sim);
   clockOffsetMs = 0;
-  t?.gateway.close();
-  t = makeGateway(sim, { now: () => Date.now() + clockOffsetMs });
 });
+const g = gatewayPerTest(() => ({ now: () => Date.now() + clockOffsetMs }));
 
-const lookUpAdviser = (p = partner()) => t.gateway.findUsers(p, 'mail', ['ada.adviser@careers-uni.ac.uk']);
+const lookUpAdviser = (p = partner()) => g.t.gateway.findUsers(p, 'mail', ['ada.adviser@careers-uni.ac.uk']);
 
 describe('configuration mistakes become AppErrors that say what to fix', () => {
   it.each([
@@ -58,7 +41,7 @@ describe('configuration mistakes become AppErrors that say what to fix', () => {
     expect(error.remediation).toContain(`PATCH /partners/${p.id}`);
     expect(error.remediation).toContain('"clientSecret"');
     expect(`${error.detail} ${error.remediation}`).not.toContain(secret);
-    expect(graphRequests(sim)).toHaveLength(0);
+    expect(graphRequests(g.sim)).toHaveLength(0);
   });
 
   it('an expired secret → CLIENT_SECRET_EXPIRED with the new expiry date to store', async () => {
@@ -96,12 +79,12 @@ describe('configuration mistakes become AppErrors that say what to fix', () => {
     expect(error.remediation).toContain("cloud (now 'global')");
     // With the endpoints given to MSAL, the mistake shows at the token request itself (as on
     // login.microsoftonline.com), not as a failed metadata fetch.
-    expect(sim.requests().map((r) => [r.operation, r.status])).toEqual(asked ? [['token', 400]] : []);
+    expect(g.sim.requests().map((r) => [r.operation, r.status])).toEqual(asked ? [['token', 400]] : []);
   });
 
   it('a tenant given by its verified domain works', async () => {
     const users = await lookUpAdviser(partner({ tenantId: TENANT_DOMAIN }));
-    expect(users.get('ada.adviser@careers-uni.ac.uk')?.map((u) => u.id)).toEqual([world.adviser.id]);
+    expect(users.get('ada.adviser@careers-uni.ac.uk')?.map((u) => u.id)).toEqual([g.world.adviser.id]);
   });
 
   it('a partner without a stored secret → INVALID_CLIENT_SECRET without asking Entra', async () => {
@@ -109,7 +92,7 @@ describe('configuration mistakes become AppErrors that say what to fix', () => {
 
     expect(error.code).toBe('INVALID_CLIENT_SECRET');
     expect(error.detail).toContain('no client secret');
-    expect(sim.requests()).toHaveLength(0);
+    expect(g.sim.requests()).toHaveLength(0);
   });
 
   it('lists partners whose last token request failed for a credential reason, until it succeeds', async () => {
@@ -117,10 +100,10 @@ describe('configuration mistakes become AppErrors that say what to fix', () => {
     await appError(lookUpAdviser(bad));
     await appError(lookUpAdviser(partner({ applicationId: '99999999-8888-4777-8666-555555555555' })));
     await appError(lookUpAdviser(partner({ tenantId: '00000000-1111-4222-8333-444444444444' })));
-    sim.injectFault({ match: { operation: 'token' }, status: 503 });
+    g.sim.injectFault({ match: { operation: 'token' }, status: 503 });
     await appError(lookUpAdviser(partner()));
 
-    expect(t.gateway.credentialFailures().map((f) => f.code)).toEqual([
+    expect(g.t.gateway.credentialFailures().map((f) => f.code)).toEqual([
       'INVALID_CLIENT_SECRET',
       'APPLICATION_NOT_FOUND',
       'TENANT_NOT_FOUND',
@@ -131,7 +114,7 @@ describe('configuration mistakes become AppErrors that say what to fix', () => {
       clientSecretCiphertext: `sealed:${SECRET}`,
       updatedAt: new Date().toISOString(),
     });
-    expect(t.gateway.credentialFailures().map((f) => f.partnerId)).not.toContain(bad.id);
+    expect(g.t.gateway.credentialFailures().map((f) => f.partnerId)).not.toContain(bad.id);
   });
 });
 
@@ -139,12 +122,12 @@ describe('the token holder', () => {
   it('makes one token request for many calls of one partner', async () => {
     const p = partner();
     for (let i = 0; i < 5; i += 1) await lookUpAdviser(p);
-    await t.gateway.getUsersById(p, [world.adviser.id]);
+    await g.t.gateway.getUsersById(p, [g.world.adviser.id]);
 
-    expect(tokenRequests(sim)).toHaveLength(1);
-    expect(t.secretReads()).toBe(1);
-    const bearers = new Set(graphRequests(sim).map((r) => r.headers['authorization']));
-    expect(graphRequests(sim)).toHaveLength(6);
+    expect(tokenRequests(g.sim)).toHaveLength(1);
+    expect(g.t.secretReads()).toBe(1);
+    const bearers = new Set(graphRequests(g.sim).map((r) => r.headers['authorization']));
+    expect(graphRequests(g.sim)).toHaveLength(6);
     expect(bearers.size).toBe(1);
   });
 
@@ -153,13 +136,13 @@ describe('the token holder', () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => lookUpAdviser(p)));
 
     expect(results.every((r) => r.get('ada.adviser@careers-uni.ac.uk')?.length === 1)).toBe(true);
-    expect(tokenRequests(sim)).toHaveLength(1);
-    expect(t.secretReads()).toBe(1);
+    expect(tokenRequests(g.sim)).toHaveLength(1);
+    expect(g.t.secretReads()).toBe(1);
   });
 
   it('keeps partners apart: one token request per partner', async () => {
     await Promise.all([lookUpAdviser(partner()), lookUpAdviser(partner()), lookUpAdviser(partner())]);
-    expect(tokenRequests(sim)).toHaveLength(3);
+    expect(tokenRequests(g.sim)).toHaveLength(3);
   });
 
   it('builds a new client and token when the credentials change', async () => {
@@ -182,30 +165,30 @@ describe('the token holder', () => {
     await lookUpAdviser(fixed);
     await lookUpAdviser(fixed);
 
-    expect(tokenRequests(sim).map((r) => (r.body as Record<string, string>)['client_secret'])).toEqual([
+    expect(tokenRequests(g.sim).map((r) => (r.body as Record<string, string>)['client_secret'])).toEqual([
       SECRET,
       'wrong-new-secret',
       SECRET,
     ]);
-    expect(t.secretReads()).toBe(3);
+    expect(g.t.secretReads()).toBe(3);
   });
 
   it('renews ahead of expiry (half the lifetime for short-lived tokens)', async () => {
-    sim.setTokenLifetime(240);
+    g.sim.setTokenLifetime(240);
     const p = partner();
     await lookUpAdviser(p);
     clockOffsetMs = 100_000;
     await lookUpAdviser(p);
-    expect(tokenRequests(sim)).toHaveLength(1);
+    expect(tokenRequests(g.sim)).toHaveLength(1);
     clockOffsetMs = 130_000;
     await lookUpAdviser(p);
-    expect(tokenRequests(sim)).toHaveLength(2);
+    expect(tokenRequests(g.sim)).toHaveLength(2);
   });
 
   it('gets a new token once when Graph refuses the held one (401), and repeats the call', async () => {
     const p = partner();
     await lookUpAdviser(p);
-    sim.injectFault({
+    g.sim.injectFault({
       match: { operation: 'users.list' },
       status: 401,
       body: {
@@ -219,11 +202,11 @@ describe('the token holder', () => {
     const users = await lookUpAdviser(p);
 
     expect(users.get('ada.adviser@careers-uni.ac.uk')).toHaveLength(1);
-    expect(tokenRequests(sim)).toHaveLength(2);
+    expect(tokenRequests(g.sim)).toHaveLength(2);
   });
 
   it('tells the roles of the token, for the setup checks', async () => {
-    expect(await t.gateway.tokenRoles(partner())).toEqual([
+    expect(await g.t.gateway.tokenRoles(partner())).toEqual([
       'OnlineMeetings.ReadWrite.All',
       'User.ReadBasic.All',
     ]);
@@ -232,15 +215,15 @@ describe('the token holder', () => {
   it('forgets a partner: its next call asks for a new token', async () => {
     const p = partner();
     await lookUpAdviser(p);
-    t.gateway.forgetPartner(p.id);
+    g.t.gateway.forgetPartner(p.id);
     await lookUpAdviser(p);
-    expect(tokenRequests(sim)).toHaveLength(2);
+    expect(tokenRequests(g.sim)).toHaveLength(2);
   });
 });
 
 describe('when Entra ID is throttling or unreachable', () => {
   it('503 → ENTRA_UNAVAILABLE with at least 5 s, no new request before, a fresh client after', async () => {
-    sim.injectFault({ match: { operation: 'token' }, status: 503, retryAfter: null });
+    g.sim.injectFault({ match: { operation: 'token' }, status: 503, retryAfter: null });
     const p = partner();
 
     const first = await appError(lookUpAdviser(p));
@@ -249,33 +232,32 @@ describe('when Entra ID is throttling or unreachable', () => {
 
     const second = await appError(lookUpAdviser(p));
     expect(second.code).toBe('ENTRA_UNAVAILABLE');
-    expect(tokenRequests(sim)).toHaveLength(1);
+    expect(tokenRequests(g.sim)).toHaveLength(1);
 
     // After the wait, a new MSAL instance (the old one would refuse on its own for a minute).
     clockOffsetMs = 6_000;
     await lookUpAdviser(p);
-    expect(tokenRequests(sim).map((r) => r.status)).toEqual([503, 200]);
-    expect(t.gateway.credentialFailures()).toEqual([]);
+    expect(tokenRequests(g.sim).map((r) => r.status)).toEqual([503, 200]);
+    expect(g.t.gateway.credentialFailures()).toEqual([]);
   });
 
   it("429 with Retry-After → ENTRA_UNAVAILABLE carrying Entra's wait", async () => {
-    sim.injectFault({ match: { operation: 'token' }, status: 429, retryAfter: '12' });
+    g.sim.injectFault({ match: { operation: 'token' }, status: 429, retryAfter: '12' });
     const error = await appError(lookUpAdviser());
     expect(error.code).toBe('ENTRA_UNAVAILABLE');
     expect(error.retryAfterSeconds).toBe(12);
   });
 
   it('a lost connection → ENTRA_UNAVAILABLE', async () => {
-    sim.injectFault({ match: { operation: 'token' }, drop: 'before' });
+    g.sim.injectFault({ match: { operation: 'token' }, drop: 'before' });
     const error = await appError(lookUpAdviser());
     expect(error.code).toBe('ENTRA_UNAVAILABLE');
     expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(5);
   });
 
   it('no answer in time → ENTRA_TIMEOUT', async () => {
-    t.gateway.close();
-    t = makeGateway(sim, { attemptTimeoutMs: 300 });
-    sim.injectFault({ match: { operation: 'token' }, delayMs: 1500 });
+    g.replace({ attemptTimeoutMs: 300 });
+    g.sim.injectFault({ match: { operation: 'token' }, delayMs: 1500 });
     const started = Date.now();
 
     const error = await appError(lookUpAdviser());
@@ -287,15 +269,14 @@ describe('when Entra ID is throttling or unreachable', () => {
 
 describe('trust', () => {
   it('without the extra CA the default trust store applies: an untrusted Entra host → ENTRA_ERROR naming NODE_EXTRA_CA_CERTS', async () => {
-    t.gateway.close();
-    t = makeGateway(sim, { extraCaPem: undefined });
+    g.replace({ extraCaPem: undefined });
 
     const error = await appError(lookUpAdviser());
 
     expect(error.code).toBe('ENTRA_ERROR');
     expect(error.detail).toContain('not trusted');
     expect(error.remediation).toContain('NODE_EXTRA_CA_CERTS');
-    expect(t.gateway.credentialFailures()).toEqual([]);
+    expect(g.t.gateway.credentialFailures()).toEqual([]);
   });
 });
 
@@ -305,20 +286,20 @@ describe('secrets and tokens stay out of logs, errors and metrics', () => {
     await lookUpAdviser(p);
     await appError(lookUpAdviser(partner({ secret: 'wrong-secret-value-42' })));
     await appError(lookUpAdviser(partner({ secret: EXPIRED_SECRET })));
-    sim.injectFault({ match: { operation: 'users.list' }, status: 500 });
+    g.sim.injectFault({ match: { operation: 'users.list' }, status: 500 });
     await appError(lookUpAdviser(p));
-    await t.gateway.createOrGetMeeting(p, world.adviser.id, 'appt-log-check', {
+    await g.t.gateway.createOrGetMeeting(p, g.world.adviser.id, 'appt-log-check', {
       subject: 'Careers guidance',
       startDateTime: '2026-12-01T10:00:00Z',
       endDateTime: '2026-12-01T10:30:00Z',
       attendees: [],
     });
 
-    const text = t.logs.text();
+    const text = g.t.logs.text();
     expect(text.length).toBeGreaterThan(0);
     for (const secret of [SECRET, 'wrong-secret-value-42', EXPIRED_SECRET])
       expect(text).not.toContain(secret);
-    const tokens = sim
+    const tokens = g.sim
       .requests()
       .map((r) => /^Bearer (\S+)/.exec(r.headers['authorization'] ?? '')?.[1])
       .filter((token): token is string => token !== undefined);
@@ -329,7 +310,7 @@ describe('secrets and tokens stay out of logs, errors and metrics', () => {
       expect(text).not.toContain(token.split('.')[2]);
     }
     expect(text).not.toContain('ada.adviser@careers-uni.ac.uk');
-    const metrics = await t.registry.metrics();
+    const metrics = await g.t.registry.metrics();
     expect(metrics).toContain('teams_meetings_token_requests_total{outcome="invalid_client_secret"} 1');
     expect(metrics).toContain('teams_meetings_token_requests_total{outcome="client_secret_expired"} 1');
     expect(metrics).not.toContain(SECRET);

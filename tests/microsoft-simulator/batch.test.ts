@@ -1,30 +1,6 @@
-import type { AxiosInstance } from 'axios';
-import {
-  accessToken,
-  APP_ID,
-  graphClient,
-  meetingBody,
-  seedWorld,
-  startHarness,
-  TENANT_ID,
-  type Harness,
-  type World,
-} from './helpers';
+import { APP_ID, meetingBody, simulatorPerTest, TENANT_ID } from '../support/simulator-world';
 
-let h: Harness;
-let world: World;
-let graph: AxiosInstance;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
-beforeEach(async () => {
-  world = seedWorld(h.sim);
-  h.sim.grantPolicy(TENANT_ID, world.adviser.id, APP_ID);
-  graph = graphClient(h, await accessToken(h.http));
-  h.sim.clearRequests();
-});
+const s = simulatorPerTest();
 
 interface BatchResponse {
   responses: Array<{
@@ -49,15 +25,15 @@ function byId(data: unknown): Map<string, BatchResponse['responses'][number]> {
 
 describe('POST /$batch', () => {
   it('runs each item through the same handlers and answers each with its own status', async () => {
-    const response = await graph.post('/$batch', {
+    const response = await s.graph.post('/$batch', {
       requests: [
         lookup('1', 'ada.adviser@uni.ac.uk'),
         lookup('2', 'nobody@uni.ac.uk'),
-        { id: '3', method: 'GET', url: `users/${world.student.id}?$select=id` },
+        { id: '3', method: 'GET', url: `users/${s.world.student.id}?$select=id` },
         {
           id: '4',
           method: 'POST',
-          url: `/users/${world.adviser.id}/onlineMeetings/createOrGet`,
+          url: `/users/${s.world.adviser.id}/onlineMeetings/createOrGet`,
           headers: { 'Content-Type': 'application/json' },
           body: meetingBody({ externalId: 'batched' }),
         },
@@ -67,36 +43,36 @@ describe('POST /$batch', () => {
 
     expect(response.status).toBe(200);
     const items = byId(response.data);
-    expect(items.get('1')).toMatchObject({ status: 200, body: { value: [{ id: world.adviser.id }] } });
+    expect(items.get('1')).toMatchObject({ status: 200, body: { value: [{ id: s.world.adviser.id }] } });
     expect(items.get('1')?.headers['Content-Type']).toMatch(/^application\/json/);
     expect(items.get('2')).toMatchObject({ status: 200, body: { value: [] } });
-    expect(items.get('3')).toMatchObject({ status: 200, body: { id: world.student.id } });
+    expect(items.get('3')).toMatchObject({ status: 200, body: { id: s.world.student.id } });
     expect(items.get('4')?.status).toBe(201);
     expect(items.get('5')?.status).toBe(400);
-    expect(h.sim.meetings()).toHaveLength(1);
+    expect(s.h.sim.meetings()).toHaveLength(1);
   });
 
   it('does not keep the request order (correlate by id)', async () => {
-    const response = await graph.post('/$batch', {
+    const response = await s.graph.post('/$batch', {
       requests: [lookup('a', 'x@uni.ac.uk'), lookup('b', 'y@uni.ac.uk')],
     });
     expect((response.data as BatchResponse).responses.map((r) => r.id)).toEqual(['b', 'a']);
 
-    h.sim.setBatchResponseOrder('request');
-    const ordered = await graph.post('/$batch', {
+    s.h.sim.setBatchResponseOrder('request');
+    const ordered = await s.graph.post('/$batch', {
       requests: [lookup('a', 'x@uni.ac.uk'), lookup('b', 'y@uni.ac.uk')],
     });
     expect((ordered.data as BatchResponse).responses.map((r) => r.id)).toEqual(['a', 'b']);
   });
 
   it('throttles one item with its own 429 and Retry-After while the others succeed', async () => {
-    h.sim.injectFault({
+    s.h.sim.injectFault({
       match: { operation: 'users.list', pathIncludes: '/users' },
       status: 429,
       retryAfter: '2.128',
     });
 
-    const response = await graph.post('/$batch', {
+    const response = await s.graph.post('/$batch', {
       requests: [lookup('1', 'ada.adviser@uni.ac.uk'), lookup('2', 'sam.student@uni.ac.uk')],
     });
 
@@ -107,9 +83,9 @@ describe('POST /$batch', () => {
   });
 
   it('records the batch and each item as its own operation, flagged as from the batch', async () => {
-    await graph.post('/$batch', { requests: [lookup('1', 'ada.adviser@uni.ac.uk'), lookup('2', 'x@y')] });
+    await s.graph.post('/$batch', { requests: [lookup('1', 'ada.adviser@uni.ac.uk'), lookup('2', 'x@y')] });
 
-    const [batch, ...items] = h.sim.requests();
+    const [batch, ...items] = s.h.sim.requests();
     expect(batch).toMatchObject({ operation: 'batch', status: 200, kind: 'graph', appId: APP_ID });
     expect(items).toMatchObject([
       {
@@ -127,11 +103,16 @@ describe('POST /$batch', () => {
   it('refuses more than 20 requests, duplicate ids, and a body without Content-Type with 400', async () => {
     const many = Array.from({ length: 21 }, (_, i) => lookup(String(i), 'x@y'));
     const answers = await Promise.all([
-      graph.post('/$batch', { requests: many }),
-      graph.post('/$batch', { requests: [lookup('1', 'x@y'), lookup('1', 'z@y')] }),
-      graph.post('/$batch', {
+      s.graph.post('/$batch', { requests: many }),
+      s.graph.post('/$batch', { requests: [lookup('1', 'x@y'), lookup('1', 'z@y')] }),
+      s.graph.post('/$batch', {
         requests: [
-          { id: '1', method: 'POST', url: `/users/${world.adviser.id}/onlineMeetings`, body: meetingBody() },
+          {
+            id: '1',
+            method: 'POST',
+            url: `/users/${s.world.adviser.id}/onlineMeetings`,
+            body: meetingBody(),
+          },
         ],
       }),
     ]);
@@ -139,11 +120,11 @@ describe('POST /$batch', () => {
       expect(response.status).toBe(400);
       expect(response.data.error.code).toBe('BadRequest');
     }
-    expect((await graph.post('/$batch', { requests: many.slice(0, 20) })).status).toBe(200);
+    expect((await s.graph.post('/$batch', { requests: many.slice(0, 20) })).status).toBe(200);
   });
 
   it('answers 424 for an item whose dependency failed', async () => {
-    const response = await graph.post('/$batch', {
+    const response = await s.graph.post('/$batch', {
       requests: [
         { id: '1', method: 'GET', url: '/users/nobody@uni.ac.uk' },
         { ...lookup('2', 'x@y'), dependsOn: ['1'] },
@@ -153,7 +134,7 @@ describe('POST /$batch', () => {
   });
 
   it('needs a valid token for the batch itself', async () => {
-    const response = await h.http.post('/v1.0/$batch', { requests: [lookup('1', 'x@y')] });
+    const response = await s.h.http.post('/v1.0/$batch', { requests: [lookup('1', 'x@y')] });
     expect(response.status).toBe(401);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import axios from 'axios';
 import { parseCliArgs, runCli } from '../../tools/microsoft-simulator/main';
 import type { SimulatorSeed } from '../../tools/microsoft-simulator';
-import { APP_ID, GRAPH_SCOPE, SECRET, TENANT_ID } from './helpers';
+import { APP_ID, GRAPH_SCOPE, SECRET, TENANT_ID } from '../support/simulator-world';
 
 let dir: string;
 

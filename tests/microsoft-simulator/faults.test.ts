@@ -1,36 +1,18 @@
-import type { AxiosInstance } from 'axios';
 import {
   accessToken,
-  APP_ID,
   graphClient,
   meetingBody,
   requestToken,
-  seedWorld,
-  startHarness,
+  simulatorPerTest,
   TENANT_ID,
   type AadErrorBody,
   type GraphErrorBody,
-  type Harness,
-  type World,
-} from './helpers';
+} from '../support/simulator-world';
 
-let h: Harness;
-let world: World;
-let graph: AxiosInstance;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
-beforeEach(async () => {
-  world = seedWorld(h.sim);
-  h.sim.grantPolicy(TENANT_ID, world.adviser.id, APP_ID);
-  graph = graphClient(h, await accessToken(h.http));
-  h.sim.clearRequests();
-});
+const s = simulatorPerTest();
 
 function createOrGet(externalId: string) {
-  return graph.post(`/users/${world.adviser.id}/onlineMeetings/createOrGet`, meetingBody({ externalId }));
+  return s.graph.post(`/users/${s.world.adviser.id}/onlineMeetings/createOrGet`, meetingBody({ externalId }));
 }
 
 async function connectionError(promise: Promise<unknown>): Promise<string> {
@@ -44,9 +26,9 @@ async function connectionError(promise: Promise<unknown>): Promise<string> {
 
 describe('status faults', () => {
   it('throttles once with 429, Retry-After 1.5 and Graph error shape, then answers normally', async () => {
-    h.sim.injectFault({ match: { operation: 'users.list' }, status: 429, retryAfter: '1.5' });
+    s.h.sim.injectFault({ match: { operation: 'users.list' }, status: 429, retryAfter: '1.5' });
 
-    const throttled = await graph.get('/users', { headers: { 'client-request-id': 'c-1' } });
+    const throttled = await s.graph.get('/users', { headers: { 'client-request-id': 'c-1' } });
     expect(throttled.status).toBe(429);
     expect(throttled.headers['retry-after']).toBe('1.5');
     expect((throttled.data as GraphErrorBody).error).toMatchObject({
@@ -54,31 +36,31 @@ describe('status faults', () => {
       innerError: { 'request-id': throttled.headers['request-id'], 'client-request-id': 'c-1' },
     });
 
-    expect((await graph.get('/users')).status).toBe(200);
-    expect(h.sim.requests().map((r) => [r.status, r.faulted ?? false])).toEqual([
+    expect((await s.graph.get('/users')).status).toBe(200);
+    expect(s.h.sim.requests().map((r) => [r.status, r.faulted ?? false])).toEqual([
       [429, true],
       [200, false],
     ]);
   });
 
   it('sends Retry-After 1 on 429/503 by default and none when retryAfter is null', async () => {
-    h.sim.injectFault({ match: { kind: 'graph' }, status: 503 });
-    h.sim.injectFault({ match: { kind: 'graph' }, status: 429, retryAfter: null });
+    s.h.sim.injectFault({ match: { kind: 'graph' }, status: 503 });
+    s.h.sim.injectFault({ match: { kind: 'graph' }, status: 429, retryAfter: null });
 
-    const unavailable = await graph.get('/users');
+    const unavailable = await s.graph.get('/users');
     expect(unavailable.status).toBe(503);
     expect(unavailable.headers['retry-after']).toBe('1');
     expect((unavailable.data as GraphErrorBody).error.code).toBe('ServiceUnavailable');
 
-    const bare = await graph.get('/users');
+    const bare = await s.graph.get('/users');
     expect(bare.status).toBe(429);
     expect(bare.headers['retry-after']).toBeUndefined();
   });
 
   it('answers token faults in the AADSTS shape', async () => {
-    h.sim.injectFault({ match: { kind: 'token' }, status: 429, retryAfter: '5' });
+    s.h.sim.injectFault({ match: { kind: 'token' }, status: 429, retryAfter: '5' });
 
-    const response = await requestToken(h.http, TENANT_ID);
+    const response = await requestToken(s.h.http, TENANT_ID);
 
     expect(response.status).toBe(429);
     expect(response.headers['retry-after']).toBe('5');
@@ -89,14 +71,14 @@ describe('status faults', () => {
   });
 
   it('matches by method and path, counts times, and takes a custom body', async () => {
-    h.sim.injectFault({
+    s.h.sim.injectFault({
       match: { method: 'POST', pathIncludes: '/createOrGet' },
       times: 2,
       status: 409,
       body: { error: { code: 'Conflict', message: 'custom' } },
     });
 
-    expect((await graph.get('/users')).status).toBe(200);
+    expect((await s.graph.get('/users')).status).toBe(200);
     const first = await createOrGet('a');
     expect(first.status).toBe(409);
     expect(first.data).toEqual({ error: { code: 'Conflict', message: 'custom' } });
@@ -105,23 +87,24 @@ describe('status faults', () => {
   });
 
   it('keeps an Infinity fault until clearFaults', async () => {
-    h.sim.injectFault({ match: { operation: 'users.get' }, status: 500, times: Infinity });
+    s.h.sim.injectFault({ match: { operation: 'users.get' }, status: 500, times: Infinity });
 
-    for (let i = 0; i < 3; i += 1) expect((await graph.get(`/users/${world.adviser.id}`)).status).toBe(500);
-    h.sim.clearFaults();
-    expect((await graph.get(`/users/${world.adviser.id}`)).status).toBe(200);
+    for (let i = 0; i < 3; i += 1)
+      expect((await s.graph.get(`/users/${s.world.adviser.id}`)).status).toBe(500);
+    s.h.sim.clearFaults();
+    expect((await s.graph.get(`/users/${s.world.adviser.id}`)).status).toBe(200);
   });
 });
 
 describe('lost connections', () => {
   it("drop 'before': the connection dies and nothing was made", async () => {
-    h.sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, drop: 'before' });
+    s.h.sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, drop: 'before' });
 
     expect(await connectionError(createOrGet('lost-before'))).toMatch(
       /ECONNRESET|ERR_BAD_RESPONSE|ECONNABORTED/,
     );
-    expect(h.sim.meetings()).toEqual([]);
-    expect(h.sim.requests()).toMatchObject([
+    expect(s.h.sim.meetings()).toEqual([]);
+    expect(s.h.sim.requests()).toMatchObject([
       { operation: 'onlineMeetings.createOrGet', status: 0, dropped: 'before' },
     ]);
 
@@ -129,51 +112,51 @@ describe('lost connections', () => {
   });
 
   it("drop 'after': the meeting exists but the answer is lost; the retry gets it with 200", async () => {
-    h.sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, drop: 'after' });
+    s.h.sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, drop: 'after' });
 
     expect(await connectionError(createOrGet('lost-after'))).toMatch(
       /ECONNRESET|ERR_BAD_RESPONSE|ECONNABORTED/,
     );
-    expect(h.sim.meetings()).toHaveLength(1);
-    expect(h.sim.requests()).toMatchObject([{ status: 201, dropped: 'after' }]);
+    expect(s.h.sim.meetings()).toHaveLength(1);
+    expect(s.h.sim.requests()).toMatchObject([{ status: 201, dropped: 'after' }]);
 
     const retry = await createOrGet('lost-after');
     expect(retry.status).toBe(200);
-    expect(retry.data.id).toBe(h.sim.meetings()[0]?.id);
+    expect(retry.data.id).toBe(s.h.sim.meetings()[0]?.id);
   });
 });
 
 describe('latency', () => {
   it('delays one answer with delayMs, or every answer with setLatency', async () => {
-    h.sim.injectFault({ match: { operation: 'users.list' }, delayMs: 300 });
+    s.h.sim.injectFault({ match: { operation: 'users.list' }, delayMs: 300 });
     let started = Date.now();
-    expect((await graph.get('/users')).status).toBe(200);
+    expect((await s.graph.get('/users')).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
 
     started = Date.now();
-    await graph.get('/users');
+    await s.graph.get('/users');
     expect(Date.now() - started).toBeLessThan(250);
 
-    h.sim.setLatency(200);
+    s.h.sim.setLatency(200);
     started = Date.now();
-    await requestToken(h.http, TENANT_ID);
+    await requestToken(s.h.http, TENANT_ID);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
   });
 
   it('lets a client time out while the request still completes on the server', async () => {
-    h.sim.setLatency(400);
-    const impatient = graphClient(h, await accessToken(h.http));
+    s.h.sim.setLatency(400);
+    const impatient = graphClient(s.h, await accessToken(s.h.http));
     impatient.defaults.timeout = 100;
 
     expect(
       await connectionError(
         impatient.post(
-          `/users/${world.adviser.id}/onlineMeetings/createOrGet`,
+          `/users/${s.world.adviser.id}/onlineMeetings/createOrGet`,
           meetingBody({ externalId: 'slow' }),
         ),
       ),
     ).toBe('ECONNABORTED');
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(h.sim.meetings()).toHaveLength(1);
+    expect(s.h.sim.meetings()).toHaveLength(1);
   });
 });

@@ -1,31 +1,16 @@
-import type { AxiosInstance } from 'axios';
 import {
   accessToken,
   APP_ID,
   attendee,
   graphClient,
   meetingBody,
-  seedWorld,
-  startHarness,
+  seedSimulatorWorld,
+  simulatorPerTest,
   TENANT_ID,
   type GraphErrorBody,
-  type Harness,
-  type World,
-} from './helpers';
+} from '../support/simulator-world';
 
-let h: Harness;
-let world: World;
-let graph: AxiosInstance;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
-beforeEach(async () => {
-  world = seedWorld(h.sim);
-  h.sim.grantPolicy(TENANT_ID, world.adviser.id, APP_ID);
-  graph = graphClient(h, await accessToken(h.http));
-});
+const s = simulatorPerTest();
 
 function meetingsOf(userId: string): string {
   return `/users/${userId}/onlineMeetings`;
@@ -40,14 +25,14 @@ function errorOf(data: unknown): GraphErrorBody['error'] {
 }
 
 async function createOrGet(externalId: string, extra: Record<string, unknown> = {}) {
-  return graph.post(`${meetingsOf(world.adviser.id)}/createOrGet`, meetingBody({ externalId, ...extra }));
+  return s.graph.post(`${meetingsOf(s.world.adviser.id)}/createOrGet`, meetingBody({ externalId, ...extra }));
 }
 
 describe('creating online meetings', () => {
   it('creates a meeting (201) with Teams defaults, UTC times and the organizer from the path', async () => {
-    const response = await graph.post(
-      meetingsOf(world.adviser.id),
-      meetingBody({ participants: { attendees: [attendee(world.student)] } }),
+    const response = await s.graph.post(
+      meetingsOf(s.world.adviser.id),
+      meetingBody({ participants: { attendees: [attendee(s.world.student)] } }),
     );
 
     expect(response.status).toBe(201);
@@ -74,23 +59,23 @@ describe('creating online meetings', () => {
         organizer: {
           upn: 'a.adviser@uni.ac.uk',
           role: 'presenter',
-          identity: { user: { id: world.adviser.id, tenantId: TENANT_ID, displayName: 'Ada Adviser' } },
+          identity: { user: { id: s.world.adviser.id, tenantId: TENANT_ID, displayName: 'Ada Adviser' } },
         },
         attendees: [
-          { upn: 's1234@uni.ac.uk', role: 'attendee', identity: { user: { id: world.student.id } } },
+          { upn: 's1234@uni.ac.uk', role: 'attendee', identity: { user: { id: s.world.student.id } } },
         ],
       },
     });
     // Ids are opaque and hold characters that must be percent-encoded in a path.
     expect(meeting.id).toMatch(/[/+=]/);
-    expect(h.sim.meetings({ tenantId: TENANT_ID, userId: world.adviser.id })).toMatchObject([
-      { id: meeting.id, organizerId: world.adviser.id, appId: APP_ID },
+    expect(s.h.sim.meetings({ tenantId: TENANT_ID, userId: s.world.adviser.id })).toMatchObject([
+      { id: meeting.id, organizerId: s.world.adviser.id, appId: APP_ID },
     ]);
   });
 
   it('takes the options a plain create accepts', async () => {
-    const response = await graph.post(
-      meetingsOf(world.adviser.id),
+    const response = await s.graph.post(
+      meetingsOf(s.world.adviser.id),
       meetingBody({
         lobbyBypassSettings: { scope: 'everyone', isDialInBypassEnabled: true },
         allowedPresenters: 'organizer',
@@ -116,39 +101,39 @@ describe('creating online meetings', () => {
 
   it('refuses externalId on a plain create, an unknown property and a bad enum value with 400', async () => {
     const answers = await Promise.all([
-      graph.post(meetingsOf(world.adviser.id), meetingBody({ externalId: 'x' })),
-      graph.post(meetingsOf(world.adviser.id), meetingBody({ colour: 'blue' })),
-      graph.post(meetingsOf(world.adviser.id), meetingBody({ allowedPresenters: 'nobody' })),
-      graph.post(meetingsOf(world.adviser.id), meetingBody({ startDateTime: 'tomorrow' })),
+      s.graph.post(meetingsOf(s.world.adviser.id), meetingBody({ externalId: 'x' })),
+      s.graph.post(meetingsOf(s.world.adviser.id), meetingBody({ colour: 'blue' })),
+      s.graph.post(meetingsOf(s.world.adviser.id), meetingBody({ allowedPresenters: 'nobody' })),
+      s.graph.post(meetingsOf(s.world.adviser.id), meetingBody({ startDateTime: 'tomorrow' })),
     ]);
     for (const response of answers) {
       expect(response.status).toBe(400);
       expect(errorOf(response.data).code).toBe('BadRequest');
     }
-    expect(h.sim.meetings()).toEqual([]);
+    expect(s.h.sim.meetings()).toEqual([]);
   });
 
   it('answers 500 (as Graph does) for an attendee without upn', async () => {
-    const response = await graph.post(
-      meetingsOf(world.adviser.id),
-      meetingBody({ participants: { attendees: [{ identity: { user: { id: world.student.id } } }] } }),
+    const response = await s.graph.post(
+      meetingsOf(s.world.adviser.id),
+      meetingBody({ participants: { attendees: [{ identity: { user: { id: s.world.student.id } } }] } }),
     );
 
     expect(response.status).toBe(500);
     expect(errorOf(response.data).code).toBe('InternalServerError');
-    expect(h.sim.meetings()).toEqual([]);
+    expect(s.h.sim.meetings()).toEqual([]);
   });
 
   it('refuses an organizer other than the path user', async () => {
-    const response = await graph.post(
-      meetingsOf(world.adviser.id),
-      meetingBody({ participants: { organizer: attendee(world.student, 'presenter') } }),
+    const response = await s.graph.post(
+      meetingsOf(s.world.adviser.id),
+      meetingBody({ participants: { organizer: attendee(s.world.student, 'presenter') } }),
     );
     expect(response.status).toBe(400);
 
-    const same = await graph.post(
-      meetingsOf(world.adviser.id),
-      meetingBody({ participants: { organizer: { identity: { user: { id: world.adviser.id } } } } }),
+    const same = await s.graph.post(
+      meetingsOf(s.world.adviser.id),
+      meetingBody({ participants: { organizer: { identity: { user: { id: s.world.adviser.id } } } } }),
     );
     expect(same.status).toBe(201);
   });
@@ -159,45 +144,45 @@ describe('creating online meetings', () => {
       'Ada.Adviser@uni.ac.uk',
       '6a0e2f1c-0000-4000-8000-000000000000',
     ]) {
-      const response = await graph.post(meetingsOf(encodeURIComponent(ref)), meetingBody());
+      const response = await s.graph.post(meetingsOf(encodeURIComponent(ref)), meetingBody());
       expect(response.status).toBe(404);
     }
-    expect(h.sim.meetings()).toEqual([]);
+    expect(s.h.sim.meetings()).toEqual([]);
   });
 });
 
 describe('application access policy', () => {
   it('answers 403 "No application access policy found for this app" until the policy is granted', async () => {
-    const refused = await graph.post(meetingsOf(world.student.id), meetingBody());
+    const refused = await s.graph.post(meetingsOf(s.world.student.id), meetingBody());
     expect(refused.status).toBe(403);
     expect(errorOf(refused.data)).toMatchObject({
       code: 'General',
       message: 'No application access policy found for this app.',
     });
     // Reads are guarded too, so the service can probe the policy without creating anything.
-    const probe = await graph.get(
-      `${meetingsOf(world.student.id)}?$filter=${encodeURIComponent("JoinWebUrl eq 'x'")}`,
+    const probe = await s.graph.get(
+      `${meetingsOf(s.world.student.id)}?$filter=${encodeURIComponent("JoinWebUrl eq 'x'")}`,
     );
     expect(probe.status).toBe(403);
 
-    h.sim.grantPolicy(TENANT_ID, world.student.id, APP_ID);
-    expect((await graph.post(meetingsOf(world.student.id), meetingBody())).status).toBe(201);
+    s.h.sim.grantPolicy(TENANT_ID, s.world.student.id, APP_ID);
+    expect((await s.graph.post(meetingsOf(s.world.student.id), meetingBody())).status).toBe(201);
 
-    h.sim.revokePolicy(TENANT_ID, world.student.id);
-    expect((await graph.post(meetingsOf(world.student.id), meetingBody())).status).toBe(403);
+    s.h.sim.revokePolicy(TENANT_ID, s.world.student.id);
+    expect((await s.graph.post(meetingsOf(s.world.student.id), meetingBody())).status).toBe(403);
   });
 
   it('accepts a tenant-wide (global) grant for the app', async () => {
-    h.sim.grantGlobalPolicy(TENANT_ID, APP_ID);
-    expect((await graph.post(meetingsOf(world.obrien.id), meetingBody())).status).toBe(201);
+    s.h.sim.grantGlobalPolicy(TENANT_ID, APP_ID);
+    expect((await s.graph.post(meetingsOf(s.world.obrien.id), meetingBody())).status).toBe(201);
   });
 
   it('answers 403 (not the policy message) without OnlineMeetings.ReadWrite.All', async () => {
-    seedWorld(h.sim, ['User.ReadBasic.All']);
-    h.sim.grantPolicy(TENANT_ID, world.adviser.id, APP_ID);
-    const noMeetings = graphClient(h, await accessToken(h.http));
+    seedSimulatorWorld(s.h.sim, ['User.ReadBasic.All']);
+    s.h.sim.grantPolicy(TENANT_ID, s.world.adviser.id, APP_ID);
+    const noMeetings = graphClient(s.h, await accessToken(s.h.http));
 
-    const response = await noMeetings.post(meetingsOf(world.adviser.id), meetingBody());
+    const response = await noMeetings.post(meetingsOf(s.world.adviser.id), meetingBody());
 
     expect(response.status).toBe(403);
     expect(errorOf(response.data).message).not.toMatch(/application access policy/i);
@@ -214,7 +199,7 @@ describe('createOrGet', () => {
     expect(again.data.id).toBe(first.data.id);
     expect(again.data.joinWebUrl).toBe(first.data.joinWebUrl);
     expect(again.data.subject).toBe('Careers appointment');
-    expect(h.sim.meetings()).toHaveLength(1);
+    expect(s.h.sim.meetings()).toHaveLength(1);
   });
 
   it('keeps one meeting when the same createOrGet arrives many times at once', async () => {
@@ -222,23 +207,23 @@ describe('createOrGet', () => {
 
     expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
     expect(new Set(answers.map((a) => a.data.id)).size).toBe(1);
-    expect(h.sim.meetings()).toHaveLength(1);
+    expect(s.h.sim.meetings()).toHaveLength(1);
   });
 
   it('scopes externalId by organizer', async () => {
-    h.sim.grantPolicy(TENANT_ID, world.student.id, APP_ID);
+    s.h.sim.grantPolicy(TENANT_ID, s.world.student.id, APP_ID);
     await createOrGet('shared-id');
-    const other = await graph.post(
-      `${meetingsOf(world.student.id)}/createOrGet`,
+    const other = await s.graph.post(
+      `${meetingsOf(s.world.student.id)}/createOrGet`,
       meetingBody({ externalId: 'shared-id' }),
     );
 
     expect(other.status).toBe(201);
-    expect(h.sim.meetings()).toHaveLength(2);
+    expect(s.h.sim.meetings()).toHaveLength(2);
   });
 
   it('requires externalId and ignores options other than its five parameters', async () => {
-    const missing = await graph.post(`${meetingsOf(world.adviser.id)}/createOrGet`, meetingBody());
+    const missing = await s.graph.post(`${meetingsOf(s.world.adviser.id)}/createOrGet`, meetingBody());
     expect(missing.status).toBe(400);
 
     const made = await createOrGet('with-options', {
@@ -254,7 +239,9 @@ describe('createOrGet', () => {
   });
 
   it('defaults to now and one hour when no times are given', async () => {
-    const made = await graph.post(`${meetingsOf(world.adviser.id)}/createOrGet`, { externalId: 'no-times' });
+    const made = await s.graph.post(`${meetingsOf(s.world.adviser.id)}/createOrGet`, {
+      externalId: 'no-times',
+    });
 
     const start = Date.parse(made.data.startDateTime);
     expect(Math.abs(start - Date.now())).toBeLessThan(5000);
@@ -266,12 +253,15 @@ describe('reading, updating and deleting', () => {
   it('gets a meeting by its percent-encoded id; the raw id does not route', async () => {
     const made = await createOrGet('get-me');
 
-    const found = await graph.get(meetingPath(world.adviser.id, made.data.id));
+    const found = await s.graph.get(meetingPath(s.world.adviser.id, made.data.id));
     expect(found.status).toBe(200);
     expect(found.data.id).toBe(made.data.id);
-    expect(h.sim.requests().at(-1)?.params).toEqual({ userId: world.adviser.id, meetingId: made.data.id });
+    expect(s.h.sim.requests().at(-1)?.params).toEqual({
+      userId: s.world.adviser.id,
+      meetingId: made.data.id,
+    });
 
-    const raw = await graph.get(`${meetingsOf(world.adviser.id)}/${made.data.id}`);
+    const raw = await s.graph.get(`${meetingsOf(s.world.adviser.id)}/${made.data.id}`);
     expect(raw.status).not.toBe(200);
   });
 
@@ -279,24 +269,28 @@ describe('reading, updating and deleting', () => {
     const made = await createOrGet('by-url');
     const filter = `JoinWebUrl eq '${made.data.joinWebUrl}'`;
 
-    const found = await graph.get(`${meetingsOf(world.adviser.id)}?$filter=${encodeURIComponent(filter)}`);
+    const found = await s.graph.get(
+      `${meetingsOf(s.world.adviser.id)}?$filter=${encodeURIComponent(filter)}`,
+    );
     expect(found.status).toBe(200);
     expect(found.data.value.map((m: { id: string }) => m.id)).toEqual([made.data.id]);
 
     // Not percent-encoding the filter decodes the URL's own escapes, and nothing matches.
-    const sloppy = await graph.get(`${meetingsOf(world.adviser.id)}?$filter=${filter.replace(/ /g, '%20')}`);
+    const sloppy = await s.graph.get(
+      `${meetingsOf(s.world.adviser.id)}?$filter=${filter.replace(/ /g, '%20')}`,
+    );
     expect(sloppy.data.value).toEqual([]);
   });
 
   it('updates subject, times (together) and the full attendee list, keeping the join link', async () => {
-    const made = await createOrGet('patch-me', { participants: { attendees: [attendee(world.student)] } });
-    const path = meetingPath(world.adviser.id, made.data.id);
+    const made = await createOrGet('patch-me', { participants: { attendees: [attendee(s.world.student)] } });
+    const path = meetingPath(s.world.adviser.id, made.data.id);
 
-    const patched = await graph.patch(path, {
+    const patched = await s.graph.patch(path, {
       subject: 'Rescheduled',
       startDateTime: '2026-03-03T14:00:00Z',
       endDateTime: '2026-03-03T14:45:00.5Z',
-      participants: { attendees: [attendee(world.obrien)] },
+      participants: { attendees: [attendee(s.world.obrien)] },
       lobbyBypassSettings: { scope: 'organizer' },
     });
 
@@ -311,51 +305,51 @@ describe('reading, updating and deleting', () => {
       lobbyBypassSettings: { scope: 'organizer', isDialInBypassEnabled: false },
       participants: { attendees: [{ upn: 'obrien@uni.ac.uk' }] },
     });
-    expect((await graph.get(path)).data.subject).toBe('Rescheduled');
+    expect((await s.graph.get(path)).data.subject).toBe('Rescheduled');
   });
 
   it('refuses start without end, and a new organizer', async () => {
     const made = await createOrGet('patch-rules');
-    const path = meetingPath(world.adviser.id, made.data.id);
+    const path = meetingPath(s.world.adviser.id, made.data.id);
 
-    expect((await graph.patch(path, { startDateTime: '2026-03-03T14:00:00Z' })).status).toBe(400);
-    expect((await graph.patch(path, { participants: { organizer: attendee(world.student) } })).status).toBe(
-      400,
-    );
+    expect((await s.graph.patch(path, { startDateTime: '2026-03-03T14:00:00Z' })).status).toBe(400);
+    expect(
+      (await s.graph.patch(path, { participants: { organizer: attendee(s.world.student) } })).status,
+    ).toBe(400);
   });
 
   it('deletes (204), then the meeting is 404 NotFound', async () => {
     const made = await createOrGet('delete-me');
-    const path = meetingPath(world.adviser.id, made.data.id);
+    const path = meetingPath(s.world.adviser.id, made.data.id);
 
-    const deleted = await graph.delete(path);
+    const deleted = await s.graph.delete(path);
     expect(deleted.status).toBe(204);
     expect(deleted.data).toBe('');
-    expect(h.sim.meetings()).toEqual([]);
+    expect(s.h.sim.meetings()).toEqual([]);
 
-    for (const response of [await graph.get(path), await graph.delete(path)]) {
+    for (const response of [await s.graph.get(path), await s.graph.delete(path)]) {
       expect(response.status).toBe(404);
       expect(errorOf(response.data).code).toBe('NotFound');
     }
   });
 
   it("does not show another organizer's meeting", async () => {
-    h.sim.grantPolicy(TENANT_ID, world.student.id, APP_ID);
+    s.h.sim.grantPolicy(TENANT_ID, s.world.student.id, APP_ID);
     const made = await createOrGet('mine');
 
-    expect((await graph.get(meetingPath(world.student.id, made.data.id))).status).toBe(404);
+    expect((await s.graph.get(meetingPath(s.world.student.id, made.data.id))).status).toBe(404);
   });
 });
 
 describe('evolvable enum members', () => {
   it('refuses invited / coorganizer without Prefer: include-unknown-enum-members', async () => {
-    const lobby = await graph.post(
-      meetingsOf(world.adviser.id),
+    const lobby = await s.graph.post(
+      meetingsOf(s.world.adviser.id),
       meetingBody({ lobbyBypassSettings: { scope: 'invited' } }),
     );
-    const role = await graph.post(
-      meetingsOf(world.adviser.id),
-      meetingBody({ participants: { attendees: [attendee(world.student, 'coorganizer')] } }),
+    const role = await s.graph.post(
+      meetingsOf(s.world.adviser.id),
+      meetingBody({ participants: { attendees: [attendee(s.world.student, 'coorganizer')] } }),
     );
     expect(lobby.status).toBe(400);
     expect(role.status).toBe(400);
@@ -363,11 +357,11 @@ describe('evolvable enum members', () => {
 
   it('accepts them with the header, and reads them back as unknownFutureValue without it', async () => {
     const prefer = { headers: { Prefer: 'include-unknown-enum-members' } };
-    const made = await graph.post(
-      meetingsOf(world.adviser.id),
+    const made = await s.graph.post(
+      meetingsOf(s.world.adviser.id),
       meetingBody({
         lobbyBypassSettings: { scope: 'organizationExcludingGuests' },
-        participants: { attendees: [attendee(world.student, 'coorganizer')] },
+        participants: { attendees: [attendee(s.world.student, 'coorganizer')] },
       }),
       prefer,
     );
@@ -375,7 +369,7 @@ describe('evolvable enum members', () => {
     expect(made.data.lobbyBypassSettings.scope).toBe('organizationExcludingGuests');
     expect(made.data.participants.attendees[0].role).toBe('coorganizer');
 
-    const plain = await graph.get(meetingPath(world.adviser.id, made.data.id));
+    const plain = await s.graph.get(meetingPath(s.world.adviser.id, made.data.id));
     expect(plain.data.lobbyBypassSettings.scope).toBe('unknownFutureValue');
     expect(plain.data.participants.attendees[0].role).toBe('unknownFutureValue');
   });

@@ -1,29 +1,15 @@
-import type { AxiosInstance } from 'axios';
 import { startSimulator } from '../../tools/microsoft-simulator';
 import {
   accessToken,
   APP_ID,
   graphClient,
-  seedWorld,
-  startHarness,
+  seedSimulatorWorld,
+  simulatorPerTest,
   TENANT_ID,
   type GraphErrorBody,
-  type Harness,
-  type World,
-} from './helpers';
+} from '../support/simulator-world';
 
-let h: Harness;
-let world: World;
-let graph: AxiosInstance;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
-beforeEach(async () => {
-  world = seedWorld(h.sim);
-  graph = graphClient(h, await accessToken(h.http));
-});
+const s = simulatorPerTest({ policy: false });
 
 /** `mail eq '<value>'` with the value escaped as OData wants, then percent-encoded. */
 function odataString(value: string): string {
@@ -31,7 +17,7 @@ function odataString(value: string): string {
 }
 
 function usersWithFilter(filter: string, select = 'id,mail'): Promise<{ status: number; data: unknown }> {
-  return graph.get(`/users?$filter=${encodeURIComponent(filter)}&$select=${select}`);
+  return s.graph.get(`/users?$filter=${encodeURIComponent(filter)}&$select=${select}`);
 }
 
 function errorOf(data: unknown): GraphErrorBody['error'] {
@@ -44,14 +30,14 @@ describe('GET /users with $filter', () => {
 
     expect(response.status).toBe(200);
     expect(response.data).toEqual({
-      '@odata.context': `${h.sim.graphBaseUrl}/$metadata#users(id,mail)`,
-      value: [{ id: world.student.id, mail: 'sam.student@uni.ac.uk' }],
+      '@odata.context': `${s.h.sim.graphBaseUrl}/$metadata#users(id,mail)`,
+      value: [{ id: s.world.student.id, mail: 'sam.student@uni.ac.uk' }],
     });
   });
 
   it('only sees users of the token tenant', async () => {
     const response = await usersWithFilter("mail eq 'sam.student@uni.ac.uk'", 'id');
-    expect((response.data as { value: unknown[] }).value).toEqual([{ id: world.student.id }]);
+    expect((response.data as { value: unknown[] }).value).toEqual([{ id: s.world.student.id }]);
   });
 
   it('supports in (...), or, startsWith and userPrincipalName', async () => {
@@ -60,7 +46,7 @@ describe('GET /users with $filter', () => {
       'id',
     );
     const ids = (response.data as { value: Array<{ id: string }> }).value.map((u) => u.id);
-    expect(ids.sort()).toEqual([world.adviser.id, world.student.id].sort());
+    expect(ids.sort()).toEqual([s.world.adviser.id, s.world.student.id].sort());
   });
 
   it('finds a value with a quote when the quote is doubled', async () => {
@@ -68,10 +54,10 @@ describe('GET /users with $filter', () => {
 
     expect(response.status).toBe(200);
     expect((response.data as { value: unknown[] }).value).toEqual([
-      { id: world.obrien.id, mail: "o'brien@uni.ac.uk" },
+      { id: s.world.obrien.id, mail: "o'brien@uni.ac.uk" },
     ]);
     // The log shows what arrived: decoded once, quote doubled.
-    expect(h.sim.requests().at(-1)?.query['$filter']).toBe("mail eq 'o''brien@uni.ac.uk'");
+    expect(s.h.sim.requests().at(-1)?.query['$filter']).toBe("mail eq 'o''brien@uni.ac.uk'");
   });
 
   it('answers 400 BadRequest "Invalid filter clause" for an unescaped quote', async () => {
@@ -93,7 +79,7 @@ describe('GET /users with $filter', () => {
     const injected = await usersWithFilter(`mail eq '${hostile}'`);
     expect(injected.status).toBe(200);
     expect((injected.data as { value: Array<{ id: string }> }).value.map((u) => u.id)).toEqual([
-      world.student.id,
+      s.world.student.id,
     ]);
 
     // A hostile value that breaks the syntax is refused.
@@ -138,10 +124,10 @@ describe('GET /users with $filter', () => {
   it('limits properties with $select (id always there) and gives the default set without it', async () => {
     const selected = await usersWithFilter("mail eq 'ada.adviser@uni.ac.uk'", 'displayName');
     expect((selected.data as { value: unknown[] }).value).toEqual([
-      { displayName: 'Ada Adviser', id: world.adviser.id },
+      { displayName: 'Ada Adviser', id: s.world.adviser.id },
     ]);
 
-    const all = await graph.get(`/users?$filter=${encodeURIComponent("mail eq 'ada.adviser@uni.ac.uk'")}`);
+    const all = await s.graph.get(`/users?$filter=${encodeURIComponent("mail eq 'ada.adviser@uni.ac.uk'")}`);
     expect(all.data.value[0]).toEqual({
       businessPhones: [],
       displayName: 'Ada Adviser',
@@ -153,20 +139,20 @@ describe('GET /users with $filter', () => {
       preferredLanguage: null,
       surname: 'Adviser',
       userPrincipalName: 'a.adviser@uni.ac.uk',
-      id: world.adviser.id,
+      id: s.world.adviser.id,
     });
   });
 
   it('answers 400 for $select of an unknown property', async () => {
-    const response = await graph.get('/users?$select=id,shoeSize');
+    const response = await s.graph.get('/users?$select=id,shoeSize');
     expect(response.status).toBe(400);
     expect(errorOf(response.data).message).toContain("'shoeSize'");
   });
 
   it('decodes + in a query as a space, as Graph does (so + in a mail must be sent as %2B)', async () => {
-    h.sim.addUser({ tenantId: TENANT_ID, userPrincipalName: 'plus@uni.ac.uk', mail: 'a+b@uni.ac.uk' });
+    s.h.sim.addUser({ tenantId: TENANT_ID, userPrincipalName: 'plus@uni.ac.uk', mail: 'a+b@uni.ac.uk' });
 
-    const raw = await graph.get("/users?$filter=mail eq 'a+b@uni.ac.uk'&$select=id");
+    const raw = await s.graph.get("/users?$filter=mail eq 'a+b@uni.ac.uk'&$select=id");
     expect(raw.data.value).toEqual([]);
     const encoded = await usersWithFilter("mail eq 'a+b@uni.ac.uk'", 'id');
     expect((encoded.data as { value: unknown[] }).value).toHaveLength(1);
@@ -175,22 +161,22 @@ describe('GET /users with $filter', () => {
 
 describe('GET /users/{id | userPrincipalName}', () => {
   it('finds by object id and by userPrincipalName', async () => {
-    const byId = await graph.get(`/users/${world.adviser.id}?$select=id,userPrincipalName`);
+    const byId = await s.graph.get(`/users/${s.world.adviser.id}?$select=id,userPrincipalName`);
     expect(byId.status).toBe(200);
     expect(byId.data).toEqual({
-      '@odata.context': `${h.sim.graphBaseUrl}/$metadata#users(id,userPrincipalName)/$entity`,
-      id: world.adviser.id,
+      '@odata.context': `${s.h.sim.graphBaseUrl}/$metadata#users(id,userPrincipalName)/$entity`,
+      id: s.world.adviser.id,
       userPrincipalName: 'a.adviser@uni.ac.uk',
     });
 
-    const byUpn = await graph.get('/users/A.Adviser%40uni.ac.uk');
+    const byUpn = await s.graph.get('/users/A.Adviser%40uni.ac.uk');
     expect(byUpn.status).toBe(200);
-    expect(byUpn.data.id).toBe(world.adviser.id);
+    expect(byUpn.data.id).toBe(s.world.adviser.id);
   });
 
   it('answers 404 Request_ResourceNotFound for someone else (or another tenant)', async () => {
-    for (const ref of ['nobody@uni.ac.uk', world.outsider.id]) {
-      const response = await graph.get(`/users/${encodeURIComponent(ref)}`);
+    for (const ref of ['nobody@uni.ac.uk', s.world.outsider.id]) {
+      const response = await s.graph.get(`/users/${encodeURIComponent(ref)}`);
       expect(response.status).toBe(404);
       expect(errorOf(response.data).code).toBe('Request_ResourceNotFound');
     }
@@ -203,13 +189,13 @@ describe('Graph authentication and permissions', () => {
     try {
       other.addTenant({ id: TENANT_ID });
       const forged = other.mintAccessToken({ tenantId: TENANT_ID, appId: APP_ID, roles: ['User.Read.All'] });
-      const expired = h.sim.mintAccessToken({ tenantId: TENANT_ID, appId: APP_ID, lifetimeSeconds: -10 });
+      const expired = s.h.sim.mintAccessToken({ tenantId: TENANT_ID, appId: APP_ID, lifetimeSeconds: -10 });
 
       const answers = await Promise.all([
-        h.http.get('/v1.0/users'),
-        graphClient(h, forged).get('/users'),
-        graphClient(h, expired).get('/users'),
-        graphClient(h, 'not-a-jwt').get('/users'),
+        s.h.http.get('/v1.0/users'),
+        graphClient(s.h, forged).get('/users'),
+        graphClient(s.h, expired).get('/users'),
+        graphClient(s.h, 'not-a-jwt').get('/users'),
       ]);
 
       for (const response of answers) {
@@ -225,8 +211,8 @@ describe('Graph authentication and permissions', () => {
   });
 
   it('answers 403 Authorization_RequestDenied without a User permission', async () => {
-    seedWorld(h.sim, ['OnlineMeetings.ReadWrite.All']);
-    const noUsers = graphClient(h, await accessToken(h.http));
+    seedSimulatorWorld(s.h.sim, ['OnlineMeetings.ReadWrite.All']);
+    const noUsers = graphClient(s.h, await accessToken(s.h.http));
 
     const response = await noUsers.get('/users');
 
@@ -238,30 +224,30 @@ describe('Graph authentication and permissions', () => {
   });
 
   it('refuses app-only User.ReadBasic.All on a tenant that forbids it, but not User.Read.All', async () => {
-    h.sim.addApp({
+    s.h.sim.addApp({
       tenantId: TENANT_ID,
       appId: APP_ID,
       secrets: [{ value: 'basic' }],
       roles: ['User.ReadBasic.All'],
       usersEndpointForbidden: true,
     });
-    const basic = graphClient(h, h.sim.mintAccessToken({ tenantId: TENANT_ID, appId: APP_ID }));
+    const basic = graphClient(s.h, s.h.sim.mintAccessToken({ tenantId: TENANT_ID, appId: APP_ID }));
     expect((await basic.get('/users')).status).toBe(403);
-    expect((await basic.get(`/users/${world.adviser.id}`)).status).toBe(403);
+    expect((await basic.get(`/users/${s.world.adviser.id}`)).status).toBe(403);
 
     const readAll = graphClient(
-      h,
-      h.sim.mintAccessToken({ tenantId: TENANT_ID, appId: APP_ID, roles: ['User.Read.All'] }),
+      s.h,
+      s.h.sim.mintAccessToken({ tenantId: TENANT_ID, appId: APP_ID, roles: ['User.Read.All'] }),
     );
     expect((await readAll.get('/users')).status).toBe(200);
   });
 
   it('puts request-id and the caller client-request-id on answers and in innerError', async () => {
-    const ok = await graph.get('/users', { headers: { 'client-request-id': 'my-corr-id' } });
+    const ok = await s.graph.get('/users', { headers: { 'client-request-id': 'my-corr-id' } });
     expect(ok.headers['client-request-id']).toBe('my-corr-id');
     expect(ok.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
 
-    const failed = await graph.get('/users/nobody', { headers: { 'client-request-id': 'corr-2' } });
+    const failed = await s.graph.get('/users/nobody', { headers: { 'client-request-id': 'corr-2' } });
     expect(errorOf(failed.data).innerError).toEqual({
       date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/),
       'request-id': failed.headers['request-id'],
@@ -270,7 +256,7 @@ describe('Graph authentication and permissions', () => {
   });
 
   it('answers 400 for a path Graph does not have', async () => {
-    const response = await graph.get('/groups');
+    const response = await s.graph.get('/groups');
     expect(response.status).toBe(400);
     expect(errorOf(response.data).message).toBe("Resource not found for the segment 'groups'.");
   });

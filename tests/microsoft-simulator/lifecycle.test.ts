@@ -9,37 +9,29 @@ import {
   APP_ID,
   graphClient,
   requestToken,
-  seedWorld,
-  startHarness,
+  simulatorPerTest,
   TENANT_ID,
-  type Harness,
-} from './helpers';
+} from '../support/simulator-world';
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => seedWorld(h.sim));
+const s = simulatorPerTest({ policy: false, graph: false });
 
 describe('TLS', () => {
   it('listens on https://127.0.0.1:<port> with URLs on one origin', () => {
-    expect(h.sim.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    expect(h.sim.authorityHost).toBe(h.sim.url);
-    expect(h.sim.graphBaseUrl).toBe(`${h.sim.url}/v1.0`);
+    expect(s.h.sim.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(s.h.sim.authorityHost).toBe(s.h.sim.url);
+    expect(s.h.sim.graphBaseUrl).toBe(`${s.h.sim.url}/v1.0`);
   });
 
   it('serves a leaf for 127.0.0.1 and localhost signed by a CA certificate (CA:true)', () => {
-    const ca = new X509Certificate(h.sim.caCertPem);
+    const ca = new X509Certificate(s.h.sim.caCertPem);
     expect(ca.ca).toBe(true);
 
     return new Promise<void>((resolve, reject) => {
       const socket = tls.connect(
         {
           host: '127.0.0.1',
-          port: Number(new URL(h.sim.url).port),
-          ca: h.sim.caCertPem,
+          port: Number(new URL(s.h.sim.url).port),
+          ca: s.h.sim.caCertPem,
           servername: 'localhost',
         },
         () => {
@@ -64,7 +56,7 @@ describe('TLS', () => {
 
   it('is refused by a client that does not trust its CA', async () => {
     const untrusting = axios.create({ httpsAgent: new https.Agent({ keepAlive: false }), timeout: 3000 });
-    await expect(untrusting.get(`${h.sim.url}/v1.0/users`)).rejects.toMatchObject({
+    await expect(untrusting.get(`${s.h.sim.url}/v1.0/users`)).rejects.toMatchObject({
       code: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY/),
     });
   });
@@ -72,14 +64,14 @@ describe('TLS', () => {
 
 describe('request log', () => {
   it('records every request in order with kind, operation, decoded query, headers, body and status', async () => {
-    const token = await accessToken(h.http);
-    const graph = graphClient(h, token);
+    const token = await accessToken(s.h.http);
+    const graph = graphClient(s.h, token);
     await graph.get(`/users?$filter=${encodeURIComponent("mail eq 'ada.adviser@uni.ac.uk'")}&$select=id`, {
       headers: { 'client-request-id': 'abc' },
     });
-    await graph.post(`/users/${h.sim.users(TENANT_ID)[0]!.id}/onlineMeetings`, { subject: 'x' });
+    await graph.post(`/users/${s.h.sim.users(TENANT_ID)[0]!.id}/onlineMeetings`, { subject: 'x' });
 
-    const log = h.sim.requests();
+    const log = s.h.sim.requests();
     expect(log.map((r) => [r.seq, r.kind, r.operation, r.status])).toEqual([
       [log[0]!.seq, 'token', 'token', 200],
       [log[0]!.seq + 1, 'graph', 'users.list', 200],
@@ -100,29 +92,29 @@ describe('request log', () => {
   });
 
   it('hands out copies, and clearRequests empties the log', async () => {
-    await requestToken(h.http, TENANT_ID);
-    const copy = h.sim.requests();
+    await requestToken(s.h.http, TENANT_ID);
+    const copy = s.h.sim.requests();
     copy[0]!.status = 999;
-    expect(h.sim.requests()[0]!.status).toBe(200);
+    expect(s.h.sim.requests()[0]!.status).toBe(200);
 
-    h.sim.clearRequests();
-    expect(h.sim.requests()).toEqual([]);
+    s.h.sim.clearRequests();
+    expect(s.h.sim.requests()).toEqual([]);
   });
 });
 
 describe('reset and close', () => {
   it('reset forgets tenants, meetings, faults, latency and requests', async () => {
-    h.sim.injectFault({ status: 500, times: Infinity });
-    h.sim.setLatency(1000);
-    h.sim.reset();
+    s.h.sim.injectFault({ status: 500, times: Infinity });
+    s.h.sim.setLatency(1000);
+    s.h.sim.reset();
 
     const started = Date.now();
-    const response = await requestToken(h.http, TENANT_ID);
+    const response = await requestToken(s.h.http, TENANT_ID);
     expect(Date.now() - started).toBeLessThan(500);
     expect(response.status).toBe(400);
     expect(response.data.error).toBe('invalid_tenant');
-    expect(h.sim.requests()).toHaveLength(1);
-    expect(h.sim.meetings()).toEqual([]);
+    expect(s.h.sim.requests()).toHaveLength(1);
+    expect(s.h.sim.meetings()).toEqual([]);
   });
 
   it('closes promptly with keep-alive sockets and requests still waiting', async () => {
@@ -145,10 +137,10 @@ describe('reset and close', () => {
   });
 
   it('checks what it is given', () => {
-    expect(() => h.sim.addTenant({ id: 'not-a-guid' })).toThrow(/GUID/);
-    expect(() => h.sim.addUser({ tenantId: 'unknown.example', userPrincipalName: 'x@y' })).toThrow(
+    expect(() => s.h.sim.addTenant({ id: 'not-a-guid' })).toThrow(/GUID/);
+    expect(() => s.h.sim.addUser({ tenantId: 'unknown.example', userPrincipalName: 'x@y' })).toThrow(
       /unknown tenant/,
     );
-    expect(() => h.sim.injectFault({ status: 429, drop: 'before' })).toThrow(/not both/);
+    expect(() => s.h.sim.injectFault({ status: 429, drop: 'before' })).toThrow(/not both/);
   });
 });

@@ -19,19 +19,13 @@ import {
   GRAPH_SCOPE,
   meetingBody,
   SECRET,
-  seedWorld,
-  startHarness,
+  seedSimulatorWorld,
+  simulatorPerTest,
   TENANT_DOMAIN,
   TENANT_ID,
-  type Harness,
-} from './helpers';
+} from '../support/simulator-world';
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
+const s = simulatorPerTest({ seed: false });
 
 /** msal-node's INetworkModule on axios: `{ headers (lower-case), body (parsed JSON), status }`, never throwing on status. */
 function axiosNetworkClient(agent: https.Agent): INetworkModule {
@@ -60,11 +54,11 @@ function msalApp(tenant: string, clientId = APP_ID, clientSecret = SECRET): Conf
     auth: {
       clientId,
       clientSecret,
-      authority: `${h.sim.authorityHost}/${tenant}`,
+      authority: `${s.h.sim.authorityHost}/${tenant}`,
       // MSAL compares the authority's host *with* its port: '127.0.0.1:<port>' (a full URL works too).
-      knownAuthorities: [new URL(h.sim.authorityHost).host],
+      knownAuthorities: [new URL(s.h.sim.authorityHost).host],
     },
-    system: { networkClient: axiosNetworkClient(h.agent) },
+    system: { networkClient: axiosNetworkClient(s.h.agent) },
   });
 }
 
@@ -81,8 +75,8 @@ async function msalError(
 
 describe('msal-node ConfidentialClientApplication against the simulator', () => {
   it('gets a token, finds the adviser on /users and creates a meeting with it', async () => {
-    const world = seedWorld(h.sim);
-    h.sim.grantPolicy(TENANT_ID, world.adviser.id, APP_ID);
+    const world = seedSimulatorWorld(s.h.sim);
+    s.h.sim.grantPolicy(TENANT_ID, world.adviser.id, APP_ID);
     const app = msalApp(TENANT_ID);
 
     const result = await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
@@ -90,7 +84,7 @@ describe('msal-node ConfidentialClientApplication against the simulator', () => 
     // No ID token in this flow, so MSAL's own tenantId is ''; the token's `tid` is what counts.
     expect(decodeClaims(result!.accessToken)?.tid).toBe(TENANT_ID);
 
-    const graph = graphClient(h, result!.accessToken);
+    const graph = graphClient(s.h, result!.accessToken);
     const users = await graph.get('/users', {
       params: { $filter: "mail eq 'ada.adviser@uni.ac.uk'", $select: 'id,userPrincipalName,mail' },
     });
@@ -104,10 +98,10 @@ describe('msal-node ConfidentialClientApplication against the simulator', () => 
       meetingBody({ externalId: 'appointment-1', participants: { attendees: [attendee(world.student)] } }),
     );
     expect(created.status).toBe(201);
-    expect(h.sim.meetings({ userId: world.adviser.id })).toHaveLength(1);
+    expect(s.h.sim.meetings({ userId: world.adviser.id })).toHaveLength(1);
 
     // What MSAL sent: the metadata once, then one token request with the form a client-credentials client sends.
-    const identity = h.sim.requests().filter((r) => r.kind !== 'graph');
+    const identity = s.h.sim.requests().filter((r) => r.kind !== 'graph');
     expect(identity.map((r) => r.operation)).toEqual(['openid-configuration', 'token']);
     expect(identity[1]?.body).toMatchObject({
       client_id: APP_ID,
@@ -118,25 +112,25 @@ describe('msal-node ConfidentialClientApplication against the simulator', () => 
   });
 
   it('serves a second call from its cache (no second token request)', async () => {
-    seedWorld(h.sim);
+    seedSimulatorWorld(s.h.sim);
     const app = msalApp(TENANT_DOMAIN);
 
     const first = await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
     const second = await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
 
     expect(second?.accessToken).toBe(first?.accessToken);
-    expect(h.sim.requests().filter((r) => r.operation === 'token')).toHaveLength(1);
+    expect(s.h.sim.requests().filter((r) => r.operation === 'token')).toHaveLength(1);
   });
 
   it('renews when the token is within five minutes of expiry', async () => {
-    seedWorld(h.sim);
-    h.sim.setTokenLifetime(240);
+    seedSimulatorWorld(s.h.sim);
+    s.h.sim.setTokenLifetime(240);
     const app = msalApp(TENANT_ID);
 
     await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
     await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
 
-    expect(h.sim.requests().filter((r) => r.operation === 'token')).toHaveLength(2);
+    expect(s.h.sim.requests().filter((r) => r.operation === 'token')).toHaveLength(2);
   });
 
   it.each([
@@ -148,8 +142,8 @@ describe('msal-node ConfidentialClientApplication against the simulator', () => 
     },
     { name: 'an expired secret', secret: 'expired-secret', errorNo: '7000222' },
   ])('surfaces $name as ServerError invalid_client', async ({ secret, errorNo }) => {
-    seedWorld(h.sim);
-    h.sim.addApp({
+    seedSimulatorWorld(s.h.sim);
+    s.h.sim.addApp({
       tenantId: TENANT_ID,
       appId: APP_ID,
       secrets: [
@@ -168,7 +162,7 @@ describe('msal-node ConfidentialClientApplication against the simulator', () => 
   });
 
   it('surfaces an application unknown in the tenant as unauthorized_client (AADSTS700016)', async () => {
-    seedWorld(h.sim);
+    seedSimulatorWorld(s.h.sim);
     const error = await msalError(
       msalApp(TENANT_ID, '99999999-2222-4333-8444-555555555555').acquireTokenByClientCredential({
         scopes: [GRAPH_SCOPE],
@@ -181,48 +175,48 @@ describe('msal-node ConfidentialClientApplication against the simulator', () => 
   it.each(['00000000-1111-4222-8333-444444444444', 'nowhere.example', 'not_a_tenant'])(
     'reports an unknown or malformed tenant (%s) as endpoints_resolution_error, before any token request',
     async (tenant) => {
-      seedWorld(h.sim);
+      seedSimulatorWorld(s.h.sim);
       const error = await msalError(
         msalApp(tenant).acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),
       );
 
       expect(error.errorCode).toBe('endpoints_resolution_error');
-      const operations = h.sim.requests().map((r) => [r.operation, r.status]);
+      const operations = s.h.sim.requests().map((r) => [r.operation, r.status]);
       expect(operations).toEqual([['openid-configuration', 400]]);
     },
   );
 
   it('surfaces an unknown tenant at the token request when authorityMetadata is given', async () => {
-    seedWorld(h.sim);
+    seedSimulatorWorld(s.h.sim);
     const tenant = '00000000-1111-4222-8333-444444444444';
     const metadata = {
-      token_endpoint: `${h.sim.url}/${tenant}/oauth2/v2.0/token`,
-      authorization_endpoint: `${h.sim.url}/${tenant}/oauth2/v2.0/authorize`,
-      issuer: `${h.sim.url}/${tenant}/v2.0`,
-      jwks_uri: `${h.sim.url}/${tenant}/discovery/v2.0/keys`,
-      end_session_endpoint: `${h.sim.url}/${tenant}/oauth2/v2.0/logout`,
+      token_endpoint: `${s.h.sim.url}/${tenant}/oauth2/v2.0/token`,
+      authorization_endpoint: `${s.h.sim.url}/${tenant}/oauth2/v2.0/authorize`,
+      issuer: `${s.h.sim.url}/${tenant}/v2.0`,
+      jwks_uri: `${s.h.sim.url}/${tenant}/discovery/v2.0/keys`,
+      end_session_endpoint: `${s.h.sim.url}/${tenant}/oauth2/v2.0/logout`,
     };
     const app = new ConfidentialClientApplication({
       auth: {
         clientId: APP_ID,
         clientSecret: SECRET,
-        authority: `${h.sim.authorityHost}/${tenant}`,
-        knownAuthorities: [h.sim.authorityHost],
+        authority: `${s.h.sim.authorityHost}/${tenant}`,
+        knownAuthorities: [s.h.sim.authorityHost],
         authorityMetadata: JSON.stringify(metadata),
       },
-      system: { networkClient: axiosNetworkClient(h.agent) },
+      system: { networkClient: axiosNetworkClient(s.h.agent) },
     });
 
     const error = await msalError(app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }));
 
     expect(error.errorCode).toBe('invalid_tenant');
     expect(String(error.errorNo)).toBe('90002');
-    expect(h.sim.requests().map((r) => r.operation)).toEqual(['token']);
+    expect(s.h.sim.requests().map((r) => r.operation)).toEqual(['token']);
   });
 
   it('surfaces a token 503 as ServerError temporarily_unavailable', async () => {
-    seedWorld(h.sim);
-    h.sim.injectFault({ match: { operation: 'token' }, status: 503, retryAfter: null });
+    seedSimulatorWorld(s.h.sim);
+    s.h.sim.injectFault({ match: { operation: 'token' }, status: 503, retryAfter: null });
 
     const error = await msalError(
       msalApp(TENANT_ID).acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),
@@ -232,8 +226,8 @@ describe('msal-node ConfidentialClientApplication against the simulator', () => 
   });
 
   it('throttles itself after a 429/5xx token answer: the next call fails at once, without a request', async () => {
-    seedWorld(h.sim);
-    h.sim.injectFault({ match: { operation: 'token' }, status: 429, retryAfter: '30' });
+    seedSimulatorWorld(s.h.sim);
+    s.h.sim.injectFault({ match: { operation: 'token' }, status: 429, retryAfter: '30' });
     const app = msalApp(TENANT_ID);
 
     const first = await msalError(app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }));
@@ -243,7 +237,7 @@ describe('msal-node ConfidentialClientApplication against the simulator', () => 
     // From MSAL's throttling cache: the AADSTS numbers become the errorCode.
     expect(second.name).toBe('ServerError');
     expect(second.errorCode).toBe('90055');
-    expect(h.sim.requests().filter((r) => r.operation === 'token')).toHaveLength(1);
+    expect(s.h.sim.requests().filter((r) => r.operation === 'token')).toHaveLength(1);
     // A fresh instance is not throttled.
     await expect(
       msalApp(TENANT_ID).acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),
@@ -251,8 +245,8 @@ describe('msal-node ConfidentialClientApplication against the simulator', () => 
   });
 
   it('surfaces a lost connection as network_error', async () => {
-    seedWorld(h.sim);
-    h.sim.injectFault({ match: { operation: 'token' }, drop: 'before' });
+    seedSimulatorWorld(s.h.sim);
+    s.h.sim.injectFault({ match: { operation: 'token' }, drop: 'before' });
 
     const error = await msalError(
       msalApp(TENANT_ID).acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),

@@ -4,25 +4,18 @@ import {
   requestToken,
   SECRET,
   SECRET_ID,
-  seedWorld,
-  startHarness,
+  seedSimulatorWorld,
+  simulatorPerTest,
   TENANT_DOMAIN,
   TENANT_ID,
   type AadErrorBody,
-  type Harness,
-} from './helpers';
+} from '../support/simulator-world';
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => seedWorld(h.sim));
+const s = simulatorPerTest({ policy: false, graph: false });
 
 describe('token endpoint (client credentials)', () => {
   it('issues a Bearer JWT for Graph with the consented roles', async () => {
-    const response = await requestToken(h.http, TENANT_ID);
+    const response = await requestToken(s.h.http, TENANT_ID);
 
     expect(response.status).toBe(200);
     expect(response.data).toEqual({
@@ -44,22 +37,22 @@ describe('token endpoint (client credentials)', () => {
   });
 
   it('issues a token without roles when there is no admin consent', async () => {
-    seedWorld(h.sim, []);
-    const response = await requestToken(h.http, TENANT_ID);
+    seedSimulatorWorld(s.h.sim, []);
+    const response = await requestToken(s.h.http, TENANT_ID);
 
     expect(response.status).toBe(200);
     expect(decodeClaims(response.data.access_token)).not.toHaveProperty('roles');
   });
 
   it('accepts a verified domain for the tenant and answers with the tenant GUID', async () => {
-    const response = await requestToken(h.http, TENANT_DOMAIN.toUpperCase());
+    const response = await requestToken(s.h.http, TENANT_DOMAIN.toUpperCase());
 
     expect(response.status).toBe(200);
     expect(decodeClaims(response.data.access_token)?.tid).toBe(TENANT_ID);
   });
 
   it('accepts Graph application ID as the resource too', async () => {
-    const response = await requestToken(h.http, TENANT_ID, {
+    const response = await requestToken(s.h.http, TENANT_ID, {
       scope: '00000003-0000-0000-c000-000000000000/.default',
     });
     expect(response.status).toBe(200);
@@ -129,7 +122,7 @@ describe('token endpoint (client credentials)', () => {
   it.each(cases)(
     'refuses $name with $error (AADSTS$code)',
     async ({ tenant, fields, status, error, code }) => {
-      const response = await requestToken(h.http, tenant ?? TENANT_ID, fields);
+      const response = await requestToken(s.h.http, tenant ?? TENANT_ID, fields);
 
       expect(response.status).toBe(status);
       const body = response.data as AadErrorBody;
@@ -143,7 +136,7 @@ describe('token endpoint (client credentials)', () => {
   );
 
   it('refuses an expired secret with AADSTS7000222 but accepts a current one next to it', async () => {
-    h.sim.addApp({
+    s.h.sim.addApp({
       tenantId: TENANT_ID,
       appId: APP_ID,
       secrets: [
@@ -153,16 +146,16 @@ describe('token endpoint (client credentials)', () => {
       roles: [],
     });
 
-    const expired = await requestToken(h.http, TENANT_ID, { client_secret: 'old-secret' });
+    const expired = await requestToken(s.h.http, TENANT_ID, { client_secret: 'old-secret' });
     expect(expired.status).toBe(401);
     expect((expired.data as AadErrorBody).error).toBe('invalid_client');
     expect((expired.data as AadErrorBody).error_codes).toEqual([7000222]);
 
-    expect((await requestToken(h.http, TENANT_ID)).status).toBe(200);
+    expect((await requestToken(s.h.http, TENANT_ID)).status).toBe(200);
   });
 
   it('echoes the client-request-id as correlation_id', async () => {
-    const response = await h.http.post(
+    const response = await s.h.http.post(
       `/${TENANT_ID}/oauth2/v2.0/token?client-request-id=corr-123`,
       new URLSearchParams({
         client_id: APP_ID,
@@ -176,7 +169,7 @@ describe('token endpoint (client credentials)', () => {
   });
 
   it('reads only a form body (JSON looks like missing parameters)', async () => {
-    const response = await h.http.post(`/${TENANT_ID}/oauth2/v2.0/token`, {
+    const response = await s.h.http.post(`/${TENANT_ID}/oauth2/v2.0/token`, {
       client_id: APP_ID,
       client_secret: SECRET,
       grant_type: 'client_credentials',
@@ -187,9 +180,9 @@ describe('token endpoint (client credentials)', () => {
   });
 
   it('records token requests with tenant, app and the form', async () => {
-    await requestToken(h.http, TENANT_DOMAIN, { client_secret: 'bad' });
+    await requestToken(s.h.http, TENANT_DOMAIN, { client_secret: 'bad' });
 
-    const [entry] = h.sim.requests();
+    const [entry] = s.h.sim.requests();
     expect(entry).toMatchObject({
       kind: 'token',
       operation: 'token',
@@ -206,25 +199,25 @@ describe('token endpoint (client credentials)', () => {
 
 describe('OpenID metadata', () => {
   it('serves the tenant configuration with endpoints on the simulator', async () => {
-    const response = await h.http.get(`/${TENANT_DOMAIN}/v2.0/.well-known/openid-configuration`);
+    const response = await s.h.http.get(`/${TENANT_DOMAIN}/v2.0/.well-known/openid-configuration`);
 
     expect(response.status).toBe(200);
     expect(response.data).toMatchObject({
-      issuer: `${h.sim.url}/${TENANT_ID}/v2.0`,
-      token_endpoint: `${h.sim.url}/${TENANT_ID}/oauth2/v2.0/token`,
-      authorization_endpoint: `${h.sim.url}/${TENANT_ID}/oauth2/v2.0/authorize`,
-      jwks_uri: `${h.sim.url}/${TENANT_ID}/discovery/v2.0/keys`,
+      issuer: `${s.h.sim.url}/${TENANT_ID}/v2.0`,
+      token_endpoint: `${s.h.sim.url}/${TENANT_ID}/oauth2/v2.0/token`,
+      authorization_endpoint: `${s.h.sim.url}/${TENANT_ID}/oauth2/v2.0/authorize`,
+      jwks_uri: `${s.h.sim.url}/${TENANT_ID}/discovery/v2.0/keys`,
     });
-    const keys = await h.http.get(`/${TENANT_ID}/discovery/v2.0/keys`);
+    const keys = await s.h.http.get(`/${TENANT_ID}/discovery/v2.0/keys`);
     expect(keys.data.keys[0]).toMatchObject({ kty: 'RSA', use: 'sig', kid: expect.any(String) });
-    expect(h.sim.requests().map((r) => [r.kind, r.operation])).toEqual([
+    expect(s.h.sim.requests().map((r) => [r.kind, r.operation])).toEqual([
       ['openid', 'openid-configuration'],
       ['openid', 'jwks'],
     ]);
   });
 
   it('answers 400 invalid_tenant (AADSTS90002) for an unknown tenant', async () => {
-    const response = await h.http.get(
+    const response = await s.h.http.get(
       '/00000000-1111-4222-8333-444444444444/v2.0/.well-known/openid-configuration',
     );
 
@@ -233,15 +226,15 @@ describe('OpenID metadata', () => {
   });
 
   it('answers instance discovery for its own host', async () => {
-    const response = await h.http.get('/common/discovery/instance', {
+    const response = await s.h.http.get('/common/discovery/instance', {
       params: {
         'api-version': '1.1',
-        authorization_endpoint: `${h.sim.url}/${TENANT_ID}/oauth2/v2.0/authorize`,
+        authorization_endpoint: `${s.h.sim.url}/${TENANT_ID}/oauth2/v2.0/authorize`,
       },
     });
-    const host = new URL(h.sim.url).host;
+    const host = new URL(s.h.sim.url).host;
     expect(response.data).toEqual({
-      tenant_discovery_endpoint: `${h.sim.url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`,
+      tenant_discovery_endpoint: `${s.h.sim.url}/${TENANT_ID}/v2.0/.well-known/openid-configuration`,
       'api-version': '1.1',
       metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
     });

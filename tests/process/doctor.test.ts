@@ -10,12 +10,12 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { ADMIN_KEY } from '../support/harness';
-import { makeWorld, type World } from '../support/meeting-world';
+import { makeWorld, type ServiceWorld } from '../support/service-world';
 
 const DOCTOR = path.join(__dirname, '..', '..', 'dist', 'cli', 'doctor.js');
 
 let sim: MicrosoftSimulator;
-let w: World;
+let w: ServiceWorld;
 let server: http.Server;
 let url: string;
 beforeAll(async () => {

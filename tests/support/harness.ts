@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { LogCapture } from './log-capture';
 import supertest from 'supertest';
 import { buildApp, type BuiltApp } from '../../src/api/app';
 import { composeServices, type MicrosoftOptions, type Services } from '../../src/composition-root';
@@ -15,19 +15,7 @@ import type { Store } from '../../src/domain/ports';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnop';
 
-export class LogCapture extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(line);
-    callback();
-  }
-  entries(): Array<Record<string, unknown>> {
-    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-  text(): string {
-    return this.lines.join('\n');
-  }
-}
+export { LogCapture };
 
 export interface Harness {
   built: BuiltApp;

@@ -1,8 +1,7 @@
 /**
- * Shared set-up for the Microsoft integration's tests: a real simulator over HTTPS (its CA passed
+ * The Microsoft integration's tests' world: a real simulator over HTTPS (its CA passed
  * as `extraCaPem`), a seeded tenant, partner records, and a gateway whose logs are captured.
  */
-import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { AppError } from '../../src/domain/errors';
 import type { PartnerRecord } from '../../src/domain/partners/partner.model';
@@ -11,7 +10,13 @@ import {
   type GraphMicrosoftGateway,
   type MicrosoftGatewayOptions,
 } from '../../src/integrations/microsoft';
-import type { MicrosoftSimulator, RecordedRequest, SimUser } from '../../tools/microsoft-simulator';
+import {
+  startSimulator,
+  type MicrosoftSimulator,
+  type RecordedRequest,
+  type SimUser,
+} from '../../tools/microsoft-simulator';
+import { LogCapture } from './log-capture';
 import { createLogger } from '../../src/logging/logger';
 
 export const TENANT_ID = '3c9d2e1f-6a7b-4c8d-9e0f-1a2b3c4d5e6f';
@@ -22,18 +27,9 @@ export const SECRET_ID = '0f1e2d3c-4b5a-4697-8877-66554433aa11';
 export const EXPIRED_SECRET = 'Xy8Q~expired.secret-value_0123456789';
 export const ROLES = ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All'];
 
-export class LogCapture extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(line);
-    callback();
-  }
-  text(): string {
-    return this.lines.join('\n');
-  }
-}
+export { LogCapture } from './log-capture';
 
-export interface World {
+export interface GatewayWorld {
   adviser: SimUser;
   adviserNoPolicy: SimUser;
   student: SimUser;
@@ -42,7 +38,7 @@ export interface World {
 }
 
 /** Resets the simulator: one tenant, the app (with a valid and an expired secret), users. */
-export function seedWorld(sim: MicrosoftSimulator, roles: string[] = ROLES): World {
+export function seedGatewayWorld(sim: MicrosoftSimulator, roles: string[] = ROLES): GatewayWorld {
   sim.reset();
   sim.addTenant({ id: TENANT_ID, domains: [TENANT_DOMAIN] });
   sim.addApp({
@@ -172,3 +168,58 @@ export const meetingInput = (attendees: SimUser[] = []) => ({
   endDateTime: '2026-12-01T10:30:00Z',
   attendees: attendees.map((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName })),
 });
+
+/**
+ * For files that test the gateway against one simulator: registers the jest hooks (a simulator
+ * for the file, a fresh world and gateway before each test, closed after) and returns the means.
+ */
+export function gatewayPerTest(options: () => Partial<MicrosoftGatewayOptions> = () => ({})): {
+  readonly sim: MicrosoftSimulator;
+  readonly world: GatewayWorld;
+  readonly t: TestGateway;
+  /** A gateway with other options for the rest of the test; the previous one is closed. */
+  replace(with_: Partial<MicrosoftGatewayOptions>): TestGateway;
+  /** The adviser's meeting for `externalId` (no attendees), made through the gateway. */
+  adviserMeeting(
+    p: PartnerRecord,
+    externalId: string,
+  ): ReturnType<GraphMicrosoftGateway['createOrGetMeeting']>;
+} {
+  let sim: MicrosoftSimulator | undefined;
+  let world: GatewayWorld | undefined;
+  let t: TestGateway | undefined;
+  beforeAll(async () => {
+    sim = await startSimulator();
+  });
+  afterAll(async () => {
+    t?.gateway.close();
+    await sim?.close();
+  });
+  beforeEach(() => {
+    world = seedGatewayWorld(sim!);
+    t?.gateway.close();
+    t = makeGateway(sim!, options());
+  });
+  return {
+    get sim() {
+      if (!sim) throw new Error('the simulator starts in beforeAll');
+      return sim;
+    },
+    get world() {
+      if (!world) throw new Error('the world is seeded in beforeEach');
+      return world;
+    },
+    get t() {
+      if (!t) throw new Error('the gateway is made in beforeEach');
+      return t;
+    },
+    replace(with_) {
+      t?.gateway.close();
+      t = makeGateway(sim!, with_);
+      return t;
+    },
+    adviserMeeting(p, externalId) {
+      return this.t.gateway.createOrGetMeeting(p, this.world.adviser.id, externalId, meetingInput());
+    },
+  };
+}

@@ -6,26 +6,14 @@ import { startSimulator, type MicrosoftSimulator, type SimUser } from '../../too
 import type { Store } from '../../src/domain/ports';
 import type { TestClock } from './clock';
 import { makeHarness, type Harness } from './harness';
-import {
-  APP_ID,
-  CLIENT_SECRET,
-  ROLES,
-  SECRET_ID,
-  TENANT_ID,
-  universityPartner,
-} from '../../tools/fixtures/university';
+import * as university from '../../tools/fixtures/university';
 
-export {
-  APP_ID,
-  CLIENT_SECRET,
-  ROLES,
-  SECRET_ID,
-  TENANT_ID,
-  appointment,
-  universityPartner,
-} from '../../tools/fixtures/university';
+const { ADVISER, APP_ID, CLIENT_SECRET, ROLES, SECRET_ID, TENANT_ID, universityPartner } = university;
 
-export interface World {
+/** The simulated university's constants and bodies, for the files that use this world. */
+export * from '../../tools/fixtures/university';
+
+export interface ServiceWorld {
   h: Harness;
   sim: MicrosoftSimulator;
   partnerKey: string;
@@ -50,7 +38,7 @@ export interface WorldOptions {
   secretsKey?: Buffer;
 }
 
-export async function makeWorld(options: WorldOptions = {}): Promise<World> {
+export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorld> {
   const sim = options.sim ?? (await startSimulator());
   sim.reset();
   sim.addTenant({ id: TENANT_ID, domains: ['uni.example.ac.uk'] });
@@ -60,12 +48,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
     secrets: [{ value: CLIENT_SECRET, id: SECRET_ID }],
     roles: options.roles ?? ROLES,
   });
-  const adviser = sim.addUser({
-    tenantId: TENANT_ID,
-    userPrincipalName: 'aadviser@uni.example.ac.uk',
-    mail: 'ada.adviser@uni.example.ac.uk',
-    displayName: 'Ada Adviser',
-  });
+  const adviser = sim.addUser({ tenantId: TENANT_ID, ...ADVISER });
   sim.grantPolicy(TENANT_ID, adviser.id, APP_ID);
   const adviserNoPolicy = sim.addUser({
     tenantId: TENANT_ID,
@@ -139,10 +122,10 @@ export function received(sim: MicrosoftSimulator, operation: string) {
  */
 export function worldsPerTest(): {
   readonly sim: MicrosoftSimulator;
-  world(options?: Omit<WorldOptions, 'sim'>): Promise<World>;
+  world(options?: Omit<WorldOptions, 'sim'>): Promise<ServiceWorld>;
 } {
   let sim: MicrosoftSimulator | undefined;
-  let current: World | undefined;
+  let current: ServiceWorld | undefined;
   beforeAll(async () => {
     sim = await startSimulator();
   });

@@ -1,5 +1,5 @@
 /**
- * Shared set-up for the simulator's tests: a simulator, an HTTPS agent that trusts its CA (never
+ * The simulator's own tests' world: a simulator, an HTTPS agent that trusts its CA (never
  * `rejectUnauthorized: false`), axios clients, and a small seeded world.
  */
 import https from 'node:https';
@@ -15,7 +15,7 @@ export const SECRET_ID = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 export const ALL_ROLES = ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All'];
 
-export interface Harness {
+export interface SimulatorClient {
   sim: MicrosoftSimulator;
   agent: https.Agent;
   /** Plain axios on the simulator's origin; never throws on status. */
@@ -23,7 +23,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startSimulatorClient(): Promise<SimulatorClient> {
   const sim = await startSimulator();
   const agent = new https.Agent({ ca: sim.caCertPem, keepAlive: true });
   const http = axios.create({
@@ -43,7 +43,7 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
-export interface World {
+export interface SimulatorWorld {
   adviser: SimUser;
   student: SimUser;
   obrien: SimUser;
@@ -52,7 +52,7 @@ export interface World {
 }
 
 /** Resets the simulator and adds one tenant (with a verified domain), the app and a few users. */
-export function seedWorld(sim: MicrosoftSimulator, roles: string[] = ALL_ROLES): World {
+export function seedSimulatorWorld(sim: MicrosoftSimulator, roles: string[] = ALL_ROLES): SimulatorWorld {
   sim.reset();
   sim.addTenant({ id: TENANT_ID, domains: [TENANT_DOMAIN] });
   sim.addTenant({ id: OTHER_TENANT_ID, domains: ['other.example'] });
@@ -115,7 +115,7 @@ export async function accessToken(http: AxiosInstance, tenant = TENANT_ID): Prom
 }
 
 /** An axios client for `${graphBaseUrl}` with a Bearer token. */
-export function graphClient(harness: Harness, token: string): AxiosInstance {
+export function graphClient(harness: SimulatorClient, token: string): AxiosInstance {
   return axios.create({
     baseURL: harness.sim.graphBaseUrl,
     httpsAgent: harness.agent,
@@ -151,4 +151,47 @@ export interface AadErrorBody {
   timestamp: string;
   trace_id: string;
   correlation_id: string;
+}
+
+/**
+ * For files that test the simulator itself: registers the jest hooks (one simulator and client
+ * for the file; before each test, unless `seed` is false, a fresh world, with the adviser's access
+ * policy and a Graph client with a token unless told otherwise) and returns the means.
+ */
+export function simulatorPerTest(options: { seed?: boolean; policy?: boolean; graph?: boolean } = {}): {
+  readonly h: SimulatorClient;
+  readonly world: SimulatorWorld;
+  readonly graph: AxiosInstance;
+} {
+  const { seed = true, policy = true, graph: withGraph = true } = options;
+  let h: SimulatorClient | undefined;
+  let world: SimulatorWorld | undefined;
+  let graph: AxiosInstance | undefined;
+  beforeAll(async () => {
+    h = await startSimulatorClient();
+  });
+  afterAll(() => h?.close());
+  if (seed) {
+    beforeEach(async () => {
+      world = seedSimulatorWorld(h!.sim);
+      if (policy) h!.sim.grantPolicy(TENANT_ID, world.adviser.id, APP_ID);
+      if (withGraph) graph = graphClient(h!, await accessToken(h!.http));
+      h!.sim.clearRequests();
+    });
+  }
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not set up for this file`);
+    return value;
+  };
+  return {
+    get h() {
+      return need(h, 'the simulator client');
+    },
+    get world() {
+      return need(world, 'the world');
+    },
+    get graph() {
+      return need(graph, 'the Graph client');
+    },
+  };
 }
