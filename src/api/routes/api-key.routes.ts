@@ -6,10 +6,8 @@ import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow, partnerIdSchema } from '../schemas/common';
 
 const partnerParams = z.object({ partnerId: partnerIdSchema });
-const keyParams = z.object({
-  partnerId: partnerIdSchema,
-  keyId: z.string().min(1).max(100, 'keyId is at most 100 characters.'),
-});
+export const keyIdSchema = z.string().min(1).max(100, 'keyId is at most 100 characters.');
+const keyParams = z.object({ partnerId: partnerIdSchema, keyId: keyIdSchema });
 
 /** A partner's API keys: admin key only. */
 export function apiKeyRoutes(keys: ApiKeyService, access: Access): Router {

@@ -39,8 +39,12 @@ export function parseOrThrow<S extends z.ZodType>(
 
 export const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-/** RFC 3339 date-time with an explicit offset (Z or ±hh:mm). */
-export const RFC3339_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+/**
+ * RFC 3339 date-time with an explicit offset (Z or ±hh:mm). No regex flags: openapi.yaml carries
+ * the same pattern, and JSON Schema patterns have none.
+ */
+export const RFC3339_WITH_OFFSET =
+  /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
 export const partnerIdSchema = z
   .string()

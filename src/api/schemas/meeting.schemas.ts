@@ -15,18 +15,20 @@ export const appointmentIdSchema = z
   .max(200, 'appointmentId is at most 200 characters.')
   .refine((v) => !CONTROL_CHARACTERS.test(v), 'appointmentId must not contain control characters.');
 
+// `abort`: a failed check ends the field's checks, so one problem gives one message.
 const subject = z
   .string({ error: 'subject must be a string.' })
+  .min(1, { error: 'subject must not be empty.', abort: true })
   .max(255, 'subject is at most 255 characters.')
-  .refine((v) => v.trim().length > 0, 'subject must not be empty.');
+  .regex(/\S/, 'subject must not be empty.');
 
-const dateTime = (name: string) =>
-  z
+const dateTime = (name: string) => {
+  const message = `${name} must be an RFC 3339 date-time with an offset, e.g. 2026-05-01T10:00:00+01:00 or 2026-05-01T09:00:00Z.`;
+  return z
     .string({ error: `${name} must be a string.` })
-    .refine(
-      (v) => RFC3339_WITH_OFFSET.test(v) && !Number.isNaN(Date.parse(v)),
-      `${name} must be an RFC 3339 date-time with an offset, e.g. 2026-05-01T10:00:00+01:00 or 2026-05-01T09:00:00Z.`,
-    );
+    .regex(RFC3339_WITH_OFFSET, { error: message, abort: true })
+    .refine((v) => !Number.isNaN(Date.parse(v)), message);
+};
 
 const identity = (name: string) =>
   z
