@@ -1,5 +1,5 @@
 /**
- * A quick measurement of the create path (issue 3's figures), in one run:
+ * A quick measurement of the create path, in one run:
  *  - Graph calls per create with warm token and identity caches (from the simulator's log);
  *  - token requests for one partner under 50 concurrent cold creates;
  *  - the service's added latency: sequential creates through the service against the same

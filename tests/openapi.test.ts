@@ -1,6 +1,6 @@
 /**
  * The contract document itself: it parses, it is OpenAPI 3.1, it is closed (every $ref resolves
- * inside it), it has every path of API.md with its methods, and its error codes and statuses are
+ * inside it), it has every path of the service with its methods, and its error codes and statuses are
  * exactly the catalogue's (src/domain/errors.ts). Whether the running service keeps to it is for
  * the component tests.
  */
@@ -20,7 +20,7 @@ type JsonObject = { [key: string]: unknown };
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-/** API.md's paths with their methods; the document must have these and no others. */
+/** The service's paths with their methods; the document must have these and no others. */
 const CONTRACT_PATHS: Record<string, string[]> = {
   '/partners': ['get'],
   '/partners/{partnerId}': ['put', 'get', 'patch', 'delete'],
@@ -36,7 +36,7 @@ const CONTRACT_PATHS: Record<string, string[]> = {
 };
 
 const ADMIN_PATHS = ['/partners', '/metrics'];
-// API.md: a key on everything except GET /health; the contract itself takes either kind.
+// A key on everything except GET /health; the contract itself takes either kind.
 const UNAUTHENTICATED_PATHS = ['/health'];
 const ANY_KEY_PATHS = ['/openapi.yaml'];
 const PARTNER_PATHS = ['/appointments/meeting', '/appointments/{appointmentId}/meeting'];
@@ -192,7 +192,7 @@ describe('openapi.yaml', () => {
     expect(dangling).toEqual([]);
   });
 
-  it('has exactly the paths and methods of API.md', () => {
+  it('has exactly the paths and methods of the service', () => {
     const actual = operations().map(({ path, method }) => `${method.toUpperCase()} ${path}`);
     const expected = Object.entries(CONTRACT_PATHS).flatMap(([path, methods]) =>
       methods.map((method) => `${method.toUpperCase()} ${path}`),
@@ -258,7 +258,7 @@ describe('openapi.yaml', () => {
   describe('errors', () => {
     const problem = objectAt(spec, 'components', 'schemas', 'Problem');
 
-    it('has a Problem schema with the fields of API.md', () => {
+    it('has a Problem schema with the fields of RFC 9457 and the service', () => {
       expect(Object.keys(objectAt(problem, 'properties')).sort()).toEqual(
         ['code', 'detail', 'errors', 'remediation', 'requestId', 'status', 'title', 'type'].sort(),
       );
@@ -329,7 +329,7 @@ describe('openapi.yaml', () => {
   describe('schemas', () => {
     const schemas = objectAt(spec, 'components', 'schemas');
 
-    it('holds the partnerId pattern of API.md', () => {
+    it('holds the partnerId pattern', () => {
       const pattern = String(objectAt(schemas, 'PartnerId').pattern);
       expect(pattern).toBe('^[a-z0-9][a-z0-9._-]{0,63}$');
       const partnerId = deref(objectAt(spec, 'components', 'parameters', 'PartnerId').schema);

@@ -1,5 +1,6 @@
 /**
- * The one catalogue of error codes the service answers with (API.md, "Errors"), and the one
+ * The one catalogue of error codes the service answers with (README, "Errors"; openapi.yaml,
+ * Problem.code), and the one
  * error type everything funnels into. The HTTP layer turns an AppError into problem+json.
  */
 export const ERROR_CATALOGUE = {

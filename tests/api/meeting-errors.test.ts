@@ -1,5 +1,6 @@
 /**
- * Every row of API.md's error table that the meeting endpoints touch, against the simulator.
+ * Every row of the error table (README, "Errors") that the meeting endpoints touch, against the
+ * simulator.
  */
 import {
   APP_ID,

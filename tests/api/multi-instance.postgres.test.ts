@@ -1,6 +1,6 @@
 /**
  * Several instances on one PostgreSQL, as a platform deploys them behind a load balancer: the
- * rules of API.md hold across instances, and an instance rides out a PostgreSQL outage.
+ * rules of the contract hold across instances, and an instance rides out a PostgreSQL outage.
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-/** The remote match fields that `User.ReadBasic.All` can filter on (GRAPH.md, "Users"). */
+/** The remote match fields that `User.ReadBasic.All` can filter on (README, "How it works"). */
 export const REMOTE_MATCH_FIELDS = ['mail', 'userPrincipalName', 'id'] as const;
 export type RemoteMatchField = (typeof REMOTE_MATCH_FIELDS)[number];
 

@@ -1,5 +1,6 @@
 /**
- * What the service knows of the setup guide (../shared/docs/SETUP-GUIDE.txt): its steps, the
+ * What the service knows of the setup guide universities follow (README, "Setting up a
+ * university"): its steps, the
  * permissions of Step 1, and the Teams application access policy of Steps 2-3. Remediations,
  * diagnostics and the PowerShell script all speak from here.
  */

@@ -1,6 +1,6 @@
 /**
  * The one outbound HTTP stack for Entra ID and Graph, shared by every partner: one keep-alive
- * agent (keep-alive matters more than the library, PERFORMANCE.md) and one axios instance that
+ * agent (keep-alive matters more than the library: docs/BENCHMARKS.md) and one axios instance that
  * never follows redirects, never throws on a status, bounds answer sizes, and only takes relative
  * URLs, so a request can only go to the base URL the caller names.
  */

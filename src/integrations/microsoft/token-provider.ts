@@ -6,7 +6,7 @@
  *   A new instance per request would throw MSAL's cache away; one for all partners would make its
  *   linear cache scan slow.
  * - In front of MSAL, a holder of the current token per partner: calling MSAL on every request
- *   costs ~0.13 ms even from its cache (PERFORMANCE.md), and MSAL does not merge concurrent cold
+ *   costs ~0.13 ms even from its cache (docs/decisions/004), and MSAL does not merge concurrent cold
  *   calls. The holder renews ahead of expiry and lets concurrent callers share one request. MSAL is
  *   asked with `skipCache`, because the holder is the cache (and after a 401 a cached token is the
  *   wrong answer).
