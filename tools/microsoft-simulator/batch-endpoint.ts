@@ -7,6 +7,7 @@ import { authenticate, type GraphEnv, type GraphResult } from './graph-api';
 import { graphError, graphOk } from './responses';
 import { GRAPH_VERSION } from './routes';
 import type { SimRequest, SimResponse } from './types';
+import { isObject } from './json';
 
 export const MAX_BATCH_REQUESTS = 20;
 
@@ -33,10 +34,6 @@ interface BatchItemResponse {
 }
 
 class BatchProblem extends Error {}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function readItems(body: unknown): BatchItem[] {
   if (!isObject(body) || !Array.isArray(body['requests']))

@@ -9,6 +9,7 @@ import type { PartnerRecord } from '../../domain/partners/partner.model';
 import { isTlsErrorCode } from './http-client';
 import type { LastExchange } from './msal-network-client';
 import { parseRetryAfterMs } from './retry-policy';
+import { objectOr } from './json';
 
 /** Entra asks clients to wait at least this long before the first retry after throttling. */
 export const ENTRA_MIN_RETRY_SECONDS = 5;
@@ -33,7 +34,7 @@ interface MsalFailure {
 }
 
 function readFailure(error: unknown): MsalFailure {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  const e = objectOr(error);
   const errorCode = typeof e['errorCode'] === 'string' ? e['errorCode'] : '';
   const aadsts: number[] = [];
   const errorNo = e['errorNo'];

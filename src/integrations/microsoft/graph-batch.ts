@@ -7,6 +7,7 @@ import { AppError } from '../../domain/errors';
 import type { PartnerRecord } from '../../domain/partners/partner.model';
 import { RETRYABLE_STATUSES, type GraphClient } from './graph-client';
 import { chunk } from './odata';
+import { isJsonObject } from './json';
 
 export const MAX_BATCH_REQUESTS = 20;
 
@@ -29,13 +30,9 @@ export interface BatchAnswer {
   roles: readonly string[];
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function itemHeaders(value: unknown): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (!isObject(value)) return headers;
+  if (!isJsonObject(value)) return headers;
   for (const [name, v] of Object.entries(value)) if (typeof v === 'string') headers[name.toLowerCase()] = v;
   return headers;
 }
@@ -74,14 +71,15 @@ export async function runBatchOfGets(
       });
       if (response.status !== 200) throw graph.fail({ partner, operation: 'batch' }, response);
       const items =
-        isObject(response.data) && Array.isArray(response.data['responses'])
+        isJsonObject(response.data) && Array.isArray(response.data['responses'])
           ? (response.data['responses'] as unknown[])
           : undefined;
       if (items === undefined) throw graph.unexpected({ operation: 'batch' }, response, 'no responses');
 
       const byId = new Map<string, BatchAnswer>();
       for (const item of items) {
-        if (!isObject(item) || typeof item['id'] !== 'string' || typeof item['status'] !== 'number') continue;
+        if (!isJsonObject(item) || typeof item['id'] !== 'string' || typeof item['status'] !== 'number')
+          continue;
         byId.set(item['id'], {
           id: item['id'],
           status: item['status'],

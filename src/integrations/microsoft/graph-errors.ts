@@ -18,6 +18,7 @@ export {
   accessPolicyRemediation,
   missingPermissions,
 } from '../../domain/setup/setup-guide';
+import { objectOr } from './json';
 
 const MAX_MESSAGE_CHARS = 300;
 
@@ -35,12 +36,8 @@ function text(value: unknown): string | undefined {
 
 /** Reads `{ error: { code, message, innerError | innererror } }` and the request-id headers. */
 export function readGraphError(body: unknown, headers: Record<string, string> = {}): GraphErrorInfo {
-  const error =
-    typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['error'] : undefined;
-  const e = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
-  const innerRaw = e['innerError'] ?? e['innererror'];
-  const inner =
-    typeof innerRaw === 'object' && innerRaw !== null ? (innerRaw as Record<string, unknown>) : {};
+  const e = objectOr(objectOr(body)['error']);
+  const inner = objectOr(e['innerError'] ?? e['innererror']);
   return {
     code: text(e['code']),
     message: text(e['message']),

@@ -14,6 +14,7 @@ import {
   MEETING_CHAT_MODES,
   type MeetingOptions,
 } from '../../domain/partners/partner.model';
+import { isJsonObject, type JsonObject } from './json';
 
 /** What Teams applies to a meeting made through Graph when nothing else is said. */
 export const TEAMS_MEETING_DEFAULTS: Required<MeetingOptions> = {
@@ -22,12 +23,6 @@ export const TEAMS_MEETING_DEFAULTS: Required<MeetingOptions> = {
   allowMeetingChat: 'enabled',
   recordAutomatically: false,
 };
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** An attendee as Graph wants it: the object id, and the UPN (without it Graph answered 500). */
 export function attendeeBody(attendee: MeetingAttendeeInput): JsonObject {
@@ -91,7 +86,7 @@ function optionalText(value: unknown): string | null {
 
 /** The meeting as the service keeps it; undefined when the answer lacks what every meeting has. */
 export function toTeamsMeeting(raw: unknown): TeamsMeeting | undefined {
-  if (!isObject(raw)) return undefined;
+  if (!isJsonObject(raw)) return undefined;
   const id = raw['id'];
   const joinWebUrl = raw['joinWebUrl'];
   const startDateTime = utc(raw['startDateTime']);
@@ -99,16 +94,17 @@ export function toTeamsMeeting(raw: unknown): TeamsMeeting | undefined {
   if (typeof id !== 'string' || id === '' || typeof joinWebUrl !== 'string') return undefined;
   if (startDateTime === undefined || endDateTime === undefined) return undefined;
 
-  const joinSettings = isObject(raw['joinMeetingIdSettings']) ? raw['joinMeetingIdSettings'] : {};
-  const participants = isObject(raw['participants']) ? raw['participants'] : {};
+  const joinSettings = isJsonObject(raw['joinMeetingIdSettings']) ? raw['joinMeetingIdSettings'] : {};
+  const participants = isJsonObject(raw['participants']) ? raw['participants'] : {};
   const attendees = Array.isArray(participants['attendees']) ? (participants['attendees'] as unknown[]) : [];
   const attendeeIds: string[] = [];
   for (const attendee of attendees) {
-    if (!isObject(attendee) || !isObject(attendee['identity'])) continue;
+    if (!isJsonObject(attendee) || !isJsonObject(attendee['identity'])) continue;
     const user = attendee['identity']['user'];
-    if (isObject(user) && typeof user['id'] === 'string' && user['id'] !== '') attendeeIds.push(user['id']);
+    if (isJsonObject(user) && typeof user['id'] === 'string' && user['id'] !== '')
+      attendeeIds.push(user['id']);
   }
-  const lobby = isObject(raw['lobbyBypassSettings']) ? raw['lobbyBypassSettings'] : {};
+  const lobby = isJsonObject(raw['lobbyBypassSettings']) ? raw['lobbyBypassSettings'] : {};
   const defaults = TEAMS_MEETING_DEFAULTS;
   return {
     id,

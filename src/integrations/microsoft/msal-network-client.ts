@@ -10,6 +10,7 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { lowerCaseHeaders } from './http-client';
+import { isJsonObject } from './json';
 
 export interface LastExchange {
   status?: number;
@@ -32,7 +33,7 @@ export interface MsalNetworkClient extends INetworkModule {
  */
 function jsonBody(response: AxiosResponse): object {
   const data: unknown = response.data;
-  if (typeof data === 'object' && data !== null && !Array.isArray(data)) return data;
+  if (isJsonObject(data)) return data;
   const transient = response.status === 429 || response.status >= 500;
   return {
     error: transient ? 'temporarily_unavailable' : 'invalid_response',

@@ -104,6 +104,4 @@ export function cannotConvert(value: unknown, type: string): RequestProblem {
 
 export type JsonObject = Record<string, unknown>;
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isObject } from '../json';
