@@ -9,14 +9,8 @@ import { UnknownOrganizerError, type MicrosoftGateway, type SetupProbe } from '.
 import type { PartnerRecord } from '../partners/partner.model';
 import type { PartnerService } from '../partners/partner.service';
 import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';
-import {
-  ACCESS_POLICY_NAME,
-  REQUIRED_PERMISSIONS,
-  SETUP_STEPS,
-  grantLine,
-  missingPermissions,
-  type SetupStep,
-} from './setup-guide';
+import { accessPolicyScript, type OperatorOutcome } from './access-policy-script';
+import { REQUIRED_PERMISSIONS, SETUP_STEPS, missingPermissions, type SetupStep } from './setup-guide';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -34,7 +28,6 @@ export interface VerifyResult {
   checks: SetupCheck[];
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A userPrincipalName nobody has: the lookup probe finds nothing and creates nothing. */
 const LOOKUP_PROBE = 'teams-meetings-setup-check@invalid.invalid';
 
@@ -76,19 +69,6 @@ function failureOf(id: string, step: SetupStep, error: unknown, what: string): S
     );
   }
   throw error;
-}
-
-/** A value safe inside a PowerShell comment: one line, no control characters. */
-function commentSafe(value: string): string {
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ').slice(0, 200);
-}
-
-interface OperatorOutcome {
-  index: number;
-  value: string | null;
-  status: 'matched' | 'not_found' | 'ambiguous' | 'missing_field';
-  user?: { id: string; userPrincipalName: string };
 }
 
 export class SetupDiagnosticsService {
@@ -148,63 +128,11 @@ export class SetupDiagnosticsService {
     return { partnerId, ok: checks.every((c) => c.status !== 'fail'), checks };
   }
 
-  /** The PowerShell a Teams admin pastes (Steps 2-3): the policy, and a grant per resolved operator. */
+  /** The PowerShell a Teams admin pastes (Steps 2-3), for the operators given (looked up afresh). */
   async accessPolicyScript(partnerId: string, operators: Identity[] = []): Promise<string> {
     const partner = await this.partners.require(partnerId);
     const outcomes = operators.length === 0 ? [] : await this.resolveOperators(partner, operators);
-    const app = partner.applicationId;
-    const lines = [
-      `# Teams application access policy for TARGETconnect partner "${commentSafe(partner.id)}"`,
-      `# (setup guide: ${SETUP_STEPS.teams}, and the API Permission Restrictions of ${SETUP_STEPS.restrictions}).`,
-      '# Run as a Teams administrator in PowerShell. Once per machine: Install-Module -Name MicrosoftTeams',
-      '#',
-      '# A user holds ONE application access policy: a grant replaces the one they had. If your tenant',
-      '# already has a policy used by other apps, add this application to it instead of creating one:',
-      `#   Set-CsApplicationAccessPolicy -Identity "<existing policy>" -AppIds @{Add="${app}"}`,
-      '# and use that policy name in the Grant lines below.',
-      '',
-      'Connect-MicrosoftTeams',
-      '',
-      `New-CsApplicationAccessPolicy -Identity "${ACCESS_POLICY_NAME}" -AppIds "${app}" -Description "TARGETconnect appointments"`,
-      '',
-    ];
-    const resolved = outcomes.filter((o) => o.status === 'matched' && o.user && GUID.test(o.user.id));
-    const unresolved = outcomes.filter((o) => !resolved.includes(o));
-    if (operators.length === 0) {
-      lines.push(
-        '# Grant it to each adviser (operator) by Entra object ID; send the operators in the request to get their lines:',
-        `# ${grantLine('<operator object id>')}`,
-        '# Or to everyone without a policy of their own:',
-        `# Grant-CsApplicationAccessPolicy -PolicyName "${ACCESS_POLICY_NAME}" -Global`,
-      );
-    }
-    for (const o of resolved) {
-      lines.push(
-        `# ${commentSafe(o.value ?? '')} (${commentSafe(o.user!.userPrincipalName)})`,
-        grantLine(o.user!.id),
-      );
-    }
-    if (unresolved.length > 0) {
-      lines.push(
-        '',
-        '# Not resolved, so not granted (fix them in Entra ID or in the partner match fields, Step 4):',
-      );
-      for (const o of unresolved) {
-        const field = partner.operatorLocalMatchField;
-        lines.push(
-          `#   operator ${o.index}: ${o.status}: ${commentSafe(field)} = ${commentSafe(o.value ?? '(missing)')}`,
-        );
-      }
-    }
-    lines.push(
-      '',
-      '# Check a user (an empty ApplicationAccessPolicy means the global one applies):',
-      `#   Get-CsOnlineUser -Identity "<operator object id>" | Select-Object ApplicationAccessPolicy`,
-      '# A new grant can take up to 30 minutes to take effect; then run the doctor again:',
-      `#   npm run doctor -- --partner ${commentSafe(partner.id)}`,
-      '',
-    );
-    return lines.join('\n');
+    return accessPolicyScript(partner, outcomes);
   }
 
   private async configurationCheck(partner: PartnerRecord): Promise<SetupCheck> {
