@@ -33,7 +33,12 @@ export async function start(
       logger.warn({ err: { message: error.message } }, 'database connection lost; reconnecting on next use'),
   });
   const services = composeServices({ config, store, logger });
-  const built = buildApp({ services, logger, rateLimitPerMinute: config.rateLimitPerMinute });
+  const built = buildApp({
+    services,
+    logger,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
   const server = built.app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

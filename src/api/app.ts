@@ -24,6 +24,10 @@ export interface AppDeps {
   services: Services;
   logger: Logger;
   rateLimitPerMinute: number;
+  /** The time budget of one request (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** The budget's clock; tests pass the one they give the Microsoft gateway. */
+  now?: () => number;
 }
 
 export interface BuiltApp {
@@ -43,7 +47,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, deps.requestTimeoutMs, deps.now));
   app.use(metrics.middleware);
   app.use(accessLog(deps.logger));
   app.use(securityHeaders());

@@ -2,18 +2,11 @@
  * pino, JSON to stdout. Every line's object and message go through `redact.ts` first, so that a
  * secret logged by mistake, at any depth or inside text, is written as `[redacted]`.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { requestScope } from '../request-scope';
 import { redactValue, scrubText } from './redact';
 
 export type { Logger } from 'pino';
-
-/**
- * The request a piece of work belongs to. Every log line written while serving it carries its
- * `requestId`, also from code that never sees the request (the Graph client, MSAL's network
- * client), because the id travels with the async context rather than with a logger object.
- */
-export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 
 function requestIdMixin(): { requestId?: string } {
   const scope = requestScope.getStore();

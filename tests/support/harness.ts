@@ -36,6 +36,8 @@ export function tempDbPath(): string {
 
 export interface HarnessOptions {
   rateLimitPerMinute?: number;
+  /** The request budget (REQUEST_TIMEOUT_MS); default 30 s as in production. */
+  requestTimeoutMs?: number;
   logLevel?: string;
   now?: () => Date;
   microsoft?: MicrosoftOptions & { azureAuthorityHost?: string; graphBaseUrl?: string };
@@ -63,7 +65,13 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
     logger,
     ...(options.now ? { now: options.now } : {}),
   });
-  const built = buildApp({ services, logger, rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000 });
+  const built = buildApp({
+    services,
+    logger,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    ...(options.microsoft?.clock ? { now: options.microsoft.clock.now } : {}),
+  });
   return {
     built,
     services,

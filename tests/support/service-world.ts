@@ -32,6 +32,8 @@ export interface WorldOptions {
   graph?: { attemptTimeoutMs?: number; deadlineMs?: number; maxAttempts?: number };
   /** The clock of retries and deadlines (a TestClock: waits return at once, and are recorded). */
   clock?: TestClock;
+  /** The request budget (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   sim?: MicrosoftSimulator;
   logLevel?: string;
   store?: Store;
@@ -73,6 +75,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorl
 
   const h = makeHarness({
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.store ? { store: options.store } : {}),
     ...(options.secretsKey ? { secretsKey: options.secretsKey } : {}),
     microsoft: {

@@ -48,7 +48,7 @@ export async function runBatchOfGets(
   gets: BatchGet[],
 ): Promise<Map<string, BatchAnswer>> {
   const answers = new Map<string, BatchAnswer>();
-  const deadlineAt = graph.now() + graph.deadlineMs;
+  const deadlineAt = graph.callDeadline();
   for (const group of chunk(gets, MAX_BATCH_REQUESTS)) {
     let pending = group;
     for (let round = 1; ; round += 1) {

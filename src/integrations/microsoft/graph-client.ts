@@ -16,6 +16,7 @@ import { graphErrorToAppError, readGraphError } from './graph-errors';
 import type { GraphMetrics } from './graph-metrics';
 import { isTlsErrorCode, lowerCaseHeaders } from './http-client';
 import { withQuery } from './odata';
+import { withinBudget } from '../../request-scope';
 import { MIN_ATTEMPT_MS, RetryPolicy, type RetryClock } from './retry-policy';
 import type { AccessToken, TokenProvider } from './token-provider';
 
@@ -106,6 +107,12 @@ export class GraphClient {
     return this.retries.clock.now();
   }
 
+  /** When a call started now must be done: its own deadline, or the request's budget if sooner. */
+  callDeadline(): number {
+    const now = this.now();
+    return withinBudget(now + this.deadlineMs, now);
+  }
+
   /** Counts retries done outside `request` (throttled $batch items). */
   countRetry(operation: string, reason: string, count = 1): void {
     this.options.metrics.retries.inc({ operation, reason }, count);
@@ -115,7 +122,7 @@ export class GraphClient {
   async request<T = unknown>(req: GraphRequest): Promise<GraphResponse<T>> {
     const { metrics, tokens } = this.options;
     const clientRequestId = randomUUID();
-    const deadlineAt = req.deadlineAt ?? this.now() + this.deadlineMs;
+    const deadlineAt = req.deadlineAt ?? this.callDeadline();
     const baseURL = this.options.endpointsOf(req.partner).graphBaseUrl;
     const url = withQuery(req.path, req.query);
     let attempt = 0;

@@ -11,6 +11,7 @@ import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@az
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { lowerCaseHeaders } from './http-client';
 import { isJsonObject } from './json';
+import { remainingBudgetMs } from '../../request-scope';
 
 export interface LastExchange {
   status?: number;
@@ -52,7 +53,8 @@ export function createMsalNetworkClient(http: AxiosInstance, timeoutMs: number):
   ): Promise<NetworkResponse<T>> {
     const target = new URL(url);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const attemptMs = Math.max(1, Math.min(timeoutMs, remainingBudgetMs()));
+    const timer = setTimeout(() => controller.abort(), attemptMs);
     last = {};
     try {
       const response = await http.request({
@@ -61,7 +63,7 @@ export function createMsalNetworkClient(http: AxiosInstance, timeoutMs: number):
         url: `${target.pathname}${target.search}`,
         headers: options?.headers ?? {},
         ...(method === 'POST' ? { data: options?.body ?? '' } : {}),
-        timeout: timeoutMs,
+        timeout: attemptMs,
         signal: controller.signal,
         // The token request is a form; keep axios from re-serialising it.
         transformRequest: [(data: unknown) => data],
