@@ -29,7 +29,8 @@ export interface MicrosoftOptions {
 }
 
 export interface CompositionDeps {
-  config: Pick<Config, 'adminApiKey' | 'secretsKey' | 'azureAuthorityHost' | 'graphBaseUrl'>;
+  config: Pick<Config, 'adminApiKey' | 'secretsKey' | 'azureAuthorityHost' | 'graphBaseUrl'> &
+    Partial<Pick<Config, 'requestTimeoutMs'>>;
   store: Store;
   logger: Logger;
   microsoft?: MicrosoftOptions;
@@ -48,6 +49,9 @@ export interface Services {
   /** Releases the outbound connections; the store is the caller's to close. */
   close(): void;
 }
+
+/** How much longer than the request budget a lease lasts. */
+const LEASE_MARGIN_MS = 5_000;
 
 function microsoftOptions(options: MicrosoftOptions = {}) {
   const { clock, ...rest } = options;
@@ -85,7 +89,11 @@ export function composeServices(deps: CompositionDeps): Services {
     partners,
     apiKeys,
     health: new HealthService(deps.store, VERSION, now, () => gateway.credentialFailures().length),
-    meetings: new MeetingService(deps.store.meetings, gateway, identities, now),
+    meetings: new MeetingService(deps.store.meetings, gateway, identities, {
+      now,
+      // A lease outlives any request that holds it: the request budget plus a margin.
+      leaseMs: (deps.config.requestTimeoutMs ?? 30_000) + LEASE_MARGIN_MS,
+    }),
     diagnostics: new SetupDiagnosticsService(partners, gateway, identities, now),
     registry,
     close: () => gateway.close(),

@@ -83,6 +83,8 @@ export interface MeetingRow<J> {
   version: number;
   created_at: string;
   updated_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
 }
 
 export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): MeetingRecord {
@@ -94,9 +96,16 @@ export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): Meet
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    lease:
+      row.lease_owner === null || row.lease_expires_at === null
+        ? null
+        : { owner: row.lease_owner, expiresAt: row.lease_expires_at },
   };
   if (row.status === 'pending') return { ...fields, status: 'pending', details: null };
-  if ((row.status !== 'scheduled' && row.status !== 'cancelled') || row.data === null) {
+  if (
+    (row.status !== 'scheduled' && row.status !== 'cancelled' && row.status !== 'gone') ||
+    row.data === null
+  ) {
     // Only the service writes these rows; anything else is a damaged store, not a request error.
     throw new Error(
       `meeting ${row.partner_id}/${row.appointment_id}: status ${row.status} without its details`,

@@ -3,6 +3,7 @@
  * implementation (src/integrations/microsoft) owns MSAL, HTTP, retries and the translation of
  * every Entra/Graph failure into an AppError from the catalogue.
  */
+import { AppError } from './errors';
 import type { MeetingOptions, PartnerRecord } from './partners/partner.model';
 
 /** A directory user as `User.ReadBasic.All` shows it. */
@@ -69,6 +70,7 @@ export interface MicrosoftGateway {
     input: MeetingInput,
   ): Promise<{ created: boolean; meeting: TeamsMeeting }>;
   getMeeting(partner: PartnerRecord, organizerId: string, meetingId: string): Promise<TeamsMeeting | null>;
+  /** Throws MeetingGoneError when Teams no longer has it. */
   updateMeeting(
     partner: PartnerRecord,
     organizerId: string,
@@ -86,6 +88,17 @@ export class UnknownOrganizerError extends Error {
   constructor(readonly organizerId: string) {
     super('Microsoft Graph does not know the organizer');
     this.name = 'UnknownOrganizerError';
+  }
+}
+
+/** Teams no longer has the meeting (deleted there, or with its organizer): 404 MEETING_NOT_FOUND. */
+export class MeetingGoneError extends AppError {
+  constructor() {
+    super('MEETING_NOT_FOUND', {
+      detail: 'Microsoft Teams no longer has this meeting (it was deleted in Teams).',
+      remediation: 'Send the create (POST /appointments/meeting) again to make a new meeting for it.',
+    });
+    this.name = 'MeetingGoneError';
   }
 }
 

@@ -247,21 +247,23 @@ async function untilReceived(sim: typeof worlds.sim, operation: string): Promise
 }
 
 describe('409: races are reported as races, not as Microsoft failures', () => {
-  test('MEETING_IN_PROGRESS with Retry-After when another request holds the claim at the end', async () => {
+  test('MEETING_IN_PROGRESS with Retry-After when another request took the claim over meanwhile', async () => {
     const world_ = await world();
     const body = appointment();
     worlds.sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, delayMs: 300 });
     const creating = world_.create(body).then((res) => res); // supertest sends on then()
     await untilReceived(worlds.sim, 'onlineMeetings.createOrGet');
-    // Another instance took the pending claim over meanwhile (its version moved on).
+    // Another instance took the pending claim over meanwhile (as if this one's lease had expired).
     const claim = await world_.h.store.meetings.get('uni-x', body.appointmentId as string);
     expect(claim?.status).toBe('pending');
+    const lease = { owner: 'another-instance', expiresAt: new Date(Date.now() + 20_000).toISOString() };
     expect(
-      await world_.h.store.meetings.update({ ...claim!, version: claim!.version + 1 }, claim!.version),
+      await world_.h.store.meetings.update({ ...claim!, lease, version: claim!.version + 1 }, claim!.version),
     ).toBe(true);
     const res = await creating;
     expectProblem(res, 409, 'MEETING_IN_PROGRESS');
-    expect(res.headers['retry-after']).toBe('2');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(19);
+    expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(20);
   });
 
   test('CONCURRENT_UPDATE when the record changed while a PATCH ran', async () => {

@@ -100,6 +100,52 @@ maybe('two instances on one PostgreSQL database', () => {
     expect(other.status).toBe(409);
   });
 
+  test('50 identical creates split across both make exactly one createOrGet', async () => {
+    const body = appointment();
+    const key = `Bearer ${a.partnerKey}`;
+    sim.clearRequests();
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        (i % 2 === 0 ? a.h.request : b.request)
+          .post('/appointments/meeting')
+          .set('Authorization', key)
+          .send(body),
+      ),
+    );
+    expect(answers.map((r) => r.status).sort((x, y) => x - y)).toEqual([...Array(49).fill(200), 201]);
+    expect(sim.requests().filter((r) => r.operation === 'onlineMeetings.createOrGet')).toHaveLength(1);
+    expect(new Set(answers.map((r) => r.body.joinWebUrl)).size).toBe(1);
+  });
+
+  test('20 PATCHes split across both: every 200 true, no refused change in Teams, all three agree', async () => {
+    const key = `Bearer ${a.partnerKey}`;
+    const created = await a.create(appointment());
+    const path = `/appointments/${encodeURIComponent(created.body.appointmentId)}/meeting`;
+    sim.clearRequests();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? a.h.request : b.request)
+          .patch(path)
+          .set('Authorization', key)
+          .send({ subject: `patch ${i}` }),
+      ),
+    );
+    for (const r of answers) expect([200, 409]).toContain(r.status);
+    answers.forEach((r, i) => r.status === 200 && expect(r.body.subject).toBe(`patch ${i}`));
+    const applied = answers.filter((r) => r.status === 200).map((r) => r.body.subject as string);
+    const sent = sim
+      .requests()
+      .filter((r) => r.operation === 'onlineMeetings.update')
+      .map((r) => (r.body as { subject: string }).subject);
+    expect(applied.length).toBeGreaterThan(0);
+    expect([...sent].sort()).toEqual([...applied].sort());
+    const last = sent[sent.length - 1];
+    expect(sim.meetings()[0]!.subject).toBe(last);
+    expect((await b.request.get(path).set('Authorization', key)).body.subject).toBe(last);
+    const stored = await admin.query(`SELECT data->>'subject' AS subject FROM ${schema}.meetings`);
+    expect(stored.rows).toEqual([{ subject: last }]);
+  });
+
   test('a cancel through one instance is seen by a GET through the other', async () => {
     const key = `Bearer ${a.partnerKey}`;
     const created = await a.create(appointment());

@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/data-access/postgres/postgres-store';
 import { StoreUnavailableError } from '../../src/domain/ports';
 import { describeStoreContract, partner } from './repositories.contract';
+import { POSTGRES_MIGRATIONS } from '../../src/data-access/postgres/migrations';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SHOWN_URL = redact(URL_);
@@ -103,9 +104,9 @@ describePostgres('PostgreSQL', () => {
           PostgresStore.open(URL_, { schema, poolSize: 2 }),
         ]);
         const { rows } = await admin.query<{ version: number }>(
-          `SELECT version FROM ${schema}.schema_migrations`,
+          `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
         );
-        expect(rows).toEqual([{ version: 1 }]);
+        expect(rows).toEqual(POSTGRES_MIGRATIONS.map(({ version }) => ({ version })));
         expect(await stores[0].partners.upsert(partner('p1'))).toEqual({ created: true });
         expect(await stores[1].partners.get('p1')).toEqual(partner('p1'));
         await Promise.all(stores.map((store) => store.close()));
@@ -122,7 +123,7 @@ describePostgres('PostgreSQL', () => {
         const again = await PostgresStore.open(URL_, { schema });
         expect(await again.partners.list()).toEqual([partner('p1')]);
         const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations`);
-        expect(rows).toHaveLength(1);
+        expect(rows).toHaveLength(POSTGRES_MIGRATIONS.length);
         await again.close();
       } finally {
         await dropSchema(schema);

@@ -57,6 +57,7 @@ function pending(
     version: 1,
     createdAt: '2025-02-01T09:00:00.000Z',
     updatedAt: '2025-02-01T09:00:00.000Z',
+    lease: null,
     ...overrides,
   };
 }
@@ -300,17 +301,27 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.meetings.get('p1', 'none')).toBeNull();
       });
 
-      it('keeps the creation fields (externalId, createdAt) on update', async () => {
+      it('keeps createdAt on update, and writes the externalId (a new meeting) and the lease', async () => {
         const claimed = pending('p1', 'a1');
         await store.meetings.claim(claimed);
+        const lease = { owner: 'request-1', expiresAt: '2025-02-01T09:00:35.000Z' };
         await store.meetings.update(
-          { ...claimed, externalId: 'changed', createdAt: '2030-01-01T00:00:00.000Z', version: 2 },
+          { ...claimed, externalId: 'ext-a1.2', createdAt: '2030-01-01T00:00:00.000Z', version: 2, lease },
           1,
         );
         const stored = await store.meetings.get('p1', 'a1');
-        expect(stored?.externalId).toBe(claimed.externalId);
+        expect(stored?.externalId).toBe('ext-a1.2');
         expect(stored?.createdAt).toBe(claimed.createdAt);
+        expect(stored?.lease).toEqual(lease);
         expect(stored?.version).toBe(2);
+        await store.meetings.update({ ...stored!, lease: null, version: 3 }, 2);
+        expect((await store.meetings.get('p1', 'a1'))?.lease).toBeNull();
+      });
+
+      it('claims with a lease and keeps it', async () => {
+        const lease = { owner: 'request-2', expiresAt: '2025-02-01T09:00:35.000Z' };
+        await store.meetings.claim(pending('p1', 'a1', { lease }));
+        expect((await store.meetings.get('p1', 'a1'))?.lease).toEqual(lease);
       });
 
       it('round-trips details exactly, key order included', async () => {

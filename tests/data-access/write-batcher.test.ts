@@ -29,6 +29,7 @@ const pending = (appointmentId: string, partnerId = 'p1'): PendingMeeting => ({
   version: 1,
   createdAt: '2025-02-01T09:00:00.000Z',
   updatedAt: '2025-02-01T09:00:00.000Z',
+  lease: null,
 });
 
 test('writes queued in one turn are committed by one transaction', async () => {

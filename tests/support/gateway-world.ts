@@ -3,7 +3,7 @@
  * as `extraCaPem`), a seeded tenant, partner records, and a gateway whose logs are captured.
  */
 import { Registry } from 'prom-client';
-import type { AppError } from '../../src/domain/errors';
+import { AppError } from '../../src/domain/errors';
 import type { PartnerRecord } from '../../src/domain/partners/partner.model';
 import {
   createMicrosoftGateway,
@@ -148,7 +148,7 @@ export async function appError(promise: Promise<unknown>): Promise<AppError> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof Error && error.name === 'AppError') return error as AppError;
+    if (error instanceof AppError) return error;
     throw error;
   }
   throw new Error('expected an AppError');

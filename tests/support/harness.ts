@@ -59,6 +59,7 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
       secretsKey,
       azureAuthorityHost: options.microsoft?.azureAuthorityHost,
       graphBaseUrl: options.microsoft?.graphBaseUrl,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     },
     microsoft: options.microsoft ?? {},
     store,

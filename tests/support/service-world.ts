@@ -34,6 +34,8 @@ export interface WorldOptions {
   clock?: TestClock;
   /** The request budget (REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
+  /** The domain's clock (leases, timestamps). */
+  now?: () => Date;
   sim?: MicrosoftSimulator;
   logLevel?: string;
   store?: Store;
@@ -76,6 +78,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorl
   const h = makeHarness({
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
     ...(options.store ? { store: options.store } : {}),
     ...(options.secretsKey ? { secretsKey: options.secretsKey } : {}),
     microsoft: {

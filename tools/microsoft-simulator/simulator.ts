@@ -90,6 +90,8 @@ export interface MicrosoftSimulator {
   clearRequests(): void;
   /** Stored meetings, to assert on. */
   meetings(filter?: { tenantId?: string; userId?: string }): SimMeeting[];
+  /** Deletes a meeting as its organizer would in Teams, outside Graph; false when there was none. */
+  deleteMeetingInTeams(meetingId: string): boolean;
   /** Forgets all state, faults, requests, latency and settings; keeps the server, CA and signing key. */
   reset(): void;
   /** Closes the server and every socket, keep-alive ones too. */
@@ -255,6 +257,10 @@ class Simulator implements MicrosoftSimulator {
 
   meetings(filter?: { tenantId?: string; userId?: string }): SimMeeting[] {
     return this.directory.meetings(filter);
+  }
+
+  deleteMeetingInTeams(meetingId: string): boolean {
+    return this.directory.deleteMeeting(meetingId);
   }
 
   reset(): void {

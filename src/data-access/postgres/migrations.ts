@@ -60,4 +60,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'meeting leases',
+    sql: `
+      -- A lease: the request working on the row (a create, a change, a cancel) and until when; another
+      -- request may take the row over only once the lease has expired (its owner is gone).
+      ALTER TABLE meetings ADD COLUMN lease_owner TEXT;
+      ALTER TABLE meetings ADD COLUMN lease_expires_at TEXT;
+    `,
+  },
 ];

@@ -2,8 +2,10 @@
  * Creating an appointment's meeting, idempotent end to end. Three mechanisms, each for its own
  * case:
  * - requests in this process for the same appointment share one run (`running`);
- * - across processes, one record per partner and appointment (a database key) is claimed first;
- *   a pending claim is finished by a request with the same details, or taken over when stale;
+ * - across processes, one record per partner and appointment (a database key) is claimed first,
+ *   with a lease (leases.ts): identical requests wait for its owner's answer, other details are
+ *   told a create is in progress, and only a claim whose lease expired (its owner is gone) may be
+ *   taken over;
  * - Graph's createOrGet with an externalId derived from partner and appointment makes one Teams
  *   meeting even when a create is repeated after a crash or a lost answer.
  * The steps: claim → resolve participants → createOrGet → reconcile → persist.
@@ -21,15 +23,19 @@ import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
 import type { MeetingRepository } from '../ports';
 import {
   externalIdOf,
+  nextExternalId,
   toUtc,
   toView,
   type AttendeeOutcome,
   type MeetingRecord,
   type MeetingView,
   type Organizer,
+  type Lease,
   type PendingMeeting,
+  type ScheduledMeeting,
   type SettledMeeting,
 } from './meeting.record';
+import type { Leases } from './leases';
 import { detailsFrom, optionDifferences } from './meeting-changes';
 import { matchedOf, type Participants } from './participants';
 
@@ -43,17 +49,13 @@ export interface CreateMeetingInput {
   options?: MeetingOptions | undefined;
 }
 
-/** A pending claim older than this was left by a crashed request and may be taken over. */
-const STALE_CLAIM_MS = 2 * 60_000;
-/** How long a caller should wait for another request's create to finish. */
-const IN_PROGRESS_RETRY_SECONDS = 2;
 /** Claims lost to other requests before giving up. */
-const MAX_CLAIM_ROUNDS = 3;
+const MAX_CLAIM_ROUNDS = 5;
 
 type Claim =
   | { kind: 'answered'; record: MeetingRecord }
   | { kind: 'lost' }
-  | { kind: 'won'; claim: PendingMeeting; fresh: boolean };
+  | { kind: 'won'; claim: PendingMeeting & { lease: Lease } };
 
 export class CreateMeeting {
   /** Creates running in this process, so concurrent identical requests share one. */
@@ -63,10 +65,14 @@ export class CreateMeeting {
     private readonly meetings: MeetingRepository,
     private readonly gateway: MicrosoftGateway,
     private readonly participants: Participants,
+    private readonly leases: Leases,
     private readonly now: () => Date,
   ) {}
 
-  /** `created` is true only for the request that made the record. */
+  /**
+   * `created` is true for the request whose create made the meeting the appointment has: the
+   * first, or the first to succeed after a create that was interrupted.
+   */
   async run(
     partner: PartnerRecord,
     input: CreateMeetingInput,
@@ -85,7 +91,7 @@ export class CreateMeeting {
       const work = this.complete(partner, claimed.claim, input);
       this.running.set(key, work);
       try {
-        return { created: claimed.fresh, meeting: toView(await work) };
+        return { created: true, meeting: toView(await work) };
       } finally {
         this.running.delete(key);
       }
@@ -95,37 +101,63 @@ export class CreateMeeting {
     });
   }
 
-  /** Step 1: the appointment's record, claimed for this request or answered by what is there. */
+  /**
+   * Step 1: the appointment's record, claimed for this request (new, taken over from a create
+   * whose owner is gone, or made anew after Teams lost the meeting), or answered by what is there.
+   */
   private async claim(partner: PartnerRecord, appointmentId: string, requestHash: string): Promise<Claim> {
-    const existing = await this.meetings.get(partner.id, appointmentId);
-    if (existing) {
-      if (existing.status === 'pending' && this.mayTakeOver(existing, requestHash)) {
-        return { kind: 'won', claim: { ...existing, requestHash }, fresh: false };
-      }
-      return { kind: 'answered', record: existing };
+    const existing = await this.waitWhileCreating(partner.id, appointmentId, requestHash);
+    if (existing === null) {
+      const timestamp = this.now().toISOString();
+      const claim = {
+        partnerId: partner.id,
+        appointmentId,
+        status: 'pending' as const,
+        requestHash,
+        externalId: externalIdOf(partner.id, appointmentId),
+        details: null,
+        version: 1,
+        createdAt: timestamp,
+        updatedAt: timestamp,
+        lease: this.leases.grant(),
+      };
+      return (await this.meetings.claim(claim)).claimed ? { kind: 'won', claim } : { kind: 'lost' };
     }
-    const timestamp = this.now().toISOString();
-    const claim: PendingMeeting = {
-      partnerId: partner.id,
-      appointmentId,
-      status: 'pending',
-      requestHash,
-      externalId: externalIdOf(partner.id, appointmentId),
-      details: null,
-      version: 1,
-      createdAt: timestamp,
-      updatedAt: timestamp,
-    };
-    const result = await this.meetings.claim(claim);
-    return result.claimed ? { kind: 'won', claim, fresh: true } : { kind: 'lost' };
+    if (existing.status === 'pending' || existing.status === 'gone') {
+      // A pending record here is one whose lease expired: its create was interrupted.
+      const timestamp = this.now().toISOString();
+      const claim = await this.leases.take<PendingMeeting>({
+        ...existing,
+        status: 'pending',
+        requestHash,
+        details: null,
+        externalId: existing.status === 'gone' ? nextExternalId(existing.externalId) : existing.externalId,
+        updatedAt: timestamp,
+      });
+      return claim === null
+        ? { kind: 'lost' }
+        : { kind: 'won', claim: claim as PendingMeeting & { lease: Lease } };
+    }
+    return { kind: 'answered', record: existing };
   }
 
-  /** A pending record can be finished by a request with the same details, or taken over when stale. */
-  private mayTakeOver(record: PendingMeeting, requestHash: string): boolean {
-    return (
-      record.requestHash === requestHash ||
-      this.now().getTime() - Date.parse(record.updatedAt) > STALE_CLAIM_MS
-    );
+  /**
+   * The appointment's record once no other request is creating it: while another request holds a
+   * pending claim, the same request waits for its answer (within this request's budget), and a
+   * request with other details is told at once. Null when there is no record.
+   */
+  private async waitWhileCreating(
+    partnerId: string,
+    appointmentId: string,
+    requestHash: string,
+  ): Promise<MeetingRecord | null> {
+    for (let round = 0; ; round += 1) {
+      const record = await this.meetings.get(partnerId, appointmentId);
+      if (record === null || record.status !== 'pending' || !this.leases.isHeld(record)) return record;
+      if (record.requestHash !== requestHash || !(await this.leases.pause(round))) {
+        throw inProgress(this.leases.secondsLeft(record), record.requestHash === requestHash);
+      }
+    }
   }
 
   /** Steps 2-5 for a won claim; on any failure the claim is released for a corrected request. */
@@ -149,7 +181,7 @@ export class CreateMeeting {
       const made = await this.createOrGet(partner, organizer, claim, input.operator, wanted);
       const options: MeetingOptions = { ...partner.meetingDefaults, ...input.options };
       const meeting = await this.reconcile(partner, made, wanted, options);
-      return await this.persist(claim, meeting, made.organizer, attendees);
+      return await this.persist(partner, claim, meeting, made.organizer, attendees);
     } catch (error) {
       await this.meetings
         .releaseClaim(claim.partnerId, claim.appointmentId, claim.version)
@@ -203,29 +235,43 @@ export class CreateMeeting {
 
   /** Step 5: the claim becomes the scheduled record, unless another instance finished it first. */
   private async persist(
+    partner: PartnerRecord,
     claim: PendingMeeting,
     meeting: TeamsMeeting,
     organizer: Organizer,
     attendees: AttendeeOutcome[],
   ): Promise<SettledMeeting> {
-    const record: SettledMeeting = {
+    const record: ScheduledMeeting = {
       ...claim,
       status: 'scheduled',
       details: detailsFrom(meeting, organizer, attendees, meeting.options),
       version: claim.version + 1,
       updatedAt: this.now().toISOString(),
+      lease: null,
     };
     if (await this.meetings.update(record, claim.version)) return record;
     const latest = await this.meetings.get(claim.partnerId, claim.appointmentId);
-    if (latest && latest.status !== 'pending') return latest;
-    throw inProgress();
+    if (latest === null) {
+      // The record went with its partner (DELETE /partners/{id} while this create ran): nothing may
+      // refer to the meeting any more, so it goes from Teams too.
+      await this.gateway.deleteMeeting(partner, organizer.id, meeting.id);
+      throw new AppError('PARTNER_NOT_FOUND', {
+        detail: `Partner '${claim.partnerId}' was deleted while this meeting was being made; the meeting was removed from Teams again.`,
+      });
+    }
+    if (latest.status === 'scheduled' || latest.status === 'cancelled') return latest;
+    // Only a request whose lease expired loses its claim: another one took it over.
+    throw inProgress(this.leases.secondsLeft(latest), latest.requestHash === claim.requestHash);
   }
 }
 
-function inProgress(): AppError {
+/** Another request holds this appointment's pending claim (its lease ends in `seconds`). */
+function inProgress(seconds: number, sameDetails: boolean): AppError {
   return new AppError('MEETING_IN_PROGRESS', {
-    detail: 'The meeting of this appointment is being created by another request; retry shortly.',
-    retryAfterSeconds: IN_PROGRESS_RETRY_SECONDS,
+    detail: sameDetails
+      ? `The same create for this appointment is still running in another request; send it again after ${seconds} seconds.`
+      : `A create for this appointment with other details is running in another request, or was interrupted; retry after ${seconds} seconds, then change the meeting with PATCH if it differs.`,
+    retryAfterSeconds: seconds,
   });
 }
 
@@ -238,7 +284,12 @@ function replayOrConflict(record: MeetingRecord, requestHash: string): MeetingVi
         'Change the meeting with PATCH /appointments/{appointmentId}/meeting, or cancel it with DELETE.',
     });
   }
-  if (record.status === 'pending') throw inProgress();
+  if (record.status === 'pending') throw inProgress(1, true);
+  if (record.status === 'gone') {
+    throw new AppError('MEETING_NOT_FOUND', {
+      detail: `The meeting of appointment '${record.appointmentId}' was deleted in Teams.`,
+    });
+  }
   return toView(record);
 }
 

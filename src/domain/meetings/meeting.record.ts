@@ -30,6 +30,12 @@ export interface MeetingDetails {
   options: MeetingOptions;
 }
 
+/** The request working on a record, and until when; only after that may another take it over. */
+export interface Lease {
+  owner: string;
+  expiresAt: string;
+}
+
 interface RecordFields {
   partnerId: string;
   appointmentId: string;
@@ -40,6 +46,7 @@ interface RecordFields {
   version: number;
   createdAt: string;
   updatedAt: string;
+  lease: Lease | null;
 }
 
 /** Claimed by a create that has not finished (or that died). */
@@ -59,7 +66,13 @@ export interface CancelledMeeting extends RecordFields {
   details: MeetingDetails;
 }
 
-export type MeetingRecord = PendingMeeting | ScheduledMeeting | CancelledMeeting;
+/** Teams no longer has the meeting (deleted there, not here): a create may make a new one. */
+export interface GoneMeeting extends RecordFields {
+  status: 'gone';
+  details: MeetingDetails;
+}
+
+export type MeetingRecord = PendingMeeting | ScheduledMeeting | CancelledMeeting | GoneMeeting;
 export type MeetingStatus = MeetingRecord['status'];
 /** A record whose meeting Teams has (or had). */
 export type SettledMeeting = ScheduledMeeting | CancelledMeeting;
@@ -100,4 +113,10 @@ export function toUtc(value: string): string {
 /** Graph's externalId for an appointment: stable, opaque, and the same on every instance. */
 export function externalIdOf(partnerId: string, appointmentId: string): string {
   return `tm1-${createHash('sha256').update(`${partnerId}\n${appointmentId}`, 'utf8').digest('base64url')}`;
+}
+
+/** The externalId of the appointment's next meeting once Teams lost the last one: `<base>.2`, `.3`… */
+export function nextExternalId(previous: string): string {
+  const match = /^(.*)\.(\d+)$/.exec(previous);
+  return match ? `${match[1]}.${Number(match[2]) + 1}` : `${previous}.2`;
 }

@@ -10,11 +10,15 @@ import { CancelMeeting } from './cancel-meeting';
 import { CreateMeeting, type CreateMeetingInput } from './create-meeting';
 import { toView, type MeetingView } from './meeting.record';
 import { requireMeeting } from './meeting-lookup';
+import { Leases } from './leases';
 import { Participants } from './participants';
 import { UpdateMeeting, type UpdateMeetingInput } from './update-meeting';
 
 export type { CreateMeetingInput } from './create-meeting';
 export type { UpdateMeetingInput } from './update-meeting';
+
+/** The default request budget (30 s) and a margin: no live request holds a lease longer. */
+const DEFAULT_LEASE_MS = 35_000;
 
 export class MeetingService {
   private readonly creating: CreateMeeting;
@@ -25,12 +29,18 @@ export class MeetingService {
     private readonly meetings: MeetingRepository,
     gateway: MicrosoftGateway,
     identities: IdentityMatcher,
-    now: () => Date = () => new Date(),
+    options: { now?: () => Date; leaseMs?: number; sleep?: (ms: number) => Promise<void> } = {},
   ) {
+    const now = options.now ?? (() => new Date());
     const participants = new Participants(identities);
-    this.creating = new CreateMeeting(meetings, gateway, participants, now);
-    this.updating = new UpdateMeeting(meetings, gateway, participants, now);
-    this.cancelling = new CancelMeeting(meetings, gateway, now);
+    const leases = new Leases(meetings, {
+      ttlMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      now,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+    this.creating = new CreateMeeting(meetings, gateway, participants, leases, now);
+    this.updating = new UpdateMeeting(meetings, gateway, participants, leases, now);
+    this.cancelling = new CancelMeeting(meetings, gateway, leases, now);
   }
 
   /** `created` is true only for the request that made the record. */

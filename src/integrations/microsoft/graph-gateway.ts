@@ -4,8 +4,9 @@
  * HTTP stack, the per-partner token holders and the translation of every failure into an AppError.
  */
 import type { Registry } from 'prom-client';
-import { AppError } from '../../domain/errors';
+
 import {
+  MeetingGoneError,
   UnknownOrganizerError,
   type DirectoryUser,
   type MeetingInput,
@@ -317,8 +318,7 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
   ): Promise<TeamsMeeting> {
     const operation = 'onlineMeetings.update';
     const body = patchBody(patch);
-    const notFound = () =>
-      new AppError('MEETING_NOT_FOUND', { detail: 'Microsoft Teams no longer has this meeting.' });
+    const notFound = () => new MeetingGoneError();
     if (Object.keys(body).length === 0) {
       const meeting = await getMeeting(partner, organizerId, meetingId);
       if (meeting === null) throw notFound();
