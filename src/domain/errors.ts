@@ -28,6 +28,10 @@ export const ERROR_CATALOGUE = {
   APPLICATION_NOT_FOUND: { status: 424, title: 'Entra ID does not know the application ID in this tenant' },
   TENANT_NOT_FOUND: { status: 424, title: 'Entra ID does not know the tenant' },
   PERMISSION_MISSING: { status: 424, title: 'The application lacks a Microsoft Graph permission' },
+  CLIENT_SECRET_UNREADABLE: {
+    status: 424,
+    title: "The stored client secret cannot be read with this service's SECRETS_KEY",
+  },
   RATE_LIMITED: { status: 429, title: 'Too many requests for this key' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   GRAPH_ERROR: { status: 502, title: 'Unexpected answer from Microsoft Graph' },

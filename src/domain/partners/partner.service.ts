@@ -8,6 +8,10 @@ import { toPartnerView } from './partner.model';
 import type { PartnerRepository } from '../ports';
 import type { SecretCipher } from './secret-cipher';
 
+/** What to do when a stored secret cannot be read (the create's 424 and verify say the same). */
+export const SECRETS_KEY_REMEDIATION =
+  "SECRETS_KEY changed since the secret was stored: store the client secret's Value again with PATCH /partners/{partnerId}.";
+
 export interface PartnerInput {
   applicationId: string;
   tenantId: string;
@@ -114,10 +118,22 @@ export class PartnerService {
   }
 
   /** The stored secret in clear, for the token client only. */
+  /**
+   * The partner's client secret in clear, or null when none is stored. A secret this service's
+   * SECRETS_KEY cannot open (the key changed since it was stored) is a configuration failure:
+   * 424 CLIENT_SECRET_UNREADABLE, with what to do.
+   */
   async clientSecretOf(partner: PartnerRecord): Promise<string | null> {
-    return partner.clientSecretCiphertext === null
-      ? null
-      : this.cipher.decrypt(partner.clientSecretCiphertext, partner.id);
+    if (partner.clientSecretCiphertext === null) return null;
+    try {
+      return this.cipher.decrypt(partner.clientSecretCiphertext, partner.id);
+    } catch (error) {
+      throw new AppError('CLIENT_SECRET_UNREADABLE', {
+        detail: `The client secret stored for partner '${partner.id}' cannot be decrypted with this service's SECRETS_KEY.`,
+        remediation: SECRETS_KEY_REMEDIATION,
+        cause: error,
+      });
+    }
   }
 
   async require(id: string): Promise<PartnerRecord> {

@@ -7,7 +7,7 @@ import { localValue, type Identity } from '../identity/identity';
 import type { IdentityMatcher } from '../identity/identity-matcher';
 import { UnknownOrganizerError, type MicrosoftGateway, type SetupProbe } from '../microsoft.port';
 import type { PartnerRecord } from '../partners/partner.model';
-import type { PartnerService } from '../partners/partner.service';
+import { SECRETS_KEY_REMEDIATION, type PartnerService } from '../partners/partner.service';
 import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';
 import { accessPolicyScript, type OperatorOutcome } from './access-policy-script';
 import { REQUIRED_PERMISSIONS, SETUP_STEPS, missingPermissions, type SetupStep } from './setup-guide';
@@ -154,7 +154,7 @@ export class SetupDiagnosticsService {
         SETUP_STEPS.platform,
         'fail',
         "The stored client secret cannot be decrypted with this service's SECRETS_KEY.",
-        "SECRETS_KEY changed since the secret was stored: store the client secret's Value again with PATCH /partners/{partnerId}.",
+        SECRETS_KEY_REMEDIATION,
       );
     }
     const matchFields = `operators by ${partner.operatorLocalMatchField} → ${partner.operatorRemoteMatchField}, users by ${partner.userLocalMatchField} → ${partner.userRemoteMatchField}`;

@@ -198,7 +198,13 @@ export class TokenProvider {
       throw this.credentialFailed(partner, malformedTenantError(partner));
     }
     if (entry.msal === undefined) {
-      const secret = await this.options.clientSecretOf(partner);
+      const secret = await this.options.clientSecretOf(partner).catch((error: unknown) => {
+        // A secret that cannot be read is the partner's configuration failing, like a wrong one.
+        if (error instanceof AppError && CREDENTIAL_ERROR_CODES.has(error.code)) {
+          throw this.credentialFailed(partner, error);
+        }
+        throw error;
+      });
       if (secret === null || secret === '') throw this.credentialFailed(partner, missingSecretError(partner));
       entry.msal = this.buildMsal(partner, secret, endpoints);
     }
