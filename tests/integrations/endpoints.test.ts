@@ -1,6 +1,12 @@
 /** Pure rules: each cloud's endpoints and scope, overrides, and OData literals. */
 import { endpointsFor } from '../../src/integrations/microsoft/clouds';
-import { encodeQuery, matchFilter, odataString } from '../../src/integrations/microsoft/odata';
+import {
+  encodeQuery,
+  matchFilter,
+  matchFilters,
+  MAX_FILTER_CHARS,
+  odataString,
+} from '../../src/integrations/microsoft/odata';
 import { parseRetryAfterMs } from '../../src/integrations/microsoft/retry-policy';
 
 describe('endpointsFor', () => {
@@ -52,6 +58,22 @@ describe('OData', () => {
         Array.from({ length: 16 }, (_, i) => `${i}@x`),
       ),
     ).toThrow(/at most 15/);
+  });
+
+  it('splits lookups by 15 values and by encoded length; an overlong value goes alone', () => {
+    const short = Array.from({ length: 31 }, (_, i) => `s${i}@x`);
+    expect(matchFilters('mail', short).map((f) => (f.match(/'/g)?.length ?? 0) / 2)).toEqual([15, 15, 1]);
+    const long = Array.from({ length: 6 }, (_, i) => `${i}${'é'.repeat(300)}@x`);
+    const filters = matchFilters('mail', long);
+    expect(filters.length).toBeGreaterThan(1);
+    for (const f of filters) expect(encodeURIComponent(f).length).toBeLessThanOrEqual(MAX_FILTER_CHARS);
+    expect(filters.flatMap((f) => f.match(/'[^']*'/g) ?? [])).toHaveLength(6);
+    const huge = 'y'.repeat(3000);
+    expect(matchFilters('mail', ['a@x', huge, 'b@x'])).toEqual([
+      "mail eq 'a@x'",
+      `mail eq '${huge}'`,
+      "mail eq 'b@x'",
+    ]);
   });
 
   it('percent-encodes whole values', () => {

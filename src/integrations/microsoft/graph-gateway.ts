@@ -22,7 +22,7 @@ import { GraphClient, type GraphResponse } from './graph-client';
 import { createGraphMetrics } from './graph-metrics';
 import { createHttpClient } from './http-client';
 import { createOrGetBody, patchBody, toTeamsMeeting } from './meeting-mapper';
-import { chunk, matchFilter, MAX_FILTER_EXPRESSIONS, odataString, withQuery } from './odata';
+import { matchFilters, odataString, withQuery } from './odata';
 import { realClock } from './retry-policy';
 import { TokenProvider, type CredentialFailure } from './token-provider';
 
@@ -170,8 +170,8 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     if (unique.length === 0) return result;
 
     const operation = 'users.list';
-    const queries = chunk(unique, MAX_FILTER_EXPRESSIONS).map((group) => ({
-      $filter: matchFilter(field, group),
+    const queries = matchFilters(field, unique).map((filter) => ({
+      $filter: filter,
       $select: USER_SELECT,
       $top: USER_TOP,
     }));
