@@ -148,6 +148,7 @@ export async function startService(options: {
       NODE_EXTRA_CA_CERTS: options.caFile,
       LOG_LEVEL: 'info',
       RATE_LIMIT_PER_MINUTE: '1000000',
+      SHUTDOWN_GRACE_MS: '0',
     },
   });
   const url = `http://127.0.0.1:${port}`;

@@ -1,6 +1,7 @@
 /**
  * The service's entry point: configuration, store, app, listening, and a graceful shutdown on
- * SIGTERM/SIGINT (stop accepting, finish what is in flight, close the store, exit 0).
+ * SIGTERM/SIGINT (/health answers 503 for a grace period, then stop accepting, finish what is in
+ * flight, close the store, exit 0).
  */
 import fs from 'node:fs';
 import type { Server } from 'node:http';
@@ -55,8 +56,12 @@ export async function start(
   let shuttingDown: Promise<{ clean: boolean }> | undefined;
   const shutdown = (reason: string) => {
     shuttingDown ??= (async () => {
-      logger.info({ reason }, 'shutting down: no new connections, finishing requests in flight');
+      // Load balancers learn from /health (503) that this instance is going, while it still
+      // serves what they send meanwhile; only then does the listener close.
       built.startDraining();
+      logger.info({ reason, graceMs: config.shutdownGraceMs }, 'shutting down: /health answers 503');
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
+      logger.info('no new connections; finishing requests in flight');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;

@@ -58,6 +58,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000).default(600),
   SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 100, 60_000).default(8000),
   REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1000, 120_000).default(30_000),
+  SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 120_000).default(5000),
   // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
   TEAMS_MEETINGS_SANDBOX: z.enum(['0', '1'], { error: 'TEAMS_MEETINGS_SANDBOX must be 0 or 1' }).default('0'),
 });
@@ -78,6 +79,8 @@ export interface Config {
   logLevel: LogLevel;
   rateLimitPerMinute: number;
   shutdownTimeoutMs: number;
+  /** After SIGTERM, how long /health answers 503 (and requests are still served) before the listener closes. */
+  shutdownGraceMs: number;
   /** One request's whole time budget: every step (store, tokens, Graph, waits) draws from it. */
   requestTimeoutMs: number;
   sandbox: boolean;
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     sandbox: e.TEAMS_MEETINGS_SANDBOX === '1',
   };

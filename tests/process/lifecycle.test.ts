@@ -40,13 +40,14 @@ test('a bad configuration stops the boot with one line naming the variable', asy
   expect(stderr.trim()).toBe('Configuration error: ADMIN_API_KEY: ADMIN_API_KEY is required');
 });
 
-test('SIGTERM: the request in flight completes, new connections are refused, the store is closed, exit 0', async () => {
+test('SIGTERM: /health answers 503 for the grace period, then new connections are refused; the request in flight completes, exit 0', async () => {
   const dbPath = tempDbPath();
   const child = spawn(process.execPath, [MAIN], {
     env: env({
       ADMIN_API_KEY: ADMIN,
       SECRETS_KEY: randomBytes(32).toString('base64'),
       DATABASE_URL: `sqlite:${dbPath}`,
+      SHUTDOWN_GRACE_MS: '800',
     }),
   });
   const exited = exitOf(child);
@@ -90,8 +91,24 @@ test('SIGTERM: the request in flight completes, new connections are refused, the
     req.write(body.slice(0, 40));
     await pause(200); // the request is in the server's hands before the signal
     child.kill('SIGTERM');
-    await pause(300);
-    // The listener is closed: a new connection is refused.
+    await pause(200);
+    // Within the grace period the listener is open and /health tells load balancers to go.
+    const health = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        })
+        .on('error', reject);
+    });
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.body)).toMatchObject({
+      status: 'unavailable',
+      checks: { shutdown: { status: 'draining' } },
+    });
+    await pause(900);
+    // After it, the listener is closed: a new connection is refused.
     const refused = await new Promise<boolean>((r) => {
       const probe = http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, () => r(false));
       probe.on('error', () => r(true));

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
       GRAPH_BASE_URL: simulator.graphBaseUrl,
       NODE_EXTRA_CA_CERTS: caFile,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      // Nothing balances load onto the sandbox: Ctrl-C stops it at once.
+      SHUTDOWN_GRACE_MS: process.env.SHUTDOWN_GRACE_MS ?? '0',
     },
   });
 
