@@ -1,8 +1,11 @@
 /**
- * RFC 9457 problem details: the only shape an error leaves the service in.
+ * RFC 9457 problem details: the only shape an error leaves the service in. Its text passes the
+ * same redaction as every log line (logging/redact.ts): an upstream message quoted in `detail`
+ * can carry a token or a secret, and an answer is no place for it either.
  */
 import type { Response } from 'express';
 import type { AppError } from '../domain/errors';
+import { scrubText } from '../logging/redact';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -23,11 +26,13 @@ export function sendProblem(res: Response, error: AppError, requestId: string): 
         type: problemType(error.code),
         title: error.title,
         status: error.status,
-        detail: error.detail,
+        detail: scrubText(error.detail),
         code: error.code,
         requestId,
-        ...(error.remediation === undefined ? {} : { remediation: error.remediation }),
-        ...(error.errors === undefined ? {} : { errors: error.errors }),
+        ...(error.remediation === undefined ? {} : { remediation: scrubText(error.remediation) }),
+        ...(error.errors === undefined
+          ? {}
+          : { errors: error.errors.map((e) => ({ field: e.field, message: scrubText(e.message) })) }),
       }),
     );
 }

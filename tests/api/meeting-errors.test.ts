@@ -320,3 +320,27 @@ describe('/health after credential failures', () => {
     expect(health.body.checks.partners.credentialFailures).toBe(0);
   });
 });
+
+describe('answers pass the same redaction as logs', () => {
+  test("Graph's error text with a bearer token and a client secret reaches the partner censored", async () => {
+    const world_ = await world();
+    await world_.create(appointment());
+    const token = worlds.sim.mintAccessToken({ tenantId: TENANT_ID, appId: APP_ID });
+    worlds.sim.injectFault({
+      match: { operation: 'onlineMeetings.createOrGet' },
+      status: 500,
+      body: {
+        error: {
+          code: 'InternalServerError',
+          message: `upstream echoed Authorization: Bearer ${token} and client_secret=${CLIENT_SECRET}`,
+        },
+      },
+    });
+    const res = await world_.create(appointment());
+    const problem = expectProblem(res, 502, 'GRAPH_ERROR');
+    expect(problem.detail).toContain('[redacted]');
+    expect(res.text).not.toContain(token);
+    expect(res.text).not.toContain(CLIENT_SECRET);
+    expect(res.text).not.toContain(token.split('.')[1]!);
+  });
+});
