@@ -6,7 +6,12 @@ import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow, partnerIdSchema } from '../schemas/common';
 
 const partnerParams = z.object({ partnerId: partnerIdSchema });
-export const keyIdSchema = z.string().min(1).max(100, 'keyId is at most 100 characters.');
+/** Key ids are the UUIDs that POST /partners/{partnerId}/api-keys answers. */
+export const keyIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+    error: 'keyId is the id (a UUID) that POST or GET /partners/{partnerId}/api-keys gave.',
+  });
 const keyParams = z.object({ partnerId: partnerIdSchema, keyId: keyIdSchema });
 
 /** A partner's API keys: admin key only. */

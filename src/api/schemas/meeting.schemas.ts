@@ -2,7 +2,7 @@
  * The meeting endpoints' bodies as TARGETconnect sends them.
  */
 import { z } from 'zod';
-import { RFC3339_WITH_OFFSET } from './common';
+import { isRealDate, RFC3339_WITH_OFFSET } from './common';
 import { meetingOptionsSchema } from './partner.schemas';
 
 const MAX_MEETING_MS = 24 * 60 * 60_000;
@@ -27,7 +27,10 @@ const dateTime = (name: string) => {
   return z
     .string({ error: `${name} must be a string.` })
     .regex(RFC3339_WITH_OFFSET, { error: message, abort: true })
-    .refine((v) => !Number.isNaN(Date.parse(v)), message);
+    .refine(
+      isRealDate,
+      `${name} is not a real date and time (check the day of the month, hours 00-23, minutes 00-59).`,
+    );
 };
 
 const identity = (name: string) =>

@@ -10,7 +10,7 @@ import {
   MEETING_CHAT_MODES,
   REMOTE_MATCH_FIELDS,
 } from '../../domain/partners/partner.model';
-import { GUID_PATTERN, RFC3339_WITH_OFFSET } from './common';
+import { GUID_PATTERN, isRealDate, RFC3339_WITH_OFFSET } from './common';
 
 const DOMAIN_PATTERN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const LOCAL_FIELD_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
@@ -62,18 +62,25 @@ const clientSecretExpiresAt = z
   .string({ error: 'clientSecretExpiresAt must be a string.' })
   .trim()
   .refine(
-    (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) || RFC3339_WITH_OFFSET.test(v)) && !Number.isNaN(Date.parse(v)),
+    (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) || RFC3339_WITH_OFFSET.test(v)) && isRealDate(v),
     "clientSecretExpiresAt must be a date (2027-06-30) or an RFC 3339 date-time with offset; it is the 'Expires' column of the client secret.",
   )
   .transform((v) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v).toISOString())
   .nullable();
 
+/** Names every JavaScript object already has: no TARGETconnect field is called that. */
+const RESERVED_FIELD_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
 const localField = (name: string, example: string) =>
   z
     .string({ error: `${name} must be a string.` })
-    .regex(
-      LOCAL_FIELD_PATTERN,
-      `${name} must name a TARGETconnect field (letters, digits, '_', '.', '-'; up to 64), e.g. ${example}.`,
+    .regex(LOCAL_FIELD_PATTERN, {
+      error: `${name} must name a TARGETconnect field (letters, digits, '_', '.', '-'; up to 64), e.g. ${example}.`,
+      abort: true,
+    })
+    .refine(
+      (v) => !RESERVED_FIELD_NAMES.has(v),
+      `${name} cannot be a name such as __proto__ or constructor; name the TARGETconnect field, e.g. ${example}.`,
     );
 
 const remoteField = (name: string) =>
