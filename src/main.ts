@@ -4,10 +4,11 @@
  * flight, close the store, exit 0).
  */
 import fs from 'node:fs';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dotenv from 'dotenv';
 import { buildApp } from './api/app';
+import { answerProtocolErrors } from './api/protocol-errors';
 import { composeServices } from './composition-root';
 import { ConfigError, loadConfig, type Config } from './config/config';
 import { openStore } from './data-access/open-store';
@@ -40,7 +41,9 @@ export async function start(
     rateLimitPerMinute: config.rateLimitPerMinute,
     requestTimeoutMs: config.requestTimeoutMs,
   });
-  const server = built.app.listen(config.port, config.host);
+  const server = http.createServer({ requireHostHeader: false }, built.app);
+  answerProtocolErrors(server, logger);
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -12,6 +12,7 @@ import { createHttpMetrics } from './middleware/metrics';
 import { securityHeaders } from './middleware/security-headers';
 import { requestContext } from './middleware/request-context';
 import { errorHandler, notFoundHandler } from './error-handler';
+import { requireHost } from './protocol-errors';
 import { apiKeyRoutes } from './routes/api-key.routes';
 import { opsRoutes } from './routes/ops.routes';
 import { partnerRoutes } from './routes/partner.routes';
@@ -51,6 +52,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use(metrics.middleware);
   app.use(accessLog(deps.logger));
   app.use(securityHeaders());
+  app.use(requireHost);
   app.use((_req: Request, res: Response, next: NextFunction) => {
     if (draining) res.setHeader('Connection', 'close');
     next();

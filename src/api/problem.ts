@@ -13,26 +13,26 @@ export function problemType(code: string): string {
   return `https://teams-meetings.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
+/** The problem document of an error, as JSON text. */
+export function problemBody(error: AppError, requestId: string): string {
+  return JSON.stringify({
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    detail: scrubText(error.detail),
+    code: error.code,
+    requestId,
+    ...(error.remediation === undefined ? {} : { remediation: scrubText(error.remediation) }),
+    ...(error.errors === undefined
+      ? {}
+      : { errors: error.errors.map((e) => ({ field: e.field, message: scrubText(e.message) })) }),
+  });
+}
+
 export function sendProblem(res: Response, error: AppError, requestId: string): void {
   if (error.retryAfterSeconds !== undefined) {
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   }
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-  res
-    .status(error.status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(
-      JSON.stringify({
-        type: problemType(error.code),
-        title: error.title,
-        status: error.status,
-        detail: scrubText(error.detail),
-        code: error.code,
-        requestId,
-        ...(error.remediation === undefined ? {} : { remediation: scrubText(error.remediation) }),
-        ...(error.errors === undefined
-          ? {}
-          : { errors: error.errors.map((e) => ({ field: e.field, message: scrubText(e.message) })) }),
-      }),
-    );
+  res.status(error.status).type(PROBLEM_CONTENT_TYPE).send(problemBody(error, requestId));
 }

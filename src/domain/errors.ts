@@ -5,6 +5,9 @@
  */
 export const ERROR_CATALOGUE = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
+  EXPECTATION_FAILED: { status: 417, title: 'The Expect header cannot be met' },
+  REQUEST_HEADERS_TOO_LARGE: { status: 431, title: 'The request line or headers are too large' },
   UNAUTHENTICATED: { status: 401, title: 'Missing or unknown API key' },
   FORBIDDEN: { status: 403, title: 'This key may not use this endpoint' },
   PARTNER_NOT_FOUND: { status: 404, title: 'Partner not found' },
