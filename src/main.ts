@@ -39,6 +39,8 @@ export async function start(
     services,
     logger,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    unauthenticatedLimitPerMinute: config.unauthenticatedLimitPerMinute,
+    trustProxy: config.trustProxy,
     requestTimeoutMs: config.requestTimeoutMs,
   });
   const server = http.createServer({ requireHostHeader: false }, built.app);

@@ -25,6 +25,10 @@ export interface AppDeps {
   services: Services;
   logger: Logger;
   rateLimitPerMinute: number;
+  /** Failed authentications per client address and minute before 429 (UNAUTHENTICATED_LIMIT_PER_MINUTE). */
+  unauthenticatedLimitPerMinute: number;
+  /** Express's `trust proxy`: which hops' X-Forwarded-For to believe for the client address (TRUST_PROXY). */
+  trustProxy: boolean | number | string;
   /** The time budget of one request (REQUEST_TIMEOUT_MS). */
   requestTimeoutMs: number;
   /** The budget's clock; tests pass the one they give the Microsoft gateway. */
@@ -47,6 +51,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.trustProxy);
 
   app.use(requestContext(deps.logger, deps.requestTimeoutMs, deps.now));
   app.use(metrics.middleware);
@@ -62,7 +67,10 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   // Each router declares who may call each of its routes; the order below is only for speed
   // (the meeting routes, the hot path, first) and decides nothing about access.
-  const access = accessGuards(apiKeys, deps.rateLimitPerMinute);
+  const access = accessGuards(apiKeys, {
+    perKeyPerMinute: deps.rateLimitPerMinute,
+    failedAuthPerMinute: deps.unauthenticatedLimitPerMinute,
+  });
   app.use(meetingRoutes(meetings, access));
   app.use(opsRoutes({ health, registry: metrics.registry, isDraining: () => draining, access }));
   app.use(partnerRoutes(partners, access));

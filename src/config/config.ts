@@ -56,6 +56,15 @@ const envSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: integer('DATABASE_STATEMENT_TIMEOUT_MS', 100, 600_000).default(5000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   RATE_LIMIT_PER_MINUTE: integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000).default(600),
+  UNAUTHENTICATED_LIMIT_PER_MINUTE: integer('UNAUTHENTICATED_LIMIT_PER_MINUTE', 1, 1_000_000).default(60),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .regex(
+      /^(true|false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*)$/,
+      'TRUST_PROXY must be false, true, a number of proxy hops, or a comma-separated list of addresses/subnets (loopback, linklocal, uniquelocal)',
+    )
+    .default('false'),
   SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 100, 60_000).default(8000),
   REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1000, 120_000).default(30_000),
   SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 120_000).default(5000),
@@ -78,6 +87,10 @@ export interface Config {
   graphBaseUrl: string | undefined;
   logLevel: LogLevel;
   rateLimitPerMinute: number;
+  /** Failed authentications per client address and minute. */
+  unauthenticatedLimitPerMinute: number;
+  /** Express `trust proxy`: false, true, a hop count, or addresses/subnets. */
+  trustProxy: boolean | number | string;
   shutdownTimeoutMs: number;
   /** After SIGTERM, how long /health answers 503 (and requests are still served) before the listener closes. */
   shutdownGraceMs: number;
@@ -127,6 +140,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphBaseUrl: e.GRAPH_BASE_URL,
     logLevel: e.LOG_LEVEL,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    unauthenticatedLimitPerMinute: e.UNAUTHENTICATED_LIMIT_PER_MINUTE,
+    trustProxy:
+      e.TRUST_PROXY === 'true'
+        ? true
+        : e.TRUST_PROXY === 'false'
+          ? false
+          : /^\d+$/.test(e.TRUST_PROXY)
+            ? Number(e.TRUST_PROXY)
+            : e.TRUST_PROXY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,

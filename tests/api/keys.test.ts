@@ -148,3 +148,30 @@ describe('rate limit per key', () => {
     }
   });
 });
+
+describe('failed authentications per client address', () => {
+  test('past the limit an address gets 429 before its key is looked up; other addresses are unaffected', async () => {
+    const limited = makeHarness({ unauthenticatedLimitPerMinute: 5, trustProxy: 1 });
+    try {
+      await limited.services.partners.put('uni-a', validPartner() as never);
+      const partnerKey = await limited.services.apiKeys.issue('uni-a');
+      const from = (address: string, key: string) =>
+        limited.request
+          .get('/openapi.yaml')
+          .set('X-Forwarded-For', address)
+          .set('Authorization', `Bearer ${key}`);
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i += 1) statuses.push((await from('203.0.113.7', `tmk_wrong${i}`)).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+      const refused = await from('203.0.113.7', partnerKey.key);
+      expectProblem(refused, 429, 'RATE_LIMITED');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(refused.body.detail).toMatch(/address/);
+      // Good keys do not use the budget, and another address has its own.
+      expect((await from('198.51.100.20', partnerKey.key)).status).toBe(200);
+      expect((await from('198.51.100.20', 'tmk_wrong')).status).toBe(401);
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -36,6 +36,8 @@ export function tempDbPath(): string {
 
 export interface HarnessOptions {
   rateLimitPerMinute?: number;
+  unauthenticatedLimitPerMinute?: number;
+  trustProxy?: boolean | number | string;
   /** The request budget (REQUEST_TIMEOUT_MS); default 30 s as in production. */
   requestTimeoutMs?: number;
   logLevel?: string;
@@ -70,6 +72,8 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
     services,
     logger,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+    unauthenticatedLimitPerMinute: options.unauthenticatedLimitPerMinute ?? 10_000,
+    trustProxy: options.trustProxy ?? false,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     ...(options.microsoft?.clock ? { now: options.microsoft.clock.now } : {}),
   });

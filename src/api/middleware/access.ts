@@ -6,7 +6,7 @@
 import type { RequestHandler } from 'express';
 import type { ApiKeyService } from '../../domain/partners/api-key.service';
 import { authenticate } from './auth';
-import { rateLimit } from './rate-limit';
+import { FailedAuthLimit, rateLimit } from './rate-limit';
 
 export interface Access {
   /** The admin key only (partners, their keys, diagnostics, metrics); a partner key gets 403. */
@@ -19,13 +19,20 @@ export interface Access {
   none: RequestHandler[];
 }
 
-/** Each guard authenticates, then counts the request against the key's rate limit. */
-export function accessGuards(keys: ApiKeyService, rateLimitPerMinute: number): Access {
-  const limiter = rateLimit(rateLimitPerMinute);
+/**
+ * Each guard authenticates (refusing addresses with too many failed attempts first), then counts
+ * the request against the key's rate limit.
+ */
+export function accessGuards(
+  keys: ApiKeyService,
+  limits: { perKeyPerMinute: number; failedAuthPerMinute: number },
+): Access {
+  const limiter = rateLimit(limits.perKeyPerMinute);
+  const failures = new FailedAuthLimit(limits.failedAuthPerMinute);
   return {
-    admin: [authenticate(keys, ['admin']), limiter],
-    partner: [authenticate(keys, ['partner']), limiter],
-    anyKey: [authenticate(keys, ['admin', 'partner']), limiter],
+    admin: [authenticate(keys, ['admin'], failures), limiter],
+    partner: [authenticate(keys, ['partner'], failures), limiter],
+    anyKey: [authenticate(keys, ['admin', 'partner'], failures), limiter],
     none: [(_req, _res, next) => next()],
   };
 }

@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../../domain/errors';
 import type { ApiKeyService, Principal } from '../../domain/partners/api-key.service';
 import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { FailedAuthLimit } from './rate-limit';
 
 function bearerOf(req: Request): string | undefined {
   const header = req.get('authorization');
@@ -14,10 +15,25 @@ function bearerOf(req: Request): string | undefined {
   return match?.[1];
 }
 
-/** Authenticates any key; `allow` decides which kinds may pass. */
-export function authenticate(keys: ApiKeyService, allow: ReadonlyArray<Principal['kind']>) {
+/**
+ * Authenticates any key; `allow` decides which kinds may pass. An address that keeps sending
+ * missing or unknown keys is refused before its next key is looked up (`failures`).
+ */
+export function authenticate(
+  keys: ApiKeyService,
+  allow: ReadonlyArray<Principal['kind']>,
+  failures: FailedAuthLimit,
+) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    const principal = await keys.authenticate(bearerOf(req));
+    const address = req.ip ?? 'unknown';
+    failures.check(address);
+    let principal: Principal;
+    try {
+      principal = await keys.authenticate(bearerOf(req));
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') failures.failed(address);
+      throw error;
+    }
     req.principal = principal;
     if (!allow.includes(principal.kind)) {
       throw new AppError('FORBIDDEN', {
