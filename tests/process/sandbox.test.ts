@@ -72,3 +72,14 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('the sandbox refuses to listen beyond loopback unless told to, since it prints working keys', async () => {
+  const { NODE_OPTIONS: _n, ...env } = process.env;
+  const child = spawn(process.execPath, [SANDBOX], { env: { ...env, HOST: '0.0.0.0', PORT: '0' } });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  expect(code).toBe(2);
+  expect(err).toMatch(/loopback only/);
+  expect(err).toMatch(/SANDBOX_ALLOW_REMOTE=1/);
+});

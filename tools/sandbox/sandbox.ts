@@ -34,7 +34,30 @@ function say(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
+/** Loopback only, unless SANDBOX_ALLOW_REMOTE=1: the sandbox prints keys that work. */
+function listenHost(): string {
+  const host = process.env.HOST ?? '127.0.0.1';
+  const loopback = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i.test(host);
+  if (loopback) return host;
+  if (process.env.SANDBOX_ALLOW_REMOTE !== '1') {
+    process.stderr.write(
+      `The sandbox listens on loopback only: it prints working admin and partner keys, and HOST=${host} ` +
+        'would let anyone who can reach this machine use them. Unset HOST, or set SANDBOX_ALLOW_REMOTE=1 ' +
+        'if you really mean to expose it.\n',
+    );
+    process.exit(2);
+  }
+  say(
+    banner([
+      `WARNING: HOST=${host} with SANDBOX_ALLOW_REMOTE=1: the sandbox, and the keys printed`,
+      'below, are reachable from other machines. Stop it (Ctrl-C) when you are done.',
+    ]),
+  );
+  return host;
+}
+
 async function main(): Promise<void> {
+  const host = listenHost();
   say(
     banner([
       'SANDBOX: simulated Microsoft, throwaway keys and data.',
@@ -57,7 +80,7 @@ async function main(): Promise<void> {
       ...process.env,
       TEAMS_MEETINGS_SANDBOX: '1',
       PORT: process.env.PORT ?? '3000',
-      HOST: process.env.HOST ?? '127.0.0.1',
+      HOST: host,
       DATABASE_URL: `sqlite:${path.join(DATA_DIR, 'teams-meetings.db')}`,
       ADMIN_API_KEY: adminKey,
       SECRETS_KEY: process.env.SECRETS_KEY ?? randomBytes(32).toString('base64'),
