@@ -1,15 +1,18 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with dev dependencies, ship only the runtime ones, run as non-root.
-FROM node:20.20.2-bookworm-slim AS build
+# Node 24 LTS, pinned (the version .nvmrc and CI use).
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci
+# The same install-script policy as CI (package.json "allowScripts"), whatever the npm in the
+# image: the only scripts it allows are esbuild's, for the development tool tsx, which this build
+# does not use, so none runs. better-sqlite3 ships its native binaries (N-API) in the package.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev --ignore-scripts
 
-FROM node:20.20.2-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0 \
@@ -24,5 +27,6 @@ VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD node -e "require('http').get({host:'127.0.0.1',port:process.env.PORT||3000,path:'/health',timeout:4000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
-# SIGTERM reaches node directly (exec form): it drains requests in flight and exits 0.
+# SIGTERM reaches node directly (exec form): /health answers 503 for SHUTDOWN_GRACE_MS, then it
+# drains requests in flight and exits 0.
 CMD ["node", "dist/main.js"]

@@ -142,14 +142,13 @@ describe.each(withBodies.map((op) => [op.label, op] as const))('%s', (_label, op
 
 describe.each(operations.map((op) => [op.label, op] as const))('%s with hostile headers', (_label, op) => {
   test('an X-Request-Id that is not a token, an odd Accept, a huge Authorization: never a 5xx', async () => {
-    for (const headers of [
+    const oddHeaders: Array<Record<string, string>> = [
       { 'X-Request-Id': 'x'.repeat(500) },
       { 'X-Request-Id': '../../etc/passwd' },
       { Accept: 'text/html;q=0.1, */*;q=0' },
       { 'Content-Type': 'application/json; charset=latin1' },
-    ]) {
-      expectHandled(await send(op, {}, headers));
-    }
+    ];
+    for (const headers of oddHeaders) expectHandled(await send(op, {}, headers));
     const huge = await w.h.request.get('/openapi.yaml').set('Authorization', `Bearer ${'k'.repeat(8000)}`);
     expectHandled(huge);
     expect(huge.status).toBe(401);

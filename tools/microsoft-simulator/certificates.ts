@@ -2,7 +2,7 @@
  * A throw-away certificate authority and server certificate, made when a simulator starts, so that
  * clients verify TLS for real (the CA goes into `https.Agent({ ca })` or NODE_EXTRA_CA_CERTS).
  */
-import { generateKeyPair, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes, sign } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
@@ -32,6 +32,25 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
+/**
+ * Signs with Node's crypto rather than forge's JavaScript RSA: on Node 21 and later, where
+ * `navigator` exists, forge's big-integer code takes a path that made each signature take about a
+ * second. forge still builds the certificate; it hands the to-be-signed bytes to `md.update`.
+ */
+function signWithNode(cert: forge.pki.Certificate, privateKeyPem: string): void {
+  const md = forge.md.sha256.create();
+  const tbs: string[] = [];
+  const update = md.update.bind(md);
+  md.update = (bytes: string, encoding?: forge.Encoding) => {
+    tbs.push(bytes);
+    return update(bytes, encoding);
+  };
+  const key = {
+    sign: () => sign('sha256', Buffer.from(tbs.join(''), 'binary'), privateKeyPem).toString('binary'),
+  };
+  cert.sign(key as unknown as forge.pki.rsa.PrivateKey, md);
+}
+
 function validity(cert: forge.pki.Certificate, days: number): void {
   const notBefore = new Date(Date.now() - 60 * 60 * 1000);
   cert.validity.notBefore = notBefore;
@@ -44,7 +63,6 @@ function validity(cert: forge.pki.Certificate, days: number): void {
  */
 export async function createCertificates(extraNames: string[] = []): Promise<SimulatorCertificates> {
   const [caKeys, leafKeys] = await Promise.all([newRsaKey(), newRsaKey()]);
-  const caPrivate = forge.pki.privateKeyFromPem(caKeys.privateKeyPem);
   const caPublic = forge.pki.publicKeyFromPem(caKeys.publicKeyPem);
   const leafPublic = forge.pki.publicKeyFromPem(leafKeys.publicKeyPem);
 
@@ -63,7 +81,7 @@ export async function createCertificates(extraNames: string[] = []): Promise<Sim
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  ca.sign(caPrivate, forge.md.sha256.create());
+  signWithNode(ca, caKeys.privateKeyPem);
 
   const names = ['127.0.0.1', '::1', 'localhost', ...extraNames].filter(
     (name, index, all) => name !== '' && all.indexOf(name) === index,
@@ -87,7 +105,7 @@ export async function createCertificates(extraNames: string[] = []): Promise<Sim
       keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes(),
     },
   ]);
-  leaf.sign(caPrivate, forge.md.sha256.create());
+  signWithNode(leaf, caKeys.privateKeyPem);
 
   const caCertPem = forge.pki.certificateToPem(ca);
   return {
