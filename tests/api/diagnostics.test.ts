@@ -64,6 +64,24 @@ describe('POST /partners/{id}/verify', () => {
     expect(worlds.sim.requests().filter((r) => MUTATIONS.includes(r.operation))).toHaveLength(0);
   });
 
+  test.each(['empty', 'notFound'] as const)(
+    'a good setup passes the access-policy probe whatever a lookup that finds no meeting answers (%s)',
+    async (miss) => {
+      const world_ = await world();
+      worlds.sim.setMeetingLookupMiss(miss);
+      const result = await verify(world_, [
+        { email: 'ada.adviser@uni.example.ac.uk' },
+        { email: 'nina.nopolicy@uni.example.ac.uk' },
+      ]);
+      const probes = received(worlds.sim, 'onlineMeetings.list');
+      expect(probes.map((r) => r.status).sort()).toEqual(miss === 'empty' ? [200, 403] : [403, 404]);
+      expect(result.byId('access-policy:0').status).toBe('pass');
+      // Only a 403 names a missing policy, under either behaviour.
+      expect(result.byId('access-policy:1').status).toBe('fail');
+      expect(result.byId('access-policy:1').remediation).toContain('Grant-CsApplicationAccessPolicy');
+    },
+  );
+
   test('the operator without an access policy: the failing check names the object id, the Grant line and the delay', async () => {
     const world_ = await world();
     const result = await verify(world_, [

@@ -237,4 +237,15 @@ describe('reading, changing and deleting', () => {
     expect(error.remediation).toContain(g.world.adviserNoPolicy.id);
     expect(g.sim.meetings()).toHaveLength(0);
   });
+
+  it.each(['empty', 'notFound'] as const)(
+    'takes a lookup that finds no meeting (%s) as past the policy, and a 404 about the user as an unknown id',
+    async (miss) => {
+      g.sim.setMeetingLookupMiss(miss);
+      const p = partner();
+      await expect(g.t.gateway.checkAccessPolicy(p, g.world.adviser.id)).resolves.toBeUndefined();
+      const unknown = '0f0f0f0f-1111-4222-8333-444444444444';
+      await expect(g.t.gateway.checkAccessPolicy(p, unknown)).rejects.toBeInstanceOf(UnknownOrganizerError);
+    },
+  );
 });

@@ -31,7 +31,12 @@ export interface GraphEnv {
   answer: AnswerContext;
   /** `${origin}/v1.0`, for `@odata.context`. */
   graphBaseUrl: string;
+  /** What a JoinWebUrl lookup that finds no meeting answers (undocumented in Graph). */
+  meetingLookupMiss: MeetingLookupMiss;
 }
+
+/** `empty`: an empty collection; `notFound`: 404 NotFound "Specified meeting is not found.". */
+export type MeetingLookupMiss = 'empty' | 'notFound';
 
 /** Everything a Graph operation handler gets. */
 export interface GraphCall {

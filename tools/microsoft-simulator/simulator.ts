@@ -11,7 +11,7 @@ import { TokenSigner } from './access-tokens';
 import { createCertificates } from './certificates';
 import { copyJson, Directory } from './directory';
 import { FaultBook, faultResponse } from './faults';
-import { dispatchGraph, type GraphEnv, type GraphResult } from './graph-api';
+import { dispatchGraph, type GraphEnv, type GraphResult, type MeetingLookupMiss } from './graph-api';
 import { handleBatch, type BatchOrder } from './batch-endpoint';
 import { graphError, type AnswerContext } from './responses';
 import { pathSegments, resolveRoute, type Route } from './routes';
@@ -77,6 +77,11 @@ export interface MicrosoftSimulator {
   setTokenLifetime(seconds: number): void;
   /** Order of $batch responses; default 'reversed' (Graph does not keep the request order). */
   setBatchResponseOrder(order: BatchOrder): void;
+  /**
+   * What `GET …/onlineMeetings?$filter=JoinWebUrl eq '…'` answers when no meeting has that link:
+   * Graph does not document it, and tenants have been seen to answer either way. Default 'empty'.
+   */
+  setMeetingLookupMiss(miss: MeetingLookupMiss): void;
   /** A valid access token without a token request, for tests of Graph callers. */
   mintAccessToken(input: {
     tenantId: string;
@@ -144,6 +149,7 @@ class Simulator implements MicrosoftSimulator {
   private latencyMs = 0;
   private tokenLifetimeSeconds = DEFAULT_TOKEN_LIFETIME;
   private batchOrder: BatchOrder = 'reversed';
+  private meetingLookupMiss: MeetingLookupMiss = 'empty';
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private closing: Promise<void> | undefined;
@@ -222,6 +228,10 @@ class Simulator implements MicrosoftSimulator {
     this.tokenLifetimeSeconds = seconds;
   }
 
+  setMeetingLookupMiss(miss: MeetingLookupMiss): void {
+    this.meetingLookupMiss = miss;
+  }
+
   setBatchResponseOrder(order: BatchOrder): void {
     this.batchOrder = order;
   }
@@ -270,6 +280,7 @@ class Simulator implements MicrosoftSimulator {
     this.latencyMs = 0;
     this.tokenLifetimeSeconds = DEFAULT_TOKEN_LIFETIME;
     this.batchOrder = 'reversed';
+    this.meetingLookupMiss = 'empty';
   }
 
   close(): Promise<void> {
@@ -390,7 +401,13 @@ class Simulator implements MicrosoftSimulator {
   }
 
   private graphEnv(answer: AnswerContext): GraphEnv {
-    return { directory: this.directory, signer: this.signer, answer, graphBaseUrl: this.graphBaseUrl };
+    return {
+      directory: this.directory,
+      signer: this.signer,
+      answer,
+      graphBaseUrl: this.graphBaseUrl,
+      meetingLookupMiss: this.meetingLookupMiss,
+    };
   }
 
   private noteCaller(

@@ -19,6 +19,7 @@ import type { Logger } from '../../logging/logger';
 import { endpointsFor } from './clouds';
 import { runBatchOfGets, type BatchAnswer } from './graph-batch';
 import { GraphClient, type GraphResponse } from './graph-client';
+import { readGraphError } from './graph-errors';
 import { createGraphMetrics } from './graph-metrics';
 import { createHttpClient } from './http-client';
 import { createOrGetBody, patchBody, toTeamsMeeting } from './meeting-mapper';
@@ -78,6 +79,12 @@ const USER_SELECT = 'id,userPrincipalName,mail,displayName';
 const USER_TOP = '999';
 /** Evolvable enum members (lobby scope `invited`, …) are sent and shown only with this. */
 const MEETING_HEADERS = { prefer: 'include-unknown-enum-members' };
+
+/** A 404 about a meeting (`NotFound`, "Specified meeting is not found."), not about the user. */
+function isMeetingNotFound(body: unknown): boolean {
+  const { code, message } = readGraphError(body);
+  return code === 'NotFound' || /meeting/i.test(message ?? '');
+}
 
 function encodeSegment(value: string): string {
   return encodeURIComponent(value);
@@ -380,7 +387,13 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
       organizerId,
     });
     if (response.status === 200) return;
-    if (response.status === 404) throw new UnknownOrganizerError(organizerId);
+    if (response.status === 404) {
+      // Graph does not document what a lookup that finds no meeting answers: an empty collection,
+      // or 404 NotFound about the meeting. Either got past the access policy (only a 403 names a
+      // missing one); a 404 about the user means Graph does not know the object id.
+      if (isMeetingNotFound(response.data)) return;
+      throw new UnknownOrganizerError(organizerId);
+    }
     throw graph.fail({ partner, operation, organizerId }, response);
   }
 

@@ -12,7 +12,7 @@ import {
   parseFilter,
   type FilterNode,
 } from '../odata-filter';
-import { graphOk } from '../responses';
+import { graphError, graphOk } from '../responses';
 import type { SimMeeting, SimResponse } from '../types';
 import { CREATE_OR_GET_PARAMETERS, JsonObject, MEETING_DEFAULTS, badRequest } from './model';
 import { guard } from './guard';
@@ -130,6 +130,9 @@ export function listMeetings(call: GraphCall): SimResponse {
       .meetings({ tenantId: call.caller.tenantId, userId: organizer.id })
       // Join URLs compare exactly: a decoded or re-encoded URL is a different URL.
       .filter((m) => (byUrl ? m.joinWebUrl === wanted : evaluate(filter, () => m.joinMeetingId)));
+    if (found.length === 0 && call.env.meetingLookupMiss === 'notFound') {
+      return graphError(call.env.answer, 404, 'NotFound', 'Specified meeting is not found.');
+    }
     return graphOk(call.env.answer, 200, {
       '@odata.context': `${call.env.graphBaseUrl}/$metadata#users('${organizer.id}')/onlineMeetings`,
       value: found.map((m) => render(call, m, organizer, false)),
