@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import axios from 'axios';
 import dotenv from 'dotenv';
 import { composeServices } from '../composition-root';
-import { loadConfig } from '../config/config';
+import { ConfigError, loadConfig, type Config } from '../config/config';
 import { openStore } from '../data-access/open-store';
 import { SETUP_STEPS } from '../domain/setup/setup-guide';
 import type { SetupCheck, VerifyResult } from '../domain/setup/setup-diagnostics.service';
@@ -29,7 +29,31 @@ export interface DoctorArgs {
 export const USAGE =
   'usage: npm run doctor -- --partner <id> [--operator <value> ...] [--url <service URL>] [--admin-key <key>]';
 
+const HELP = `${USAGE}
+
+Runs the setup guide's checks for one partner and prints them by step, with what to fix.
+
+  --partner <id>       the partner to check (required)
+  --operator <value>   an adviser, by the partner's operator match field (e.g. an email); repeat it
+  --url <URL>          ask a running service (also TEAMS_MEETINGS_URL), with the admin key from
+                       ADMIN_API_KEY or --admin-key; without it the checks run on this machine's
+                       configuration (the service's environment or .env)
+
+Example, against the sandbox (npm run sandbox prints this line with its key):
+  ADMIN_API_KEY=<admin key> npm run doctor -- --url http://127.0.0.1:3000 --partner uni-example --operator ada.adviser@uni.ac.uk
+
+Exit code: 0 every check passed, 1 a check failed, 2 warnings only, 3 the doctor could not run.
+`;
+
+/** How to point the doctor at something it can check, for every "could not run" message. */
+const HOW_TO_RUN =
+  'Ask a running service with --url <service URL> and its admin key in ADMIN_API_KEY (e.g. ADMIN_API_KEY=<admin key> npm run doctor -- --url http://127.0.0.1:3000 --partner <id>), ' +
+  "or run on this machine's configuration with the service's variables set (DATABASE_URL, ADMIN_API_KEY, SECRETS_KEY, in the environment or .env).";
+
 export class UsageError extends Error {}
+
+/** `--help`: the caller prints HELP to stdout and exits 0. */
+export class HelpRequested extends Error {}
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DoctorArgs {
   const args: DoctorArgs = {
@@ -40,7 +64,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
-    if (flag === '--help' || flag === '-h') throw new UsageError(USAGE);
+    if (flag === '--help' || flag === '-h') throw new HelpRequested(HELP);
     const value = argv[i + 1];
     if (value === undefined || value.startsWith('--'))
       throw new UsageError(`${flag} needs a value\n${USAGE}`);
@@ -98,8 +122,11 @@ export function exitCodeOf(result: VerifyResult): number {
 }
 
 async function viaService(args: DoctorArgs): Promise<VerifyResult> {
-  if (!args.adminKey)
-    throw new UsageError('Set ADMIN_API_KEY (or pass --admin-key) to ask a running service.');
+  if (!args.adminKey) {
+    throw new UsageError(
+      `--url needs the service's admin key: set ADMIN_API_KEY (or pass --admin-key), e.g. ADMIN_API_KEY=<admin key> npm run doctor -- --url ${args.url} --partner ${args.partner}`,
+    );
+  }
   const client = axios.create({
     baseURL: args.url!.replace(/\/+$/, ''),
     timeout: 60_000,
@@ -107,21 +134,33 @@ async function viaService(args: DoctorArgs): Promise<VerifyResult> {
     validateStatus: () => true,
   });
   const id = encodeURIComponent(args.partner);
+  const reach = (error: unknown): never => {
+    const code = (error as { code?: string }).code ?? (error as Error).message;
+    throw new UsageError(
+      `Could not reach ${args.url} (${code}): is the service (or npm run sandbox) running there?`,
+    );
+  };
   let operators: Array<Record<string, string>> = [];
   if (args.operators.length > 0) {
-    const partner = await client.get(`/partners/${id}`);
+    const partner = await client.get(`/partners/${id}`).catch(reach);
     if (partner.status !== 200) throw new Error(problemText(partner.status, partner.data));
     const field = (partner.data as { operatorLocalMatchField: string }).operatorLocalMatchField;
     operators = args.operators.map((value) => ({ [field]: value }));
   }
-  const res = await client.post(`/partners/${id}/verify`, { operators });
+  const res = await client.post(`/partners/${id}/verify`, { operators }).catch(reach);
   if (res.status !== 200) throw new Error(problemText(res.status, res.data));
   return res.data as VerifyResult;
 }
 
 async function onThisMachine(args: DoctorArgs): Promise<VerifyResult> {
   if (fs.existsSync('.env')) dotenv.config({ path: '.env', quiet: true });
-  const config = loadConfig(process.env);
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`${error.message}\n${HOW_TO_RUN}`);
+    throw error;
+  }
   const store = await openStore(config.database);
   const services = composeServices({ config, store, logger: createLogger('error', process.stderr) });
   try {
@@ -140,7 +179,14 @@ function problemText(status: number, body: unknown): string {
 }
 
 export async function runDoctor(argv: string[], out: (text: string) => void): Promise<number> {
-  const args = parseArgs(argv);
+  let args: DoctorArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    if (!(error instanceof HelpRequested)) throw error;
+    out(error.message);
+    return 0;
+  }
   const result = args.url ? await viaService(args) : await onThisMachine(args);
   out(formatReport(result));
   return exitCodeOf(result);

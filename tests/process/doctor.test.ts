@@ -107,3 +107,46 @@ test('usage errors and unknown partners exit 3 with one clear line', async () =>
   expect(result.code).toBe(3);
   expect(result.err).toMatch(/404 PARTNER_NOT_FOUND/);
 });
+
+test('--help prints the usage and an example to stdout and exits 0', async () => {
+  const result = await run(['--help'], {});
+  expect(result.code).toBe(0);
+  expect(result.err).toBe('');
+  expect(result.out).toMatch(/^usage: npm run doctor -- --partner <id>/);
+  expect(result.out).toContain('--url');
+  expect(result.out).toContain('ADMIN_API_KEY=<admin key> npm run doctor -- --url');
+});
+
+test("'could not run' says what to pass: --url with ADMIN_API_KEY, or the service's variables", async () => {
+  const {
+    ADMIN_API_KEY: _a,
+    SECRETS_KEY: _s,
+    DATABASE_URL: _d,
+    TEAMS_MEETINGS_URL: _u,
+    ...clean
+  } = process.env;
+  const bare = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [DOCTOR, '--partner', 'uni-example'], {
+      env: { ...clean, NODE_OPTIONS: '' },
+      cwd: os.tmpdir(),
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => resolve({ code, err }));
+  });
+  expect(bare.code).toBe(3);
+  expect(bare.err).toMatch(/ADMIN_API_KEY is required/);
+  expect(bare.err).toMatch(/--url <service URL>/);
+  expect(bare.err).toMatch(/DATABASE_URL, ADMIN_API_KEY, SECRETS_KEY/);
+
+  const noKey = await run(['--partner', 'uni-x', '--url', url], { ADMIN_API_KEY: '' });
+  expect(noKey.code).toBe(3);
+  expect(noKey.err).toMatch(/set ADMIN_API_KEY/);
+  expect(noKey.err).toContain(`--url ${url} --partner uni-x`);
+
+  const nobody = await run(['--partner', 'uni-x', '--url', 'http://127.0.0.1:9'], {
+    ADMIN_API_KEY: ADMIN_KEY,
+  });
+  expect(nobody.code).toBe(3);
+  expect(nobody.err).toMatch(/Could not reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/);
+});

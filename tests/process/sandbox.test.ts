@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import axios from 'axios';
 
 const SANDBOX = path.join(__dirname, '..', '..', 'dist-tools', 'sandbox', 'sandbox.js');
@@ -43,10 +44,15 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
     const health = await axios.get(`${url}/health`);
     expect(health.status).toBe(200);
     expect(health.data.checks.partners.total).toBe(1);
-    const partner = await axios.get(`${url}/partners/sandbox-uni`, {
+    const partner = await axios.get(`${url}/partners/uni-example`, {
       headers: { authorization: `Bearer ${adminKey}` },
     });
-    expect(partner.data).toMatchObject({ id: 'sandbox-uni', hasClientSecret: true });
+    expect(partner.data).toMatchObject({ id: 'uni-example', tenantId: 'uni.ac.uk', hasClientSecret: true });
+    // What the README's examples need, printed for a second terminal.
+    expect(out).toContain(`export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}'`);
+    expect(out).toMatch(/stays in the foreground/);
+    // The log lines come after the welcome, not through it.
+    expect(out.indexOf('"sandbox":true')).toBeGreaterThan(out.indexOf('Ctrl-C stops'));
     const forbidden = await axios.get(`${url}/partners`, {
       headers: { authorization: `Bearer ${partnerKey}` },
       validateStatus: () => true,
@@ -61,7 +67,20 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
     });
     expect(created.status).toBe(201);
     expect(created.data.joinWebUrl).toMatch(/^https:\/\/teams\.microsoft\.com\//);
-    expect(created.data.organizer.userPrincipalName).toBe('ada.adviser@sandbox-uni.ac.uk');
+    expect(created.data.organizer.userPrincipalName).toBe('ada.adviser@uni.ac.uk');
+
+    // The printed doctor line, run as printed: one adviser passes, the other lacks the policy.
+    const doctorLine = /(ADMIN_API_KEY='\S+' npm run doctor -- [^\n]*\\\n[^\n]*)/.exec(out)![1]!;
+    const doctor = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const run = spawn('bash', ['-c', doctorLine], { cwd: path.join(__dirname, '..', '..') });
+      let text = '';
+      run.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      run.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      run.once('exit', (code) => resolve({ code, text }));
+    });
+    expect(doctor.text).toMatch(/✔ PASS +access-policy:0/);
+    expect(doctor.text).toMatch(/✖ FAIL +access-policy:1/);
+    expect(doctor.code).toBe(1);
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
@@ -70,6 +89,24 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a taken port is refused with the variable that picks another', async () => {
+  const holder = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => holder.once('listening', resolve));
+  const port = (holder.address() as net.AddressInfo).port;
+  try {
+    const { NODE_OPTIONS: _n, ...env } = process.env;
+    const child = spawn(process.execPath, [SANDBOX], { env: { ...env, PORT: String(port) } });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toContain(`Port ${port} on 127.0.0.1 is taken`);
+    expect(err).toContain(`PORT=${port + 1} npm run sandbox`);
+  } finally {
+    holder.close();
   }
 });
 

@@ -1,22 +1,26 @@
 /**
  * `npm run sandbox`: the whole thing on one machine with nothing from Microsoft. Starts the
  * Microsoft simulator (HTTPS on loopback, its own CA), runs the built service against it on a
- * fresh SQLite file, seeds a partner through the admin API and prints keys and a ready `curl`.
- * Ctrl-C stops both. Everything here is throwaway: new keys and a new database each run.
+ * fresh SQLite file, seeds the README's partner (`uni-example`) through the admin API and prints
+ * the keys, the two exports the README's examples need, a ready `curl` and the doctor. It stays
+ * in the foreground; Ctrl-C stops both. Everything is throwaway: new keys and database each run
+ * (ADMIN_API_KEY and SECRETS_KEY are reused from the environment when set).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
 import readline from 'node:readline';
 import axios from 'axios';
 import { seedSimulator, startSimulator, type MicrosoftSimulator } from '../microsoft-simulator';
 import {
   SANDBOX_APP_ID,
+  SANDBOX_CLIENT_SECRET,
+  SANDBOX_DOMAIN,
   SANDBOX_OPERATORS,
   SANDBOX_PARTNER_ID,
   SANDBOX_STUDENTS,
-  SANDBOX_TENANT_ID,
   sandboxWorld,
 } from './world';
 
@@ -64,14 +68,15 @@ async function main(): Promise<void> {
       'Never point real universities at it.',
     ]),
   );
+  const port = process.env.PORT ?? '3000';
+  await refuseTakenPort(host, Number(port));
   fs.rmSync(DATA_DIR, { recursive: true, force: true });
   fs.mkdirSync(DATA_DIR, { recursive: true });
 
   const simulator = await startSimulator({ port: Number(process.env.SIMULATOR_PORT ?? 0) });
   const caFile = path.join(DATA_DIR, 'simulator-ca.pem');
   fs.writeFileSync(caFile, simulator.caCertPem);
-  const clientSecret = `sbx8Q~${randomBytes(27).toString('base64url')}`;
-  seedSimulator(simulator, sandboxWorld(clientSecret));
+  seedSimulator(simulator, sandboxWorld());
 
   const adminKey = process.env.ADMIN_API_KEY ?? `sandbox-admin-${randomBytes(24).toString('base64url')}`;
   const child = spawn(process.execPath, [MAIN], {
@@ -79,7 +84,7 @@ async function main(): Promise<void> {
     env: {
       ...process.env,
       TEAMS_MEETINGS_SANDBOX: '1',
-      PORT: process.env.PORT ?? '3000',
+      PORT: port,
       HOST: host,
       DATABASE_URL: `sqlite:${path.join(DATA_DIR, 'teams-meetings.db')}`,
       ADMIN_API_KEY: adminKey,
@@ -112,9 +117,15 @@ async function main(): Promise<void> {
     void stop(1);
   });
 
-  const url = await serviceUrl(child);
-  await seedPartner(url, adminKey, clientSecret).then(
-    (partnerKey) => printWelcome(url, adminKey, partnerKey, simulator),
+  const log = serviceLog(child);
+  const url = await log.listening;
+  await seedPartner(url, adminKey).then(
+    (partnerKey) => {
+      printWelcome(url, adminKey, partnerKey, simulator);
+      // The service's JSON log lines, held back until now so they do not cut through the welcome.
+      say('Service log (JSON lines):');
+      log.flow();
+    },
     async (error: unknown) => {
       process.stderr.write(`Could not seed the sandbox: ${(error as Error).message}\n`);
       await stop(1);
@@ -122,12 +133,33 @@ async function main(): Promise<void> {
   );
 }
 
-/** Passes the service's log lines through and resolves with its URL once it listens. */
-function serviceUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
+/** A port another program holds: say so, and which variable picks another, instead of EADDRINUSE. */
+async function refuseTakenPort(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const taken = await new Promise<boolean>((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen(port, host, () => probe.close(() => resolve(false)));
+  });
+  if (!taken) return;
+  process.stderr.write(
+    `Port ${port} on ${host} is taken (another sandbox, or the service?). Stop it, or pick another port: PORT=${port + 1} npm run sandbox\n`,
+  );
+  process.exit(2);
+}
+
+/**
+ * The service's log lines, held back until `flow()` and then passed through; `listening` resolves
+ * with its URL once it listens.
+ */
+function serviceLog(child: ChildProcess): { listening: Promise<string>; flow(): void } {
+  const held: string[] = [];
+  let flowing = false;
+  const listening = new Promise<string>((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
-      say(line);
+      if (flowing) say(line);
+      else held.push(line);
       try {
         const entry = JSON.parse(line) as { msg?: string; url?: string };
         if (entry.msg === 'teams-meetings listening' && entry.url) resolve(entry.url);
@@ -135,11 +167,21 @@ function serviceUrl(child: ChildProcess): Promise<string> {
         // not a JSON line: passed through as it is
       }
     });
-    child.once('exit', () => reject(new Error('the service exited before listening')));
+    child.once('exit', () => {
+      for (const line of held.splice(0)) say(line);
+      reject(new Error('the service exited before listening'));
+    });
   });
+  return {
+    listening,
+    flow() {
+      flowing = true;
+      for (const line of held.splice(0)) say(line);
+    },
+  };
 }
 
-async function seedPartner(url: string, adminKey: string, clientSecret: string): Promise<string> {
+async function seedPartner(url: string, adminKey: string): Promise<string> {
   const admin = axios.create({
     baseURL: url,
     timeout: 5000,
@@ -147,8 +189,8 @@ async function seedPartner(url: string, adminKey: string, clientSecret: string):
   });
   await admin.put(`/partners/${SANDBOX_PARTNER_ID}`, {
     applicationId: SANDBOX_APP_ID,
-    tenantId: SANDBOX_TENANT_ID,
-    clientSecret,
+    tenantId: SANDBOX_DOMAIN,
+    clientSecret: SANDBOX_CLIENT_SECRET,
     clientSecretExpiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10),
     operatorLocalMatchField: 'email',
     operatorRemoteMatchField: 'mail',
@@ -175,7 +217,7 @@ function printWelcome(
     startDateTime: start.toISOString().replace('.000Z', 'Z'),
     endDateTime: end.toISOString().replace('.000Z', 'Z'),
     operator: { email: SANDBOX_OPERATORS.withPolicy[0] },
-    attendees: [{ email: SANDBOX_STUDENTS[0] }, { email: 'not.in.entra@sandbox-uni.ac.uk' }],
+    attendees: [{ email: SANDBOX_STUDENTS[0] }, { email: `not.in.entra@${SANDBOX_DOMAIN}` }],
   });
   say(
     [
@@ -199,6 +241,15 @@ function printWelcome(
       '',
       `Health: curl -sS ${url}/health`,
       `Partner: curl -sS ${url}/partners/${SANDBOX_PARTNER_ID} -H 'Authorization: Bearer ${adminKey}'`,
+      '',
+      "The README's examples use these two variables; in a second terminal:",
+      `  export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}'`,
+      '',
+      'The setup checks for the advisers (one passes, one shows the missing access policy):',
+      `  ADMIN_API_KEY='${adminKey}' npm run doctor -- --url ${url} --partner ${SANDBOX_PARTNER_ID} \\`,
+      `    --operator ${SANDBOX_OPERATORS.withPolicy[0]} --operator ${SANDBOX_OPERATORS.withoutPolicy}`,
+      '',
+      'The sandbox stays in the foreground: run the examples and `npm test` in a second terminal.',
       'Ctrl-C stops the service and the simulator.',
       '',
     ].join('\n'),
