@@ -51,6 +51,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.set('strict routing', true);
   app.set('trust proxy', deps.trustProxy);
 
   app.use(requestContext(deps.logger, deps.requestTimeoutMs, deps.now));

@@ -168,3 +168,15 @@ describe('/health', () => {
     expect(res.headers.connection).toBe('close');
   });
 });
+
+test('a path with a trailing slash is not the path: GET /partners/ is 404, not the partner list', async () => {
+  const h = makeHarness();
+  try {
+    const res = await h.request.get('/partners/').set('Authorization', h.admin);
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('NOT_FOUND');
+    expect((await h.request.get('/partners').set('Authorization', h.admin)).status).toBe(200);
+  } finally {
+    await h.close();
+  }
+});

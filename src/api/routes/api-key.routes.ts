@@ -16,7 +16,8 @@ const keyParams = z.object({ partnerId: partnerIdSchema, keyId: keyIdSchema });
 
 /** A partner's API keys: admin key only. */
 export function apiKeyRoutes(keys: ApiKeyService, access: Access): Router {
-  const router = Router();
+  // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
+  const router = Router({ strict: true });
   router.all(['/partners/:partnerId/api-keys', '/partners/:partnerId/api-keys/:keyId'], access.admin);
 
   router.post('/partners/:partnerId/api-keys', async (req, res) => {

@@ -14,7 +14,8 @@ const params = z.object({ partnerId: partnerIdSchema });
 
 /** Setup checks and the access-policy script: admin key only. */
 export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: Access): Router {
-  const router = Router();
+  // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
+  const router = Router({ strict: true });
 
   router
     .route('/partners/:partnerId/verify')

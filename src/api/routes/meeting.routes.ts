@@ -12,7 +12,8 @@ import {
 
 /** The meeting endpoints: partner key only. */
 export function meetingRoutes(meetings: MeetingService, access: Access): Router {
-  const router = Router();
+  // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
+  const router = Router({ strict: true });
 
   router
     .route('/appointments/meeting')

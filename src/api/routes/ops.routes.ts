@@ -20,7 +20,8 @@ export interface OpsRouteDeps {
 }
 
 export function opsRoutes(deps: OpsRouteDeps): Router {
-  const router = Router();
+  // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
+  const router = Router({ strict: true });
   let openapi: string | undefined;
 
   router

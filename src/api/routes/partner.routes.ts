@@ -10,7 +10,8 @@ const params = z.object({ partnerId: partnerIdSchema });
 
 /** Partners (the setup guide's Step 4 configuration): admin key only. */
 export function partnerRoutes(partners: PartnerService, access: Access): Router {
-  const router = Router();
+  // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
+  const router = Router({ strict: true });
 
   router
     .route('/partners')
