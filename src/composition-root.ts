@@ -11,6 +11,8 @@ import { MeetingService } from './domain/meetings/meeting.service';
 import { ApiKeyService } from './domain/partners/api-key.service';
 import { PartnerService } from './domain/partners/partner.service';
 import { SecretCipher } from './domain/partners/secret-cipher';
+import { CertificateService } from './domain/partners/certificate.service';
+import { x509Certificates } from './integrations/certificates/x509';
 import { SetupDiagnosticsService } from './domain/setup/setup-diagnostics.service';
 import type { Store } from './domain/ports';
 import { createMicrosoftGateway } from './integrations/microsoft/graph-gateway';
@@ -41,6 +43,7 @@ export interface CompositionDeps {
 export interface Services {
   partners: PartnerService;
   apiKeys: ApiKeyService;
+  certificates: CertificateService;
   health: HealthService;
   meetings: MeetingService;
   diagnostics: SetupDiagnosticsService;
@@ -61,12 +64,25 @@ function microsoftOptions(options: MicrosoftOptions = {}) {
 export function composeServices(deps: CompositionDeps): Services {
   const now = deps.now ?? (() => new Date());
   const registry = new Registry();
-  const partners = new PartnerService(deps.store.partners, new SecretCipher(deps.config.secretsKey), now);
+  const cipher = new SecretCipher(deps.config.secretsKey);
+  const partners = new PartnerService(deps.store.partners, cipher, now);
+  const certificates = new CertificateService(
+    deps.store.certificates,
+    partners,
+    cipher,
+    x509Certificates,
+    now,
+  );
   const apiKeys = new ApiKeyService(deps.store.apiKeys, deps.store.partners, deps.config.adminApiKey, now);
   const gateway = createMicrosoftGateway({
     logger: deps.logger,
     registry,
-    clientSecretOf: (partner) => partners.clientSecretOf(partner),
+    // Read for every token request, so that a new certificate or a switch of credential type made
+    // on any instance is used at the next one.
+    credentialsOf: async (partner) =>
+      partner.credentialType === 'certificate'
+        ? { type: 'certificate', ...(await certificates.usable(partner)) }
+        : { type: 'clientSecret', secret: await partners.clientSecretOf(partner) },
     authorityHostOverride: deps.config.azureAuthorityHost,
     graphBaseUrlOverride: deps.config.graphBaseUrl,
     ...microsoftOptions(deps.microsoft),
@@ -88,13 +104,14 @@ export function composeServices(deps: CompositionDeps): Services {
   return {
     partners,
     apiKeys,
+    certificates,
     health: new HealthService(deps.store, VERSION, now, () => gateway.credentialFailures().length),
     meetings: new MeetingService(deps.store.meetings, gateway, identities, {
       now,
       // A lease outlives any request that holds it: the request budget plus a margin.
       leaseMs: (deps.config.requestTimeoutMs ?? 30_000) + LEASE_MARGIN_MS,
     }),
-    diagnostics: new SetupDiagnosticsService(partners, gateway, identities, now),
+    diagnostics: new SetupDiagnosticsService(partners, certificates, gateway, identities, now),
     registry,
     close: () => gateway.close(),
   };

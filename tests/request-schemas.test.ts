@@ -19,6 +19,7 @@ import {
 } from '../src/api/schemas/meeting.schemas';
 import { partnerPatchSchema, partnerPutSchema } from '../src/api/schemas/partner.schemas';
 import { keyIdSchema } from '../src/api/routes/api-key.routes';
+import { certificateCreateSchema, certificateIdSchema } from '../src/api/schemas/certificate.schemas';
 
 type Json = Record<string, unknown>;
 const spec = YAML.parse(fs.readFileSync(path.join(__dirname, '..', 'openapi.yaml'), 'utf8')) as Json;
@@ -106,6 +107,7 @@ describe('request bodies: zod and openapi.yaml say the same', () => {
     ['POST', '/partners/{partnerId}/access-policy-script', operatorsBodySchema],
     ['POST', '/appointments/meeting', createMeetingSchema],
     ['PATCH', '/appointments/{appointmentId}/meeting', updateMeetingSchema],
+    ['POST', '/partners/{partnerId}/certificates', certificateCreateSchema],
   ] as const)('%s %s', (method, pathTemplate, schema) => {
     expect(requestBody(pathTemplate, method.toLowerCase())).toEqual(fromZod(schema));
   });
@@ -116,6 +118,7 @@ describe('path parameters: zod and openapi.yaml say the same', () => {
     ['GET', '/partners/{partnerId}', 'partnerId', partnerIdSchema],
     ['DELETE', '/partners/{partnerId}/api-keys/{keyId}', 'keyId', keyIdSchema],
     ['GET', '/appointments/{appointmentId}/meeting', 'appointmentId', appointmentIdSchema],
+    ['DELETE', '/partners/{partnerId}/certificates/{certificateId}', 'certificateId', certificateIdSchema],
   ] as const)('%s %s {%s}', (method, pathTemplate, name, schema) => {
     expect(parameter(pathTemplate, method.toLowerCase(), name)).toEqual(fromZod(schema));
   });

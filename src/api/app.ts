@@ -14,6 +14,7 @@ import { requestContext } from './middleware/request-context';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { requireHost } from './protocol-errors';
 import { apiKeyRoutes } from './routes/api-key.routes';
+import { certificateRoutes } from './routes/certificate.routes';
 import { opsRoutes } from './routes/ops.routes';
 import { partnerRoutes } from './routes/partner.routes';
 import { meetingRoutes } from './routes/meeting.routes';
@@ -43,7 +44,7 @@ export interface BuiltApp {
 
 /** The HTTP layer over composed services (`composition-root.ts`): middleware, routes, errors. */
 export function buildApp(deps: AppDeps): BuiltApp {
-  const { partners, apiKeys, health, meetings, diagnostics } = deps.services;
+  const { partners, apiKeys, certificates, health, meetings, diagnostics } = deps.services;
   const metrics = createHttpMetrics(deps.services.registry);
   let draining = false;
 
@@ -76,6 +77,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use(opsRoutes({ health, registry: metrics.registry, isDraining: () => draining, access }));
   app.use(partnerRoutes(partners, access));
   app.use(apiKeyRoutes(apiKeys, access));
+  app.use(certificateRoutes(certificates, access));
   app.use(diagnosticsRoutes(diagnostics, access));
 
   app.use(notFoundHandler());

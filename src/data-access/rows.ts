@@ -9,6 +9,7 @@ import type {
   RemoteMatchField,
 } from '../domain/partners/partner.model';
 import type { MeetingDetails, MeetingRecord } from '../domain/meetings/meeting.record';
+import type { CertificateRecord } from '../domain/partners/certificates';
 import type { ApiKeyRecord, KeyHolder } from '../domain/ports';
 
 /** Reads a JSON column as the engine delivers it. */
@@ -31,6 +32,7 @@ export interface PartnerRow<J> {
   meeting_defaults: J;
   created_at: string;
   updated_at: string;
+  credential_type: string;
 }
 
 export function partnerFromRow<J>(row: PartnerRow<J>, json: JsonColumn<J>): PartnerRecord {
@@ -45,6 +47,7 @@ export function partnerFromRow<J>(row: PartnerRow<J>, json: JsonColumn<J>): Part
     userLocalMatchField: row.user_local_match_field,
     userRemoteMatchField: row.user_remote_match_field as RemoteMatchField,
     cloud: row.cloud as Cloud,
+    credentialType: row.credential_type === 'certificate' ? 'certificate' : 'clientSecret',
     meetingDefaults: json(row.meeting_defaults) as MeetingOptions,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -147,3 +150,53 @@ export function keyHolderFromRow<J>(row: KeyHolderRow<J>, json: JsonColumn<J>): 
     partner: partnerFromRow(row, json),
   };
 }
+
+export interface CertificateRow {
+  id: string;
+  partner_id: string;
+  thumbprint: string;
+  thumbprint_sha256: string;
+  subject: string;
+  not_before: string;
+  not_after: string;
+  source: string;
+  certificate_pem: string;
+  private_key_ciphertext: string;
+  created_at: string;
+}
+
+export function certificateFromRow(row: CertificateRow): CertificateRecord {
+  return {
+    id: row.id,
+    partnerId: row.partner_id,
+    thumbprint: row.thumbprint,
+    thumbprintSha256: row.thumbprint_sha256,
+    subject: row.subject,
+    notBefore: row.not_before,
+    notAfter: row.not_after,
+    source: row.source === 'imported' ? 'imported' : 'generated',
+    certificatePem: row.certificate_pem,
+    privateKeyCiphertext: row.private_key_ciphertext,
+    createdAt: row.created_at,
+  };
+}
+
+/** A certificate record's columns, in CERTIFICATE_COLUMNS order. */
+export function certificateParams(r: CertificateRecord): unknown[] {
+  return [
+    r.id,
+    r.partnerId,
+    r.thumbprint,
+    r.thumbprintSha256,
+    r.subject,
+    r.notBefore,
+    r.notAfter,
+    r.source,
+    r.certificatePem,
+    r.privateKeyCiphertext,
+    r.createdAt,
+  ];
+}
+
+export const CERTIFICATE_COLUMNS =
+  'id, partner_id, thumbprint, thumbprint_sha256, subject, not_before, not_after, source, certificate_pem, private_key_ciphertext, created_at';

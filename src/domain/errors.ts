@@ -31,6 +31,9 @@ export const ERROR_CATALOGUE = {
   APPLICATION_NOT_FOUND: { status: 424, title: 'Entra ID does not know the application ID in this tenant' },
   TENANT_NOT_FOUND: { status: 424, title: 'Entra ID does not know the tenant' },
   PERMISSION_MISSING: { status: 424, title: 'The application lacks a Microsoft Graph permission' },
+  CERTIFICATE_NOT_REGISTERED: { status: 424, title: 'Entra ID does not know the certificate' },
+  CERTIFICATE_EXPIRED: { status: 424, title: 'The certificate has expired' },
+  NO_USABLE_CREDENTIAL: { status: 424, title: 'The partner has no secret or valid certificate to use' },
   CLIENT_SECRET_UNREADABLE: {
     status: 424,
     title: "The stored client secret cannot be read with this service's SECRETS_KEY",

@@ -106,6 +106,11 @@ export class MeetingGoneError extends AppError {
 export interface SetupProbe {
   /** A token for the partner (held or new) and its application permissions (`roles`). */
   tokenRoles(partner: PartnerRecord): Promise<string[]>;
+  /** Whether Entra accepts a token request signed with this one certificate. */
+  probeCertificate(
+    partner: PartnerRecord,
+    certificate: { thumbprint: string; thumbprintSha256: string; privateKeyPem: string },
+  ): Promise<string[]>;
   /** Resolves when Graph lets the app act for this user; throws ACCESS_POLICY_MISSING etc. otherwise. */
   checkAccessPolicy(partner: PartnerRecord, organizerId: string): Promise<void>;
 }

@@ -3,6 +3,7 @@
  * and PostgreSQL fill the same contract; no SQL or engine detail crosses this line.
  */
 import type { MeetingRecord, PendingMeeting } from './meetings/meeting.record';
+import type { CertificateRecord } from './partners/certificates';
 import type { PartnerRecord } from './partners/partner.model';
 
 export interface ApiKeyRecord {
@@ -55,11 +56,22 @@ export interface MeetingRepository {
   releaseClaim(partnerId: string, appointmentId: string, version: number): Promise<void>;
 }
 
+export interface CertificateRepository {
+  insert(record: CertificateRecord): Promise<void>;
+  /** A partner's certificates, newest first. */
+  listByPartner(partnerId: string): Promise<CertificateRecord[]>;
+  get(partnerId: string, id: string): Promise<CertificateRecord | null>;
+  delete(partnerId: string, id: string): Promise<boolean>;
+  /** For health: the latest expiry among each certificate-using partner's certificates (null: none). */
+  inUseExpiries(): Promise<Array<string | null>>;
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   readonly partners: PartnerRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly meetings: MeetingRepository;
+  readonly certificates: CertificateRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

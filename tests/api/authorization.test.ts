@@ -76,7 +76,8 @@ function call(op: Operation, kind: Kind) {
   const path = op.template
     .replace('{partnerId}', 'uni-b')
     .replace('{appointmentId}', 'appt-authorization')
-    .replace('{keyId}', '00000000-0000-4000-8000-000000000000');
+    .replace('{keyId}', '00000000-0000-4000-8000-000000000000')
+    .replace('{certificateId}', '00000000-0000-4000-8000-000000000001');
   let req = h.request[op.method](path);
   if (kind === 'partner') req = req.set('Authorization', `Bearer ${partnerKey}`);
   if (kind === 'admin') req = req.set('Authorization', h.admin);

@@ -84,7 +84,8 @@ function send(op: Operation, body: unknown, headers: Record<string, string> = {}
   const path = op.template
     .replace('{partnerId}', 'uni-x')
     .replace('{appointmentId}', encodeURIComponent(appointmentId))
-    .replace('{keyId}', '00000000-0000-4000-8000-000000000000');
+    .replace('{keyId}', '00000000-0000-4000-8000-000000000000')
+    .replace('{certificateId}', '00000000-0000-4000-8000-000000000001');
   let req = w.h.request[op.method](path).set(
     'Authorization',
     op.partnerKey ? `Bearer ${w.partnerKey}` : w.h.admin,
@@ -106,7 +107,7 @@ function expectHandled(res: { status: number; headers: Record<string, string>; b
 const withBodies = operations.filter((op) => op.properties.length > 0);
 
 test('the suite reaches every operation, and every request body', () => {
-  expect(operations.length).toBeGreaterThanOrEqual(17);
+  expect(operations.length).toBeGreaterThanOrEqual(21);
   expect(withBodies.map((op) => op.label).sort()).toEqual(
     [
       'PUT /partners/{partnerId}',
@@ -115,6 +116,7 @@ test('the suite reaches every operation, and every request body', () => {
       'POST /partners/{partnerId}/access-policy-script',
       'POST /appointments/meeting',
       'PATCH /appointments/{appointmentId}/meeting',
+      'POST /partners/{partnerId}/certificates',
     ].sort(),
   );
 });

@@ -138,6 +138,8 @@ describe('/health', () => {
         total: 4,
         secretsExpiringSoon: 1,
         secretsExpired: 1,
+        certificatesExpiringSoon: 0,
+        certificatesExpired: 0,
         credentialFailures: 0,
       });
       expect(JSON.stringify(res.body)).not.toMatch(/uni-|secret-|tmk_/);

@@ -116,7 +116,7 @@ describe.each(engines)('on %s', (_engine, open) => {
         ? value
         : name === 'partnerId'
           ? 'uni-a'
-          : name === 'keyId'
+          : name === 'keyId' || name === 'certificateId'
             ? '00000000-0000-4000-8000-000000000000'
             : 'appt-1',
     );

@@ -23,6 +23,7 @@ export function partner(id: string, overrides: Partial<PartnerRecord> = {}): Par
     userLocalMatchField: 'username',
     userRemoteMatchField: 'userPrincipalName',
     cloud: 'global',
+    credentialType: 'clientSecret',
     meetingDefaults: { lobbyBypassScope: 'organization', recordAutomatically: false },
     createdAt: '2025-01-01T10:00:00.000Z',
     updatedAt: '2025-01-01T10:00:00.000Z',

@@ -161,7 +161,7 @@ describe('a plain POST is never repeated', () => {
       endpointsFor('global', { authorityHost: g.sim.authorityHost, graphBaseUrl: g.sim.graphBaseUrl });
     const tokens = new TokenProvider({
       http: http.axios,
-      clientSecretOf: async () => SECRET,
+      credentialsOf: async () => ({ type: 'clientSecret', secret: SECRET }),
       endpointsOf,
       logger,
       metrics,

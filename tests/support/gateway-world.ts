@@ -106,6 +106,7 @@ export function partner(overrides: Partial<PartnerRecord> & { secret?: string | 
     userLocalMatchField: 'email',
     userRemoteMatchField: 'mail',
     cloud: 'global',
+    credentialType: 'clientSecret',
     meetingDefaults: {},
     createdAt: '2026-01-05T09:00:00.000Z',
     updatedAt: '2026-01-05T09:00:00.000Z',
@@ -131,9 +132,12 @@ export function makeGateway(
   const gateway = createMicrosoftGateway({
     logger: createLogger('debug', logs),
     registry,
-    clientSecretOf: async (p) => {
+    credentialsOf: async (p) => {
       reads += 1;
-      return p.clientSecretCiphertext === null ? null : p.clientSecretCiphertext.replace(/^sealed:/, '');
+      return {
+        type: 'clientSecret',
+        secret: p.clientSecretCiphertext === null ? null : p.clientSecretCiphertext.replace(/^sealed:/, ''),
+      };
     },
     authorityHostOverride: sim.authorityHost,
     graphBaseUrlOverride: sim.graphBaseUrl,

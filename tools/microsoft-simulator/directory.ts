@@ -3,8 +3,17 @@
  * their secrets and consented roles, users, Teams application access policies, and meetings.
  * Everything handed out is a copy, so tests cannot change the state behind the simulator's back.
  */
-import { randomUUID } from 'node:crypto';
-import type { NewApp, NewTenant, NewUser, SimApp, SimMeeting, SimTenant, SimUser } from './types';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import type {
+  NewApp,
+  NewTenant,
+  NewUser,
+  SimApp,
+  SimMeeting,
+  SimTenant,
+  SimUser,
+  SimCertificate,
+} from './types';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -12,6 +21,17 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * A deep copy of JSON data. Not structuredClone: that builds objects of Node's main realm, which
  * fail `instanceof` checks inside jest's sandbox.
  */
+/** What Entra keeps of an uploaded certificate: its thumbprints and expiry. */
+function uploadedCertificate(pem: string): SimCertificate {
+  const cert = new X509Certificate(pem);
+  return {
+    pem: cert.toString(),
+    thumbprint: cert.fingerprint.replace(/:/g, '').toUpperCase(),
+    thumbprintSha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(),
+    notAfter: new Date(cert.validTo),
+  };
+}
+
 export function copyJson<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
@@ -84,12 +104,25 @@ export class Directory {
         id: s.id ?? randomUUID(),
         ...(s.expiresAt ? { expiresAt: new Date(s.expiresAt.getTime()) } : {}),
       })),
+      certificates: (input.certificates ?? []).map(uploadedCertificate),
       roles: [...(input.roles ?? [])],
       usersEndpointForbidden: input.usersEndpointForbidden ?? false,
     };
     const key = appKey(tenant.id, app.appId);
     this.apps.set(key, app);
     if (!this.servicePrincipals.has(key)) this.servicePrincipals.set(key, randomUUID());
+  }
+
+  /** Uploads a certificate to the app, as the portal's *Upload certificate* does. */
+  uploadCertificate(tenantId: string, appId: string, pem: string): SimCertificate {
+    const app = this.app(this.requireTenant(tenantId, 'uploadCertificate').id, appId);
+    if (!app) throw new Error(`uploadCertificate: unknown app '${appId}'`);
+    const certificate = uploadedCertificate(pem);
+    app.certificates = [
+      ...app.certificates.filter((c) => c.thumbprint !== certificate.thumbprint),
+      certificate,
+    ];
+    return certificate;
   }
 
   app(tenantId: string, appId: string): SimApp | undefined {

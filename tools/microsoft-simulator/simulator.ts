@@ -57,6 +57,8 @@ export interface MicrosoftSimulator {
 
   addTenant(tenant: NewTenant): void;
   addApp(app: NewApp): void;
+  /** Uploads a certificate (PEM) to an app, as *Certificates & secrets → Upload certificate* does. */
+  uploadCertificate(tenantId: string, appId: string, certificatePem: string): void;
   addUser(user: NewUser): SimUser;
   /** Deletes a user: a later call for its object id gets 404, as after an account is recreated. */
   removeUser(tenantId: string, userId: string): boolean;
@@ -175,6 +177,10 @@ class Simulator implements MicrosoftSimulator {
 
   addTenant(tenant: NewTenant): void {
     this.directory.addTenant(tenant);
+  }
+
+  uploadCertificate(tenantId: string, appId: string, certificatePem: string): void {
+    this.directory.uploadCertificate(tenantId, appId, certificatePem);
   }
 
   addApp(app: NewApp): void {

@@ -3,10 +3,11 @@
  * configuration (which MSAL fetches for a `knownAuthorities` host), its signing keys, and instance
  * discovery. Errors carry Entra's AADSTS codes, in the order Entra checks them.
  */
+import { checkClientAssertion } from './client-assertion';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, type TokenSigner } from './access-tokens';
 import { isGuid, type Directory } from './directory';
 import { aadError, aadHeaders, type AadErrorInput, type AnswerContext } from './responses';
-import type { SimRequest, SimResponse, SimTenant } from './types';
+import type { SimApp, SimRequest, SimResponse, SimTenant } from './types';
 
 export interface IdentityEnv {
   directory: Directory;
@@ -160,56 +161,19 @@ export function handleToken(req: SimRequest, tenantSegment: string, env: Identit
     );
   }
 
-  const secret = formValue(form, 'client_secret');
-  if (secret === undefined) {
-    const assertion = formValue(form, 'client_assertion') !== undefined;
-    return fail(
-      assertion
-        ? {
-            status: 401,
-            error: 'invalid_client',
-            code: 700027,
-            description:
-              'Client assertion failed signature validation. (The simulator accepts client secrets only.)',
-          }
-        : {
-            status: 401,
-            error: 'invalid_client',
-            code: 7000218,
-            description:
-              "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-          },
-      ids,
+  const assertion = formValue(form, 'client_assertion');
+  if (assertion !== undefined) {
+    const tokenEndpoint = `${env.answer.origin}/${tenantSegment}/oauth2/v2.0/token`;
+    const refused = checkClientAssertion(
+      app,
+      formValue(form, 'client_assertion_type'),
+      assertion,
+      tokenEndpoint,
     );
-  }
-  const matching = app.secrets.filter((s) => s.value === secret);
-  if (matching.length === 0) {
-    return fail(
-      {
-        status: 401,
-        error: 'invalid_client',
-        code: 7000215,
-        description:
-          'Invalid client secret provided. Ensure the secret being sent in the request is the client secret ' +
-          `value, not the client secret ID, for a secret added to app '${app.appId}'.`,
-      },
-      ids,
-    );
-  }
-  const now = Date.now();
-  if (!matching.some((s) => s.expiresAt === undefined || s.expiresAt.getTime() > now)) {
-    return fail(
-      {
-        status: 401,
-        error: 'invalid_client',
-        code: 7000222,
-        description:
-          `The provided client secret keys for app '${app.appId}' are expired. Visit the Azure portal to create ` +
-          'new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for ' +
-          'added security: https://aka.ms/certCreds.',
-      },
-      ids,
-    );
+    if (refused) return fail(refused, ids);
+  } else {
+    const refused = checkClientSecret(app, formValue(form, 'client_secret'));
+    if (refused) return fail(refused, ids);
   }
 
   const resource = (scopes[0] ?? '').slice(0, -'/.default'.length);
@@ -345,4 +309,42 @@ export function handleInstanceDiscovery(req: SimRequest, env: IdentityEnv): Iden
       },
     },
   };
+}
+
+/** The error Entra answers for a client secret, or null when it is a valid one of the app's. */
+function checkClientSecret(app: SimApp, secret: string | undefined): AadErrorInput | null {
+  if (secret === undefined) {
+    return {
+      status: 401,
+      error: 'invalid_client',
+      code: 7000218,
+      description:
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    };
+  }
+  const matching = app.secrets.filter((s) => s.value === secret);
+  if (matching.length === 0) {
+    return {
+      status: 401,
+      error: 'invalid_client',
+      code: 7000215,
+      description:
+        'Invalid client secret provided. Ensure the secret being sent in the request is the client secret ' +
+        `value, not the client secret ID, for a secret added to app '${app.appId}'.`,
+    };
+  }
+  const now = Date.now();
+  if (!matching.some((s) => s.expiresAt === undefined || s.expiresAt.getTime() > now)) {
+    return {
+      status: 401,
+      error: 'invalid_client',
+      code: 7000222,
+      description:
+        `The provided client secret keys for app '${app.appId}' are expired. Visit the Azure portal to create ` +
+        'new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for ' +
+        'added security: https://aka.ms/certCreds.',
+    };
+  }
+
+  return null;
 }

@@ -36,10 +36,21 @@ export interface SimSecret {
   expiresAt?: Date;
 }
 
+/** A certificate uploaded under *Certificates & secrets → Certificates* (its public part only). */
+export interface SimCertificate {
+  pem: string;
+  /** Upper-case hex SHA-1 of the DER, as the portal's Thumbprint column shows it. */
+  thumbprint: string;
+  /** Lower-case hex SHA-256 of the DER. */
+  thumbprintSha256: string;
+  notAfter: Date;
+}
+
 export interface SimApp {
   tenantId: string;
   appId: string;
   secrets: SimSecret[];
+  certificates: SimCertificate[];
   /** Application permissions with admin consent; they become the token's `roles`. */
   roles: string[];
   /** The tenant refuses app-only `User.ReadBasic.All` on /users (User.Read.All still works). */
@@ -65,6 +76,8 @@ export interface NewApp {
   tenantId: string;
   appId: string;
   secrets: Array<{ value: string; id?: string; expiresAt?: Date }>;
+  /** Uploaded certificates, PEM. */
+  certificates?: string[];
   roles?: string[];
   usersEndpointForbidden?: boolean;
 }

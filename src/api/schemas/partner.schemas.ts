@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   ALLOWED_PRESENTERS,
   CLOUDS,
+  CREDENTIAL_TYPES,
   LOBBY_BYPASS_SCOPES,
   MEETING_CHAT_MODES,
   REMOTE_MATCH_FIELDS,
@@ -88,6 +89,10 @@ const remoteField = (name: string) =>
     error: `${name} must be one of ${REMOTE_MATCH_FIELDS.join(', ')}: the Entra ID user properties that User.ReadBasic.All can look up.`,
   });
 
+const credentialType = z.enum(CREDENTIAL_TYPES, {
+  error: `credentialType must be one of ${CREDENTIAL_TYPES.join(', ')}: the stored client secret, or the partner's certificates (POST /partners/{partnerId}/certificates).`,
+});
+
 const cloud = z.enum(CLOUDS, {
   error: `cloud must be one of ${CLOUDS.join(', ')} (Teams online meetings are not offered in the China cloud).`,
 });
@@ -102,6 +107,7 @@ const partnerFields = {
   userLocalMatchField: localField('userLocalMatchField', 'email'),
   userRemoteMatchField: remoteField('userRemoteMatchField'),
   cloud: cloud.optional(),
+  credentialType: credentialType.optional(),
   meetingDefaults: meetingOptionsSchema.optional(),
 };
 

@@ -12,8 +12,8 @@ const toRecord = (row: PartnerRow): PartnerRecord => partnerFromRow(row, jsonAsP
 const UPSERT = `
   INSERT INTO partners (id, application_id, tenant_id, client_secret_ciphertext, client_secret_expires_at,
     operator_local_match_field, operator_remote_match_field, user_local_match_field, user_remote_match_field,
-    cloud, meeting_defaults, created_at, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json, $12, $13)
+    cloud, meeting_defaults, created_at, updated_at, credential_type)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json, $12, $13, $14)
   ON CONFLICT (id) DO UPDATE SET
     application_id = excluded.application_id, tenant_id = excluded.tenant_id,
     client_secret_ciphertext = excluded.client_secret_ciphertext,
@@ -22,7 +22,8 @@ const UPSERT = `
     operator_remote_match_field = excluded.operator_remote_match_field,
     user_local_match_field = excluded.user_local_match_field,
     user_remote_match_field = excluded.user_remote_match_field,
-    cloud = excluded.cloud, meeting_defaults = excluded.meeting_defaults, updated_at = excluded.updated_at
+    cloud = excluded.cloud, meeting_defaults = excluded.meeting_defaults, updated_at = excluded.updated_at,
+    credential_type = excluded.credential_type
   RETURNING (xmax = 0) AS inserted`;
 
 export class PostgresPartnerRepository implements PartnerRepository {
@@ -54,6 +55,7 @@ export class PostgresPartnerRepository implements PartnerRepository {
       JSON.stringify(record.meetingDefaults),
       record.createdAt,
       record.updatedAt,
+      record.credentialType,
     ]);
     return { created: rows[0]?.inserted === true };
   }

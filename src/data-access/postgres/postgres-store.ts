@@ -7,6 +7,7 @@ import { Pool, type PoolClient } from 'pg';
 import {
   StoreUnavailableError,
   type ApiKeyRepository,
+  type CertificateRepository,
   type MeetingRepository,
   type PartnerRepository,
   type Store,
@@ -15,6 +16,7 @@ import { POSTGRES_MIGRATIONS, type Migration } from './migrations';
 import { PostgresPartnerRepository } from './partner.repository';
 import { PostgresApiKeyRepository } from './api-key.repository';
 import { PostgresMeetingRepository } from './meeting.repository';
+import { PostgresCertificateRepository } from './certificate.repository';
 
 export interface PostgresStoreOptions {
   /** Connections at most in the pool; default 10. */
@@ -47,6 +49,7 @@ export class PostgresStore implements Store {
   readonly partners: PartnerRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly meetings: MeetingRepository;
+  readonly certificates: CertificateRepository;
   private readonly pool: Pool;
   private closed = false;
 
@@ -55,6 +58,7 @@ export class PostgresStore implements Store {
     this.partners = guarded(new PostgresPartnerRepository(pool));
     this.apiKeys = guarded(new PostgresApiKeyRepository(pool));
     this.meetings = guarded(new PostgresMeetingRepository(pool));
+    this.certificates = guarded(new PostgresCertificateRepository(pool));
   }
 
   /** Connects and migrates; rejects with StoreUnavailableError when the server cannot be reached. */

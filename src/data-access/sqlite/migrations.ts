@@ -67,4 +67,28 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE meetings ADD COLUMN lease_expires_at TEXT;
     `,
   },
+  {
+    version: 3,
+    name: 'certificate credentials',
+    sql: `
+      -- clientSecret | certificate: which credential the partner's token requests use.
+      ALTER TABLE partners ADD COLUMN credential_type TEXT NOT NULL DEFAULT 'clientSecret';
+      -- Certificates of a partner's app registration; the private key only as AES-256-GCM
+      -- ciphertext under SECRETS_KEY, bound to its partner and certificate.
+      CREATE TABLE partner_certificates (
+        id TEXT PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
+        thumbprint TEXT NOT NULL,
+        thumbprint_sha256 TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        not_before TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        source TEXT NOT NULL,
+        certificate_pem TEXT NOT NULL,
+        private_key_ciphertext TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX partner_certificates_partner_id ON partner_certificates(partner_id);
+    `,
+  },
 ];

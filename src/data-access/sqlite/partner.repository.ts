@@ -19,10 +19,10 @@ export class SqlitePartnerRepository implements PartnerRepository {
     this.upsertStmt = db.prepare(`
       INSERT INTO partners (id, application_id, tenant_id, client_secret_ciphertext, client_secret_expires_at,
         operator_local_match_field, operator_remote_match_field, user_local_match_field, user_remote_match_field,
-        cloud, meeting_defaults, created_at, updated_at)
+        cloud, meeting_defaults, created_at, updated_at, credential_type)
       VALUES (@id, @applicationId, @tenantId, @clientSecretCiphertext, @clientSecretExpiresAt,
         @operatorLocalMatchField, @operatorRemoteMatchField, @userLocalMatchField, @userRemoteMatchField,
-        @cloud, @meetingDefaults, @createdAt, @updatedAt)
+        @cloud, @meetingDefaults, @createdAt, @updatedAt, @credentialType)
       ON CONFLICT (id) DO UPDATE SET
         application_id = excluded.application_id, tenant_id = excluded.tenant_id,
         client_secret_ciphertext = excluded.client_secret_ciphertext,
@@ -31,7 +31,8 @@ export class SqlitePartnerRepository implements PartnerRepository {
         operator_remote_match_field = excluded.operator_remote_match_field,
         user_local_match_field = excluded.user_local_match_field,
         user_remote_match_field = excluded.user_remote_match_field,
-        cloud = excluded.cloud, meeting_defaults = excluded.meeting_defaults, updated_at = excluded.updated_at`);
+        cloud = excluded.cloud, meeting_defaults = excluded.meeting_defaults, updated_at = excluded.updated_at,
+        credential_type = excluded.credential_type`);
     this.deleteStmt = db.prepare('DELETE FROM partners WHERE id = ?');
     this.expiriesStmt = db.prepare<[], { client_secret_expires_at: string | null }>(
       'SELECT client_secret_expires_at FROM partners',

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import {
   StoreUnavailableError,
   type ApiKeyRepository,
+  type CertificateRepository,
   type MeetingRepository,
   type PartnerRepository,
   type Store,
@@ -16,6 +17,7 @@ import { SQLITE_MIGRATIONS, type Migration } from './migrations';
 import { SqlitePartnerRepository } from './partner.repository';
 import { SqliteApiKeyRepository } from './api-key.repository';
 import { SqliteMeetingRepository } from './meeting.repository';
+import { SqliteCertificateRepository } from './certificate.repository';
 import { WriteBatcher } from './write-batcher';
 
 export class SqliteStore implements Store {
@@ -23,6 +25,7 @@ export class SqliteStore implements Store {
   readonly partners: PartnerRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly meetings: MeetingRepository;
+  readonly certificates: CertificateRepository;
   /** Group commit of the meeting writes, the hot path's; admin writes commit on their own. */
   readonly writes: WriteBatcher;
   private readonly db: Database.Database;
@@ -34,6 +37,7 @@ export class SqliteStore implements Store {
     this.apiKeys = guarded(new SqliteApiKeyRepository(db));
     this.writes = new WriteBatcher(db);
     this.meetings = guarded(new SqliteMeetingRepository(db, this.writes));
+    this.certificates = guarded(new SqliteCertificateRepository(db));
   }
 
   /** Opens (creating the file and its folder on first run) and migrates the database. */

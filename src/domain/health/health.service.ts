@@ -20,6 +20,10 @@ export interface HealthReport {
       total: number;
       secretsExpiringSoon: number;
       secretsExpired: number;
+      /** Partners signing with certificates whose newest one expires within 30 days / has none valid. */
+      certificatesExpiringSoon: number;
+      certificatesExpired: number;
+      credentialFailures: number;
     };
     shutdown?: { status: 'draining' };
   };
@@ -55,7 +59,11 @@ export class HealthService {
       };
     }
     const latencyMs = Math.round((Number(process.hrtime.bigint() - started) / 1e6) * 100) / 100;
-    const partners = summarise(await this.store.partners.expiries(), nowMs, this.credentialFailures());
+    const [secrets, certificates] = await Promise.all([
+      this.store.partners.expiries(),
+      this.store.certificates.inUseExpiries(),
+    ]);
+    const partners = summarise(secrets, certificates, nowMs, this.credentialFailures());
     const checks: HealthReport['checks'] = {
       store: { status: 'ok', engine: this.store.engine, latencyMs },
       partners,
@@ -68,22 +76,39 @@ export class HealthService {
   }
 }
 
-function summarise(expiries: Array<string | null>, nowMs: number, credentialFailures: number) {
+function count(expiries: Array<string | null>, nowMs: number, missing: 'skip' | 'expired') {
   const soonMs = nowMs + SECRET_EXPIRY_WARNING_DAYS * 86_400_000;
-  let secretsExpired = 0;
-  let secretsExpiringSoon = 0;
+  let expired = 0;
+  let soon = 0;
   for (const expiry of expiries) {
-    if (expiry === null) continue;
+    if (expiry === null) {
+      if (missing === 'expired') expired += 1;
+      continue;
+    }
     const at = Date.parse(expiry);
-    if (at <= nowMs) secretsExpired += 1;
-    else if (at <= soonMs) secretsExpiringSoon += 1;
+    if (at <= nowMs) expired += 1;
+    else if (at <= soonMs) soon += 1;
   }
+  return { expired, soon };
+}
+
+function summarise(
+  secrets: Array<string | null>,
+  certificates: Array<string | null>,
+  nowMs: number,
+  credentialFailures: number,
+) {
+  const s = count(secrets, nowMs, 'skip');
+  // A partner that signs with certificates and has none is as stuck as one whose all expired.
+  const c = count(certificates, nowMs, 'expired');
+  const problems = s.expired + s.soon + c.expired + c.soon + credentialFailures;
   return {
-    status:
-      secretsExpired + secretsExpiringSoon + credentialFailures > 0 ? ('degraded' as const) : ('ok' as const),
-    total: expiries.length,
-    secretsExpiringSoon,
-    secretsExpired,
+    status: problems > 0 ? ('degraded' as const) : ('ok' as const),
+    total: secrets.length,
+    secretsExpiringSoon: s.soon,
+    secretsExpired: s.expired,
+    certificatesExpiringSoon: c.soon,
+    certificatesExpired: c.expired,
     credentialFailures,
   };
 }

@@ -6,6 +6,9 @@ export type RemoteMatchField = (typeof REMOTE_MATCH_FIELDS)[number];
 export const CLOUDS = ['global', 'usgov', 'usgovdod'] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
+export const CREDENTIAL_TYPES = ['clientSecret', 'certificate'] as const;
+export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
+
 export const LOBBY_BYPASS_SCOPES = [
   'organizer',
   'organization',
@@ -37,6 +40,8 @@ export interface PartnerRecord {
   userLocalMatchField: string;
   userRemoteMatchField: RemoteMatchField;
   cloud: Cloud;
+  /** Which credential token requests use: the stored secret, or the partner's certificates. */
+  credentialType: CredentialType;
   meetingDefaults: MeetingOptions;
   createdAt: string;
   updatedAt: string;

@@ -3,7 +3,14 @@
  * sealed here before it reaches the store and is never handed back out of the domain.
  */
 import { AppError } from '../errors';
-import type { MeetingOptions, PartnerRecord, PartnerView, Cloud, RemoteMatchField } from './partner.model';
+import type {
+  Cloud,
+  CredentialType,
+  MeetingOptions,
+  PartnerRecord,
+  PartnerView,
+  RemoteMatchField,
+} from './partner.model';
 import { toPartnerView } from './partner.model';
 import type { PartnerRepository } from '../ports';
 import type { SecretCipher } from './secret-cipher';
@@ -22,6 +29,7 @@ export interface PartnerInput {
   userLocalMatchField: string;
   userRemoteMatchField: RemoteMatchField;
   cloud?: Cloud | undefined;
+  credentialType?: CredentialType | undefined;
   meetingDefaults?: MeetingOptions | undefined;
 }
 
@@ -54,7 +62,8 @@ export class PartnerService {
   /** Creates or replaces the whole configuration; a missing secret keeps the stored one. */
   async put(id: string, input: PartnerInput): Promise<{ created: boolean; partner: PartnerView }> {
     const existing = await this.partners.get(id);
-    if (!existing && input.clientSecret === undefined) {
+    const credentialType = input.credentialType ?? existing?.credentialType ?? 'clientSecret';
+    if (!existing && input.clientSecret === undefined && credentialType === 'clientSecret') {
       throw new AppError('VALIDATION_FAILED', {
         detail: 'A new partner needs its client secret.',
         errors: [
@@ -84,6 +93,7 @@ export class PartnerService {
       userLocalMatchField: input.userLocalMatchField,
       userRemoteMatchField: input.userRemoteMatchField,
       cloud: input.cloud ?? 'global',
+      credentialType,
       meetingDefaults: input.meetingDefaults ?? {},
       createdAt: existing?.createdAt ?? timestamp,
       updatedAt: timestamp,

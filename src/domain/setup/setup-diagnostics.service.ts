@@ -8,6 +8,7 @@ import type { IdentityMatcher } from '../identity/identity-matcher';
 import { UnknownOrganizerError, type MicrosoftGateway, type SetupProbe } from '../microsoft.port';
 import type { PartnerRecord } from '../partners/partner.model';
 import { SECRETS_KEY_REMEDIATION, type PartnerService } from '../partners/partner.service';
+import type { CertificateService, UsableCertificate } from '../partners/certificate.service';
 import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';
 import { accessPolicyScript, type OperatorOutcome } from './access-policy-script';
 import { REQUIRED_PERMISSIONS, SETUP_STEPS, missingPermissions, type SetupStep } from './setup-guide';
@@ -74,6 +75,7 @@ function failureOf(id: string, step: SetupStep, error: unknown, what: string): S
 export class SetupDiagnosticsService {
   constructor(
     private readonly partners: PartnerService,
+    private readonly certificates: CertificateService,
     private readonly gateway: MicrosoftGateway & SetupProbe,
     private readonly identities: IdentityMatcher,
     private readonly now: () => Date = () => new Date(),
@@ -81,8 +83,13 @@ export class SetupDiagnosticsService {
 
   async verify(partnerId: string, operators: Identity[] = []): Promise<VerifyResult> {
     const partner = await this.partners.require(partnerId);
-    const configuration = await this.configurationCheck(partner);
-    const expiry = this.expiryCheck(partner);
+    const usable =
+      partner.credentialType === 'certificate' ? await this.usableCertificates(partner) : undefined;
+    const configuration =
+      usable === undefined
+        ? await this.configurationCheck(partner)
+        : this.certificateConfigurationCheck(usable);
+    const expiry = usable === undefined ? this.expiryCheck(partner) : this.certificateExpiryCheck(usable);
     const checks: SetupCheck[] = [configuration];
 
     let roles: string[] | undefined;
@@ -101,13 +108,18 @@ export class SetupDiagnosticsService {
           'credentials',
           SETUP_STEPS.azure,
           'pass',
-          'Entra ID issued a token for the application with the stored secret.',
+          usable === undefined
+            ? 'Entra ID issued a token for the application with the stored secret.'
+            : `Entra ID issued a token for the application with certificate ${usable.certificates[0]?.thumbprint}.`,
         );
       } catch (error) {
         credentials = failureOf('credentials', SETUP_STEPS.azure, error, 'Entra ID issued no token');
       }
     }
     checks.push(credentials);
+    if (usable !== undefined && configuration.status !== 'fail') {
+      checks.push(...(await this.certificateChecks(partner, usable.certificates)));
+    }
     checks.push(this.permissionsCheck(roles));
     checks.push(expiry);
 
@@ -133,6 +145,108 @@ export class SetupDiagnosticsService {
     const partner = await this.partners.require(partnerId);
     const outcomes = operators.length === 0 ? [] : await this.resolveOperators(partner, operators);
     return accessPolicyScript(partner, outcomes);
+  }
+
+  private async usableCertificates(
+    partner: PartnerRecord,
+  ): Promise<{ certificates: UsableCertificate[]; expired: number; unreadable?: string }> {
+    try {
+      return await this.certificates.usable(partner);
+    } catch (error) {
+      if (error instanceof AppError)
+        return { certificates: [], expired: 0, unreadable: error.remediation ?? error.detail };
+      throw error;
+    }
+  }
+
+  private certificateConfigurationCheck(usable: {
+    certificates: UsableCertificate[];
+    expired: number;
+    unreadable?: string;
+  }): SetupCheck {
+    const id = 'configuration';
+    if (usable.unreadable !== undefined) {
+      return check(
+        id,
+        SETUP_STEPS.platform,
+        'fail',
+        'A stored certificate key cannot be decrypted.',
+        usable.unreadable,
+      );
+    }
+    if (usable.certificates.length === 0) {
+      return check(
+        id,
+        SETUP_STEPS.platform,
+        'fail',
+        usable.expired > 0
+          ? `The partner signs with certificates, and all ${usable.expired} have expired.`
+          : 'The partner signs with certificates, and has none.',
+        'Make one with POST /partners/{partnerId}/certificates and upload it under Certificates & secrets > Certificates (Step 1).',
+      );
+    }
+    return check(
+      id,
+      SETUP_STEPS.platform,
+      'pass',
+      `Signs with certificates: ${usable.certificates.length} valid now, newest ${usable.certificates[0]!.thumbprint}.`,
+    );
+  }
+
+  /** Each certificate valid now, asked of Entra on its own: registered on the app or not. */
+  private async certificateChecks(
+    partner: PartnerRecord,
+    certificates: UsableCertificate[],
+  ): Promise<SetupCheck[]> {
+    return Promise.all(
+      certificates.map(async (certificate) => {
+        const id = `certificate:${certificate.thumbprint}`;
+        try {
+          await this.gateway.probeCertificate(partner, certificate);
+          return check(
+            id,
+            SETUP_STEPS.azure,
+            'pass',
+            `Entra ID accepts certificate ${certificate.thumbprint}.`,
+          );
+        } catch (error) {
+          return failureOf(
+            id,
+            SETUP_STEPS.azure,
+            error,
+            `Entra ID refused certificate ${certificate.thumbprint}`,
+          );
+        }
+      }),
+    );
+  }
+
+  /** The certificate in use (the newest valid): fail when none, warn within 30 days of its end. */
+  private certificateExpiryCheck(usable: { certificates: UsableCertificate[] }): SetupCheck {
+    const id = 'certificate-expiry';
+    const inUse = usable.certificates[0];
+    const renew =
+      'Make a new certificate (POST /partners/{partnerId}/certificates), upload it under Certificates & secrets > Certificates (Step 1), and delete the old one once verify passes.';
+    if (inUse === undefined)
+      return check(id, SETUP_STEPS.azure, 'fail', 'No certificate is valid now.', renew);
+    const remaining = Date.parse(inUse.notAfter) - this.now().getTime();
+    const days = Math.floor(remaining / 86_400_000);
+    const on = inUse.notAfter.slice(0, 10);
+    if (days < SECRET_EXPIRY_WARNING_DAYS) {
+      return check(
+        id,
+        SETUP_STEPS.azure,
+        'warn',
+        `Certificate ${inUse.thumbprint} expires in ${days} day(s), on ${on}.`,
+        renew,
+      );
+    }
+    return check(
+      id,
+      SETUP_STEPS.azure,
+      'pass',
+      `Certificate ${inUse.thumbprint} expires on ${on} (${days} days).`,
+    );
   }
 
   private async configurationCheck(partner: PartnerRecord): Promise<SetupCheck> {

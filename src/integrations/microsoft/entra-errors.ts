@@ -21,6 +21,9 @@ export const CREDENTIAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>
   'APPLICATION_NOT_FOUND',
   'TENANT_NOT_FOUND',
   'CLIENT_SECRET_UNREADABLE',
+  'CERTIFICATE_NOT_REGISTERED',
+  'CERTIFICATE_EXPIRED',
+  'NO_USABLE_CREDENTIAL',
 ]);
 
 const TRANSIENT_AADSTS = new Set([90055, 90024, 90033, 50196, 50058001]);
@@ -29,6 +32,8 @@ const TENANT_AADSTS = new Set([90002, 900023, 90072]);
 interface MsalFailure {
   name: string;
   errorCode: string;
+  /** Entra's error description as MSAL passes it on. */
+  message: string;
   /** Entra's AADSTS numbers (from `errorNo`, or from a throttling entry's errorCode). */
   aadsts: number[];
   status: number | undefined;
@@ -47,6 +52,12 @@ function readFailure(error: unknown): MsalFailure {
   return {
     name: typeof e['name'] === 'string' ? e['name'] : '',
     errorCode,
+    message:
+      typeof e['errorMessage'] === 'string'
+        ? e['errorMessage']
+        : typeof e['message'] === 'string'
+          ? e['message']
+          : '',
     aadsts,
     status: typeof e['status'] === 'number' ? e['status'] : undefined,
   };
@@ -103,6 +114,38 @@ export function missingSecretError(partner: PartnerRecord): AppError {
   );
 }
 
+/** Where the IT admin uploads a certificate, in the portal's terms. */
+function certificateRemediation(partner: PartnerRecord, thumbprints: string[]): string {
+  return (
+    `In the Azure portal, open App registrations > the app with Application (client) ID ${partner.applicationId} > ` +
+    'Certificates & secrets > Certificates (setup guide Step 1) and upload the certificate with thumbprint ' +
+    `${thumbprints.join(' or ')} (GET /partners/${partner.id}/certificates/{certificateId}/file gives the .cer). ` +
+    'Entra takes a few minutes to accept a new certificate.'
+  );
+}
+
+/** The partner uses certificates but none is valid now. */
+export function noUsableCertificateError(partner: PartnerRecord, expired: number): AppError {
+  return credentialError(
+    'NO_USABLE_CREDENTIAL',
+    expired > 0
+      ? `Partner '${partner.id}' signs with certificates, and all ${expired} of them have expired.`
+      : `Partner '${partner.id}' signs with certificates, and has none.`,
+    `Make one with POST /partners/${partner.id}/certificates, upload it under Certificates & secrets > Certificates ` +
+      '(setup guide Step 1), then run verify; or switch back to the client secret with PATCH ' +
+      `/partners/${partner.id} { "credentialType": "clientSecret" }.`,
+  );
+}
+
+/** Entra refused the certificates tried (newest first), none of them registered on the app. */
+export function certificateNotRegisteredError(partner: PartnerRecord, thumbprints: string[]): AppError {
+  return credentialError(
+    'CERTIFICATE_NOT_REGISTERED',
+    `Entra ID does not know the certificate${thumbprints.length > 1 ? 's' : ''} ${thumbprints.join(', ')} on application ${partner.applicationId} (AADSTS700027).`,
+    certificateRemediation(partner, thumbprints.slice(0, 1)),
+  );
+}
+
 /** A tenant value that cannot be part of an authority URL is refused before asking Entra. */
 export function malformedTenantError(partner: PartnerRecord): AppError {
   return credentialError(
@@ -124,6 +167,8 @@ export function translateTokenError(
   partner: PartnerRecord,
   last: LastExchange,
   now: number,
+  /** The certificate the request signed with, if it used one. */
+  certificate?: { thumbprint: string },
 ): TranslatedTokenError {
   const failure = readFailure(error);
   const codes = failure.aadsts;
@@ -131,6 +176,28 @@ export function translateTokenError(
   const status = failure.status ?? last.status;
   const aadsts = codes.length > 0 ? ` (AADSTS${codes[0]})` : '';
 
+  if (has(700027) && certificate !== undefined) {
+    return {
+      transient: false,
+      error: /expired/i.test(failure.message)
+        ? credentialError(
+            'CERTIFICATE_EXPIRED',
+            `Entra ID says the certificate ${certificate.thumbprint} of application ${partner.applicationId} has expired (AADSTS700027).`,
+            `Make a new certificate with POST /partners/${partner.id}/certificates and upload it: ${certificateRemediation(partner, ['<the new thumbprint>'])}`,
+          )
+        : certificateNotRegisteredError(partner, [certificate.thumbprint]),
+    };
+  }
+  if (has(700024)) {
+    return {
+      transient: false,
+      error: new AppError('ENTRA_ERROR', {
+        detail: `Entra ID found the client assertion outside its valid time range (AADSTS700024).`,
+        remediation:
+          "Check this server's clock (NTP): Entra compares the assertion's nbf and exp with its own.",
+      }),
+    };
+  }
   if (has(7000222)) {
     return {
       transient: false,

@@ -25,17 +25,17 @@ import { createHttpClient } from './http-client';
 import { createOrGetBody, patchBody, toTeamsMeeting } from './meeting-mapper';
 import { matchFilters, odataString, withQuery } from './odata';
 import { realClock } from './retry-policy';
-import { TokenProvider, type CredentialFailure } from './token-provider';
+import { TokenProvider, type CredentialFailure, type PartnerCredentials } from './token-provider';
 
 export { UnknownOrganizerError } from '../../domain/microsoft.port';
-export type { CredentialFailure } from './token-provider';
+export type { CredentialFailure, PartnerCredentials } from './token-provider';
 
 export interface MicrosoftGatewayOptions {
   logger: Logger;
   /** Where the graph and token metrics are registered. */
   registry: Registry;
   /** The partner's client secret in clear, or null when none is stored (decryption is the domain's). */
-  clientSecretOf: (partner: PartnerRecord) => Promise<string | null>;
+  credentialsOf: (partner: PartnerRecord) => Promise<PartnerCredentials>;
   /** `AZURE_AUTHORITY_HOST`: the Entra sign-in origin for every partner. */
   authorityHostOverride?: string | undefined;
   /** `GRAPH_BASE_URL`: the Graph root (with version) for every partner. */
@@ -64,6 +64,11 @@ export interface GraphMicrosoftGateway extends MicrosoftGateway {
    * for the setup checks. Throws the token AppErrors.
    */
   tokenRoles(partner: PartnerRecord): Promise<string[]>;
+  /** Whether Entra accepts a token request signed with this one certificate (its roles, or the AppError). */
+  probeCertificate(
+    partner: PartnerRecord,
+    certificate: { thumbprint: string; thumbprintSha256: string; privateKeyPem: string },
+  ): Promise<string[]>;
   /**
    * Checks, without creating anything, that Graph lets the app act for this organizer (Teams
    * application access policy): resolves when allowed, throws ACCESS_POLICY_MISSING /
@@ -138,7 +143,7 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
   const logger = options.logger.child({ component: 'microsoft-graph' });
   const tokens = new TokenProvider({
     http: http.axios,
-    clientSecretOf: options.clientSecretOf,
+    credentialsOf: options.credentialsOf,
     endpointsOf,
     logger,
     metrics,
@@ -408,6 +413,7 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     forgetPartner: (partnerId) => tokens.forget(partnerId),
     credentialFailures: () => tokens.credentialFailures(),
     tokenRoles: async (partner) => [...(await tokens.getToken(partner)).roles],
+    probeCertificate: (partner, certificate) => tokens.probeCertificate(partner, certificate),
     close: () => http.close(),
   };
 }

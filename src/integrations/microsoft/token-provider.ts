@@ -21,9 +21,11 @@ import type { PartnerRecord } from '../../domain/partners/partner.model';
 import type { Logger } from '../../logging/logger';
 import { MSAL_BUILT_IN_HOSTS, type CloudEndpoints } from './clouds';
 import {
+  certificateNotRegisteredError,
   CREDENTIAL_ERROR_CODES,
   malformedTenantError,
   missingSecretError,
+  noUsableCertificateError,
   translateTokenError,
 } from './entra-errors';
 import type { GraphMetrics } from './graph-metrics';
@@ -52,10 +54,21 @@ export interface CredentialFailure {
   at: string;
 }
 
+/** What a partner's token requests may sign with, read afresh for every token request. */
+export type PartnerCredentials =
+  | { type: 'clientSecret'; secret: string | null }
+  | {
+      type: 'certificate';
+      /** Valid now, newest first: the first is used, the next when Entra does not know it. */
+      certificates: Array<{ thumbprint: string; thumbprintSha256: string; privateKeyPem: string }>;
+      /** How many of the partner's certificates have expired (for the error when none is valid). */
+      expired: number;
+    };
+
 export interface TokenProviderOptions {
   http: AxiosInstance;
-  /** The partner's client secret in clear (decryption belongs to the domain); null when none is stored. */
-  clientSecretOf: (partner: PartnerRecord) => Promise<string | null>;
+  /** The partner's credentials in clear (decryption belongs to the domain). */
+  credentialsOf: (partner: PartnerRecord) => Promise<PartnerCredentials>;
   endpointsOf: (partner: PartnerRecord) => CloudEndpoints;
   logger: Logger;
   metrics: GraphMetrics;
@@ -68,9 +81,20 @@ interface HeldToken extends AccessToken {
   renewAt: number;
 }
 
+type Msal = { app: ConfidentialClientApplication; network: MsalNetworkClient };
+
+/** One way to ask for a token: the secret, or one certificate. */
+interface Credential {
+  /** Which MSAL client serves it: 'secret', or the certificate's SHA-256 thumbprint. */
+  key: string;
+  certificate?: { thumbprint: string };
+  build: () => Msal;
+}
+
 /** What was built from one version of a partner's credentials. */
 class PartnerEntry {
-  msal: { app: ConfidentialClientApplication; network: MsalNetworkClient } | undefined;
+  /** One MSAL client per credential (the secret, or each certificate), built on first use. */
+  msal = new Map<string, Msal>();
   token: HeldToken | undefined;
   inflight: Promise<AccessToken> | undefined;
   /** No token request to Entra before this (epoch ms), after throttling. */
@@ -82,6 +106,7 @@ class PartnerEntry {
     private readonly cloud: string,
     private readonly secretCiphertext: string | null,
     private readonly updatedAt: string,
+    private readonly credentialType: string,
   ) {}
 
   static of(partner: PartnerRecord): PartnerEntry {
@@ -91,6 +116,7 @@ class PartnerEntry {
       partner.cloud,
       partner.clientSecretCiphertext,
       partner.updatedAt,
+      partner.credentialType,
     );
   }
 
@@ -101,7 +127,8 @@ class PartnerEntry {
       this.tenantId === partner.tenantId &&
       this.cloud === partner.cloud &&
       this.secretCiphertext === partner.clientSecretCiphertext &&
-      this.updatedAt === partner.updatedAt
+      this.updatedAt === partner.updatedAt &&
+      this.credentialType === partner.credentialType
     );
   }
 }
@@ -186,34 +213,125 @@ export class TokenProvider {
     this.failures.delete(partnerId);
   }
 
+  /**
+   * A token request with this one certificate, held nowhere and counted nowhere: whether Entra
+   * accepts it (the setup checks). Resolves with the token's roles; throws the token AppErrors.
+   */
+  async probeCertificate(
+    partner: PartnerRecord,
+    certificate: { thumbprint: string; thumbprintSha256: string; privateKeyPem: string },
+  ): Promise<string[]> {
+    const endpoints = this.options.endpointsOf(partner);
+    const { app, network } = this.buildMsal(
+      partner,
+      {
+        clientCertificate: {
+          thumbprintSha256: certificate.thumbprintSha256,
+          privateKey: certificate.privateKeyPem,
+        },
+      },
+      endpoints,
+    );
+    try {
+      const result = await app.acquireTokenByClientCredential({
+        scopes: [endpoints.graphScope],
+        skipCache: true,
+      });
+      return result?.accessToken ? decodeRoles(result.accessToken) : [];
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw translateTokenError(error, partner, network.last, this.now(), certificate).error;
+    }
+  }
+
   /** Partners whose last token request failed because of their configuration (for /health). */
   credentialFailures(): CredentialFailure[] {
     return [...this.failures.values()].map((f) => ({ ...f }));
   }
 
   private async acquire(entry: PartnerEntry, partner: PartnerRecord): Promise<AccessToken> {
-    const { logger, metrics } = this.options;
     const endpoints = this.options.endpointsOf(partner);
     if (!TENANT_SEGMENT.test(partner.tenantId)) {
       throw this.credentialFailed(partner, malformedTenantError(partner));
     }
-    if (entry.msal === undefined) {
-      const secret = await this.options.clientSecretOf(partner).catch((error: unknown) => {
-        // A secret that cannot be read is the partner's configuration failing, like a wrong one.
-        if (error instanceof AppError && CREDENTIAL_ERROR_CODES.has(error.code)) {
-          throw this.credentialFailed(partner, error);
+    const credentials = await this.credentials(partner, endpoints);
+    const refused: string[] = [];
+    for (const [index, credential] of credentials.entries()) {
+      try {
+        return await this.request(entry, partner, credential);
+      } catch (error) {
+        // A certificate Entra does not know (made, not yet uploaded): the next newest is tried, so
+        // that a rotation never stops creates.
+        const more = index < credentials.length - 1;
+        if (!(
+          error instanceof AppError &&
+          error.code === 'CERTIFICATE_NOT_REGISTERED' &&
+          credential.certificate
+        )) {
+          throw error;
         }
-        throw error;
-      });
-      if (secret === null || secret === '') throw this.credentialFailed(partner, missingSecretError(partner));
-      entry.msal = this.buildMsal(partner, secret, endpoints);
+        refused.push(credential.certificate.thumbprint);
+        if (!more) {
+          throw refused.length > 1
+            ? this.credentialFailed(partner, certificateNotRegisteredError(partner, refused))
+            : error;
+        }
+      }
     }
-    const { app, network } = entry.msal;
+    throw this.credentialFailed(partner, missingSecretError(partner));
+  }
+
+  /** The ways to ask for this partner's token, in the order to try them. */
+  private async credentials(partner: PartnerRecord, endpoints: CloudEndpoints): Promise<Credential[]> {
+    const read = await this.options.credentialsOf(partner).catch((error: unknown) => {
+      // A secret or key that cannot be read is the partner's configuration failing, like a wrong one.
+      if (error instanceof AppError && CREDENTIAL_ERROR_CODES.has(error.code)) {
+        throw this.credentialFailed(partner, error);
+      }
+      throw error;
+    });
+    if (read.type === 'clientSecret') {
+      const secret = read.secret;
+      if (secret === null || secret === '') throw this.credentialFailed(partner, missingSecretError(partner));
+      return [{ key: 'secret', build: () => this.buildMsal(partner, { clientSecret: secret }, endpoints) }];
+    }
+    if (read.certificates.length === 0) {
+      throw this.credentialFailed(partner, noUsableCertificateError(partner, read.expired));
+    }
+    return read.certificates.map((certificate) => ({
+      key: certificate.thumbprintSha256,
+      certificate: { thumbprint: certificate.thumbprint },
+      build: () =>
+        this.buildMsal(
+          partner,
+          {
+            clientCertificate: {
+              thumbprintSha256: certificate.thumbprintSha256,
+              privateKey: certificate.privateKeyPem,
+            },
+          },
+          endpoints,
+        ),
+    }));
+  }
+
+  private async request(
+    entry: PartnerEntry,
+    partner: PartnerRecord,
+    credential: Credential,
+  ): Promise<AccessToken> {
+    const { logger, metrics } = this.options;
+    let msal = entry.msal.get(credential.key);
+    if (msal === undefined) {
+      msal = credential.build();
+      entry.msal.set(credential.key, msal);
+    }
+    const { app, network } = msal;
     network.reset();
     const started = this.now();
     try {
       const result = await app.acquireTokenByClientCredential({
-        scopes: [endpoints.graphScope],
+        scopes: [this.options.endpointsOf(partner).graphScope],
         skipCache: true,
       });
       if (!result?.accessToken) {
@@ -243,7 +361,7 @@ export class TokenProvider {
         throw error;
       }
       const now = this.now();
-      const translated = translateTokenError(error, partner, network.last, now);
+      const translated = translateTokenError(error, partner, network.last, now, credential.certificate);
       const appError = translated.error;
       metrics.tokenRequests.inc({ outcome: appError.code.toLowerCase() });
       const msal = error as { name?: unknown; errorCode?: unknown; errorNo?: unknown; status?: unknown };
@@ -267,7 +385,7 @@ export class TokenProvider {
       }
       if (translated.transient || appError.code === 'ENTRA_TIMEOUT') {
         // MSAL throttles an instance after a 429/5xx; the next attempt, after the wait, is a fresh one.
-        entry.msal = undefined;
+        entry.msal.delete(credential.key);
       }
       if (translated.transient) {
         entry.blockedUntil = now + (appError.retryAfterSeconds ?? 5) * 1000;
@@ -296,16 +414,17 @@ export class TokenProvider {
 
   private buildMsal(
     partner: PartnerRecord,
-    clientSecret: string,
+    credential:
+      { clientSecret: string } | { clientCertificate: { thumbprintSha256: string; privateKey: string } },
     endpoints: CloudEndpoints,
-  ): { app: ConfidentialClientApplication; network: MsalNetworkClient } {
+  ): Msal {
     const network = createMsalNetworkClient(this.options.http, this.options.timeoutMs);
     const host = new URL(endpoints.authorityHost).host;
     const builtIn = MSAL_BUILT_IN_HOSTS.has(host);
     const app = new ConfidentialClientApplication({
       auth: {
         clientId: partner.applicationId,
-        clientSecret,
+        ...credential,
         authority: `${endpoints.authorityHost}/${partner.tenantId}`,
         // A host MSAL does not carry metadata for (an override, the simulator on 127.0.0.1:<port>):
         // trusted by name, with its endpoints given so that MSAL neither asks Microsoft's instance

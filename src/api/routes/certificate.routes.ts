@@ -1,0 +1,69 @@
+/**
+ * A partner's certificate credentials (API: "Certificates"): admin key only.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import type { CertificateService } from '../../domain/partners/certificate.service';
+import type { Access } from '../middleware/access';
+import { methodNotAllowed } from '../middleware/method-not-allowed';
+import { certificateCreateSchema, certificateIdSchema } from '../schemas/certificate.schemas';
+import { parseOrThrow, partnerIdSchema } from '../schemas/common';
+
+const partnerParams = z.object({ partnerId: partnerIdSchema });
+const certificateParams = z.object({ partnerId: partnerIdSchema, certificateId: certificateIdSchema });
+
+export function certificateRoutes(certificates: CertificateService, access: Access): Router {
+  // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
+  const router = Router({ strict: true });
+
+  router
+    .route('/partners/:partnerId/certificates')
+    .all(access.admin)
+    .post(async (req, res) => {
+      const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');
+      const body = parseOrThrow(certificateCreateSchema, req.body ?? {}, 'body');
+      const request =
+        body.certificatePem !== undefined && body.privateKeyPem !== undefined
+          ? {
+              certificatePem: body.certificatePem,
+              privateKeyPem: body.privateKeyPem,
+              privateKeyPassphrase: body.privateKeyPassphrase,
+            }
+          : { validityDays: body.validityDays };
+      const made = await certificates.create(partnerId, request);
+      req.log.info(
+        { partnerId, certificateId: made.id, thumbprint: made.thumbprint, source: made.source },
+        'certificate added',
+      );
+      res.status(201).json(made);
+    })
+    .get(async (req, res) => {
+      const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');
+      res.json({ certificates: await certificates.list(partnerId) });
+    })
+    .all(methodNotAllowed('GET, POST'));
+
+  router
+    .route('/partners/:partnerId/certificates/:certificateId/file')
+    .all(access.admin)
+    .get(async (req, res) => {
+      const { partnerId, certificateId } = parseOrThrow(certificateParams, req.params, 'params');
+      const { filename, pem } = await certificates.file(partnerId, certificateId);
+      res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+      res.type('application/x-pem-file').send(pem);
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/partners/:partnerId/certificates/:certificateId')
+    .all(access.admin)
+    .delete(async (req, res) => {
+      const { partnerId, certificateId } = parseOrThrow(certificateParams, req.params, 'params');
+      await certificates.delete(partnerId, certificateId);
+      req.log.info({ partnerId, certificateId }, 'certificate deleted');
+      res.status(204).end();
+    })
+    .all(methodNotAllowed('DELETE'));
+
+  return router;
+}

@@ -1,0 +1,50 @@
+import type Database from 'better-sqlite3';
+import type { CertificateRecord } from '../../domain/partners/certificates';
+import type { CertificateRepository } from '../../domain/ports';
+import { CERTIFICATE_COLUMNS, certificateFromRow, certificateParams, type CertificateRow } from '../rows';
+
+export class SqliteCertificateRepository implements CertificateRepository {
+  private readonly insertStmt;
+  private readonly listStmt;
+  private readonly getStmt;
+  private readonly deleteStmt;
+  private readonly expiriesStmt;
+
+  constructor(db: Database.Database) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO partner_certificates (${CERTIFICATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.listStmt = db.prepare<[string], CertificateRow>(
+      'SELECT * FROM partner_certificates WHERE partner_id = ? ORDER BY created_at DESC, id DESC',
+    );
+    this.getStmt = db.prepare<[string, string], CertificateRow>(
+      'SELECT * FROM partner_certificates WHERE partner_id = ? AND id = ?',
+    );
+    this.deleteStmt = db.prepare('DELETE FROM partner_certificates WHERE partner_id = ? AND id = ?');
+    this.expiriesStmt = db.prepare<[], { expires: string | null }>(`
+      SELECT MAX(c.not_after) AS expires FROM partners p
+      LEFT JOIN partner_certificates c ON c.partner_id = p.id
+      WHERE p.credential_type = 'certificate' GROUP BY p.id`);
+  }
+
+  async insert(record: CertificateRecord): Promise<void> {
+    this.insertStmt.run(...certificateParams(record));
+  }
+
+  async listByPartner(partnerId: string): Promise<CertificateRecord[]> {
+    return this.listStmt.all(partnerId).map(certificateFromRow);
+  }
+
+  async get(partnerId: string, id: string): Promise<CertificateRecord | null> {
+    const row = this.getStmt.get(partnerId, id);
+    return row ? certificateFromRow(row) : null;
+  }
+
+  async delete(partnerId: string, id: string): Promise<boolean> {
+    return this.deleteStmt.run(partnerId, id).changes > 0;
+  }
+
+  async inUseExpiries(): Promise<Array<string | null>> {
+    return this.expiriesStmt.all().map((row) => row.expires);
+  }
+}
