@@ -8,7 +8,7 @@ import type { SetupDiagnosticsService } from '../../domain/setup/setup-diagnosti
 import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow, partnerIdSchema } from '../schemas/common';
-import { operatorsBodySchema } from '../schemas/diagnostics.schemas';
+import { accessPolicyScriptBodySchema, operatorsBodySchema } from '../schemas/diagnostics.schemas';
 
 const params = z.object({ partnerId: partnerIdSchema });
 
@@ -41,8 +41,8 @@ export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: 
     .all(access.admin)
     .post(async (req, res) => {
       const { partnerId } = parseOrThrow(params, req.params, 'params');
-      const operators = parseOrThrow(operatorsBodySchema, req.body, 'body');
-      res.type('text/plain').send(await diagnostics.accessPolicyScript(partnerId, operators));
+      const { operators, group } = parseOrThrow(accessPolicyScriptBodySchema, req.body, 'body');
+      res.type('text/plain').send(await diagnostics.accessPolicyScript(partnerId, operators, group));
     })
     .all(methodNotAllowed('POST'));
 

@@ -13,6 +13,36 @@ const identity = z
     'An operator has 1 to 50 identity fields.',
   );
 
+const operators = z
+  .array(identity, { error: 'operators must be an array.' })
+  .max(50, 'At most 50 operators at once.');
+
+/**
+ * Body of access-policy-script: the advisers to grant, and/or an Entra security group of advisers
+ * (`groupId`, its object id) with the grant's `rank`.
+ */
+export const accessPolicyScriptBodySchema = z
+  .strictObject({
+    operators: operators.optional(),
+    groupId: z
+      .string({ error: 'groupId must be a string.' })
+      .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+        error: "groupId must be the group's Object ID (a GUID) from Entra ID > Groups.",
+      })
+      .optional(),
+    rank: z
+      .number({ error: 'rank must be a whole number.' })
+      .int('rank must be a whole number.')
+      .min(1, 'rank is at least 1 (1 wins over other group grants).')
+      .max(1000, 'rank is at most 1000.')
+      .optional(),
+  })
+  .optional()
+  .transform((body) => ({
+    operators: body?.operators ?? [],
+    group: body?.groupId === undefined ? undefined : { groupId: body.groupId, rank: body.rank ?? 1 },
+  }));
+
 /** Body of verify and access-policy-script: optional, with the operators to check or grant. */
 export const operatorsBodySchema = z
   .strictObject({

@@ -10,7 +10,7 @@ import type { PartnerRecord } from '../partners/partner.model';
 import { SECRETS_KEY_REMEDIATION, type PartnerService } from '../partners/partner.service';
 import type { CertificateService, UsableCertificate } from '../partners/certificate.service';
 import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';
-import { accessPolicyScript, type OperatorOutcome } from './access-policy-script';
+import { accessPolicyScript, type GroupGrant, type OperatorOutcome } from './access-policy-script';
 import { REQUIRED_PERMISSIONS, SETUP_STEPS, missingPermissions, type SetupStep } from './setup-guide';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
@@ -141,10 +141,14 @@ export class SetupDiagnosticsService {
   }
 
   /** The PowerShell a Teams admin pastes (Steps 2-3), for the operators given (looked up afresh). */
-  async accessPolicyScript(partnerId: string, operators: Identity[] = []): Promise<string> {
+  async accessPolicyScript(
+    partnerId: string,
+    operators: Identity[] = [],
+    group?: GroupGrant,
+  ): Promise<string> {
     const partner = await this.partners.require(partnerId);
     const outcomes = operators.length === 0 ? [] : await this.resolveOperators(partner, operators);
-    return accessPolicyScript(partner, outcomes);
+    return accessPolicyScript(partner, outcomes, group);
   }
 
   private async usableCertificates(
