@@ -258,6 +258,31 @@ describe('tokens signed with certificates', () => {
     ).toBe('pass');
   });
 
+  test('secretless: the stored secret can be removed once certificates sign, not before', async () => {
+    const w = await worlds.world();
+    const early = await admin(w).patch('/partners/uni-x', { clientSecret: null });
+    expect(early.status).toBe(400);
+    expect(early.body.errors[0].field).toBe('body.clientSecret');
+    expect(early.body.errors[0].message).toMatch(/credentialType/);
+    const cert = await certificatePartner(w);
+    worlds.sim.uploadCertificate(TENANT_ID, APP_ID, cert.certificatePem);
+    const removed = await admin(w).patch('/partners/uni-x', { clientSecret: null });
+    expect(removed.status).toBe(200);
+    expect(removed.body).toMatchObject({ hasClientSecret: false, clientSecretExpiresAt: null });
+    const db = new Database(w.h.dbPath, { readonly: true });
+    const row = db.prepare('SELECT client_secret_ciphertext FROM partners').get() as Record<string, unknown>;
+    db.close();
+    expect(row['client_secret_ciphertext']).toBeNull();
+    expect((await w.create(appointment())).status).toBe(201);
+    const back = await admin(w).patch('/partners/uni-x', { credentialType: 'clientSecret' });
+    expect(back.status).toBe(400);
+    expect(back.body.errors[0].field).toBe('body.clientSecret');
+    const verify = await admin(w).post('/partners/uni-x/verify', {});
+    expect(verify.body.checks.find((c: { id: string }) => c.id === 'secret-expiry')?.status ?? 'skip').toBe(
+      'skip',
+    );
+  });
+
   test('rotation: a newer certificate not yet uploaded does not stop creates; once uploaded it is used', async () => {
     const w = await worlds.world();
     const first = await certificatePartner(w);

@@ -118,6 +118,8 @@ export const partnerPutSchema = z.strictObject(partnerFields);
 export const partnerPatchSchema = z
   .strictObject({
     ...partnerFields,
+    // null removes the stored secret, once certificates sign (credentialType 'certificate').
+    clientSecret: z.union([clientSecret, z.null()]).optional(),
     applicationId: applicationId.optional(),
     tenantId: tenantId.optional(),
     operatorLocalMatchField: partnerFields.operatorLocalMatchField.optional(),

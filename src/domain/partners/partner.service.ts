@@ -33,7 +33,10 @@ export interface PartnerInput {
   meetingDefaults?: MeetingOptions | undefined;
 }
 
-export type PartnerPatch = Partial<PartnerInput>;
+/** Any of the fields; `clientSecret: null` removes the stored secret (certificates sign). */
+export type PartnerPatch = Partial<Omit<PartnerInput, 'clientSecret'>> & {
+  clientSecret?: string | null | undefined;
+};
 
 /** Told when a partner's configuration changes, so that caches built from it (MSAL) are rebuilt. */
 export type PartnerChangeListener = (partnerId: string) => void;
@@ -64,16 +67,10 @@ export class PartnerService {
     const existing = await this.partners.get(id);
     const credentialType = input.credentialType ?? existing?.credentialType ?? 'clientSecret';
     if (!existing && input.clientSecret === undefined && credentialType === 'clientSecret') {
-      throw new AppError('VALIDATION_FAILED', {
-        detail: 'A new partner needs its client secret.',
-        errors: [
-          {
-            field: 'body.clientSecret',
-            message:
-              "Required when creating a partner: the client secret's Value from Certificates & secrets (Step 1, items 5-8).",
-          },
-        ],
-      });
+      throw secretRequired(
+        'A new partner needs its client secret.',
+        "Required when creating a partner: the client secret's Value from Certificates & secrets (Step 1, items 5-8).",
+      );
     }
     const timestamp = this.now().toISOString();
     const record: PartnerRecord = {
@@ -98,6 +95,8 @@ export class PartnerService {
       createdAt: existing?.createdAt ?? timestamp,
       updatedAt: timestamp,
     };
+    if (record.credentialType === 'clientSecret' && record.clientSecretCiphertext === null)
+      throw noSecretStored();
     const { created } = await this.partners.upsert(record);
     this.notify(id);
     return { created, partner: toPartnerView(record) };
@@ -111,12 +110,24 @@ export class PartnerService {
       ...existing,
       ...definedOnly(fields),
       clientSecretCiphertext:
-        clientSecret === undefined ? existing.clientSecretCiphertext : this.cipher.encrypt(clientSecret, id),
+        clientSecret === undefined
+          ? existing.clientSecretCiphertext
+          : clientSecret === null
+            ? null
+            : this.cipher.encrypt(clientSecret, id),
       updatedAt: this.now().toISOString(),
     };
-    // A new secret without a new expiry date makes the old date meaningless.
+    // A new secret without a new expiry date makes the old date meaningless; no secret has none.
     if (clientSecret !== undefined && patch.clientSecretExpiresAt === undefined)
       record.clientSecretExpiresAt = null;
+    if (record.credentialType === 'clientSecret' && record.clientSecretCiphertext === null) {
+      throw clientSecret === null
+        ? secretRequired(
+            'Tokens are signed with the client secret; it cannot be removed.',
+            "Switch to certificates first (credentialType 'certificate', once the certificate is uploaded and verify passes), then remove the secret.",
+          )
+        : noSecretStored();
+    }
     await this.partners.upsert(record);
     this.notify(id);
     return toPartnerView(record);
@@ -155,6 +166,17 @@ export class PartnerService {
   private notify(id: string): void {
     for (const listener of this.listeners) listener(id);
   }
+}
+
+function noSecretStored(): AppError {
+  return secretRequired(
+    'No client secret is stored to sign tokens with.',
+    "Send the client secret's Value (Certificates & secrets, Step 1, items 5-8) with credentialType 'clientSecret'.",
+  );
+}
+
+function secretRequired(detail: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', { detail, errors: [{ field: 'body.clientSecret', message }] });
 }
 
 export function partnerNotFound(id: string): AppError {
