@@ -57,7 +57,8 @@ export interface MeetingRepository {
 }
 
 export interface CertificateRepository {
-  insert(record: CertificateRecord): Promise<void>;
+  /** Stores the certificate unless the partner has it already (same SHA-256 thumbprint): then the stored one. */
+  insertOnce(record: CertificateRecord): Promise<{ created: boolean; record: CertificateRecord }>;
   /** A partner's certificates, newest first. */
   listByPartner(partnerId: string): Promise<CertificateRecord[]>;
   get(partnerId: string, id: string): Promise<CertificateRecord | null>;

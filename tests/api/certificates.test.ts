@@ -8,6 +8,8 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, generateKeyPairSync, webcrypto, X509Certificate } from 'node:crypto';
 import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
 import { makeHarness } from '../support/harness';
 import {
   APP_ID,
@@ -123,6 +125,19 @@ describe('making, listing, downloading and deleting', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!['private_key_ciphertext']).toMatch(/^v1\./);
     expect(JSON.stringify(rows)).not.toMatch(/PRIVATE KEY/);
+    // The files themselves (database, WAL, shared memory), byte for byte; and an imported key's body.
+    const files = fs
+      .readdirSync(path.dirname(w.h.dbPath))
+      .filter((f) => f.startsWith(path.basename(w.h.dbPath)));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    const pair = await external();
+    expect((await admin(w).post('/partners/uni-x/certificates', pemsOf(pair))).status).toBe(201);
+    const keyBody = pair.privateKeyPem.split('\n')[5]!;
+    for (const file of files) {
+      const bytes = fs.readFileSync(path.join(path.dirname(w.h.dbPath), file)).toString('latin1');
+      expect(bytes).not.toContain('PRIVATE KEY');
+      expect(bytes).not.toContain(keyBody);
+    }
     expect(w.h.logs.text()).not.toMatch(/PRIVATE KEY/);
     expect(w.h.logs.text()).toContain(made.body.thumbprint);
   });
@@ -197,6 +212,19 @@ describe('making, listing, downloading and deleting', () => {
     expect(res.status).toBe(201);
     expect(res.body.source).toBe('imported');
     expect(res.body.subject).toBe('CN=uni.ac.uk careers integration');
+  });
+
+  test('the same certificate imported again answers the stored one (200, same id), once in the list', async () => {
+    const w = await worlds.world();
+    const pair = pemsOf(await external());
+    const first = await admin(w).post('/partners/uni-x/certificates', pair);
+    expect(first.status).toBe(201);
+    const again = await admin(w).post('/partners/uni-x/certificates', pair);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    const listed = (await admin(w).get('/partners/uni-x/certificates')).body.certificates;
+    expect(listed.map((c: { id: string }) => c.id)).toEqual([first.body.id]);
+    expect(w.h.logs.text()).toContain('certificate already stored');
   });
 
   test('an EC key is refused', async () => {

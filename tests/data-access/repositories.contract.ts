@@ -4,6 +4,7 @@
  */
 import type { MeetingRecord, PendingMeeting } from '../../src/domain/meetings/meeting.record';
 import { StoreUnavailableError, type ApiKeyRecord, type Store } from '../../src/domain/ports';
+import type { CertificateRecord } from '../../src/domain/partners/certificates';
 import type { PartnerRecord } from '../../src/domain/partners/partner.model';
 
 export interface OpenedStore {
@@ -59,6 +60,27 @@ function pending(
     createdAt: '2025-02-01T09:00:00.000Z',
     updatedAt: '2025-02-01T09:00:00.000Z',
     lease: null,
+    ...overrides,
+  };
+}
+
+export function certificate(
+  id: string,
+  partnerId: string,
+  overrides: Partial<CertificateRecord> = {},
+): CertificateRecord {
+  return {
+    id,
+    partnerId,
+    thumbprint: `SHA1-${id}`.toUpperCase(),
+    thumbprintSha256: `sha256-${id}`,
+    subject: 'CN=TARGETconnect Teams meetings — Zoë',
+    notBefore: '2026-01-01T00:00:00.000Z',
+    notAfter: '2027-01-01T00:00:00.000Z',
+    source: 'generated',
+    certificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    privateKeyCiphertext: `v1.iv.tag.${id}`,
+    createdAt: '2026-01-01T00:00:00.000Z',
     ...overrides,
   };
 }
@@ -389,6 +411,79 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       it('rejects a claim for a partner that does not exist', async () => {
         await expect(store.meetings.claim(pending('nobody', 'a1'))).rejects.not.toBeInstanceOf(
           StoreUnavailableError,
+        );
+      });
+    });
+
+    describe('certificates', () => {
+      beforeEach(async () => {
+        await store.partners.upsert(partner('p1', { credentialType: 'certificate' }));
+        await store.partners.upsert(partner('p2'));
+      });
+
+      it('gets what was stored, field for field, only under its own partner', async () => {
+        const record = certificate('c1', 'p1', { source: 'imported' });
+        expect(await store.certificates.insertOnce(record)).toEqual({ created: true, record });
+        expect(await store.certificates.get('p1', 'c1')).toEqual(record);
+        expect(await store.certificates.get('p2', 'c1')).toBeNull();
+        expect(await store.certificates.get('p1', 'nothing')).toBeNull();
+      });
+
+      it("lists a partner's certificates newest first, and no other partner's", async () => {
+        await store.certificates.insertOnce(
+          certificate('c1', 'p1', { createdAt: '2026-01-01T00:00:00.000Z' }),
+        );
+        await store.certificates.insertOnce(
+          certificate('c2', 'p1', { createdAt: '2026-03-01T00:00:00.000Z' }),
+        );
+        await store.certificates.insertOnce(certificate('c3', 'p2'));
+        expect((await store.certificates.listByPartner('p1')).map((c) => c.id)).toEqual(['c2', 'c1']);
+        expect((await store.certificates.listByPartner('p2')).map((c) => c.id)).toEqual(['c3']);
+        expect(await store.certificates.listByPartner('nobody')).toEqual([]);
+      });
+
+      it('keeps one row per certificate and partner: a second insert answers the first', async () => {
+        const first = certificate('c1', 'p1');
+        await store.certificates.insertOnce(first);
+        const again = certificate('c2', 'p1', {
+          thumbprintSha256: first.thumbprintSha256,
+          createdAt: '2026-05-01T00:00:00.000Z',
+        });
+        expect(await store.certificates.insertOnce(again)).toEqual({ created: false, record: first });
+        expect(await store.certificates.listByPartner('p1')).toEqual([first]);
+        const elsewhere = certificate('c3', 'p2', { thumbprintSha256: first.thumbprintSha256 });
+        expect((await store.certificates.insertOnce(elsewhere)).created).toBe(true);
+      });
+
+      it('deletes one certificate of its own partner only', async () => {
+        await store.certificates.insertOnce(certificate('c1', 'p1'));
+        await store.certificates.insertOnce(certificate('c2', 'p1'));
+        expect(await store.certificates.delete('p2', 'c1')).toBe(false);
+        expect(await store.certificates.delete('p1', 'c1')).toBe(true);
+        expect(await store.certificates.delete('p1', 'c1')).toBe(false);
+        expect((await store.certificates.listByPartner('p1')).map((c) => c.id)).toEqual(['c2']);
+      });
+
+      it('goes with its partner', async () => {
+        await store.certificates.insertOnce(certificate('c1', 'p1'));
+        await store.partners.delete('p1');
+        await store.partners.upsert(partner('p1'));
+        expect(await store.certificates.listByPartner('p1')).toEqual([]);
+      });
+
+      it('gives, per partner signing with certificates, its latest expiry (null: none)', async () => {
+        await store.partners.upsert(partner('p3', { credentialType: 'certificate' }));
+        await store.certificates.insertOnce(
+          certificate('c1', 'p1', { notAfter: '2027-01-01T00:00:00.000Z' }),
+        );
+        await store.certificates.insertOnce(
+          certificate('c2', 'p1', { notAfter: '2028-06-01T00:00:00.000Z' }),
+        );
+        await store.certificates.insertOnce(
+          certificate('c3', 'p2', { notAfter: '2026-02-01T00:00:00.000Z' }),
+        );
+        expect([...(await store.certificates.inUseExpiries())].sort()).toEqual(
+          ['2028-06-01T00:00:00.000Z', null].sort(),
         );
       });
     });

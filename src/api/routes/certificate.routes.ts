@@ -30,12 +30,17 @@ export function certificateRoutes(certificates: CertificateService, access: Acce
               privateKeyPassphrase: body.privateKeyPassphrase,
             }
           : { validityDays: body.validityDays };
-      const made = await certificates.create(partnerId, request);
+      const { created, certificate } = await certificates.create(partnerId, request);
       req.log.info(
-        { partnerId, certificateId: made.id, thumbprint: made.thumbprint, source: made.source },
-        'certificate added',
+        {
+          partnerId,
+          certificateId: certificate.id,
+          thumbprint: certificate.thumbprint,
+          source: certificate.source,
+        },
+        created ? 'certificate added' : 'certificate already stored',
       );
-      res.status(201).json(made);
+      res.status(created ? 201 : 200).json(certificate);
     })
     .get(async (req, res) => {
       const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');

@@ -6,11 +6,18 @@ import { CERTIFICATE_COLUMNS, certificateFromRow, certificateParams, type Certif
 export class PostgresCertificateRepository implements CertificateRepository {
   constructor(private readonly pool: Pool) {}
 
-  async insert(record: CertificateRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO partner_certificates (${CERTIFICATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+  async insertOnce(record: CertificateRecord): Promise<{ created: boolean; record: CertificateRecord }> {
+    const inserted = await this.pool.query(
+      `INSERT INTO partner_certificates (${CERTIFICATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (partner_id, thumbprint_sha256) DO NOTHING`,
       certificateParams(record),
     );
+    if ((inserted.rowCount ?? 0) > 0) return { created: true, record };
+    const { rows } = await this.pool.query<CertificateRow>(
+      'SELECT * FROM partner_certificates WHERE partner_id = $1 AND thumbprint_sha256 = $2',
+      [record.partnerId, record.thumbprintSha256],
+    );
+    return { created: false, record: certificateFromRow(rows[0]!) };
   }
 
   async listByPartner(partnerId: string): Promise<CertificateRecord[]> {

@@ -5,6 +5,7 @@ import { CERTIFICATE_COLUMNS, certificateFromRow, certificateParams, type Certif
 
 export class SqliteCertificateRepository implements CertificateRepository {
   private readonly insertStmt;
+  private readonly byThumbprintStmt;
   private readonly listStmt;
   private readonly getStmt;
   private readonly deleteStmt;
@@ -12,7 +13,11 @@ export class SqliteCertificateRepository implements CertificateRepository {
 
   constructor(db: Database.Database) {
     this.insertStmt = db.prepare(
-      `INSERT INTO partner_certificates (${CERTIFICATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO partner_certificates (${CERTIFICATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (partner_id, thumbprint_sha256) DO NOTHING`,
+    );
+    this.byThumbprintStmt = db.prepare<[string, string], CertificateRow>(
+      'SELECT * FROM partner_certificates WHERE partner_id = ? AND thumbprint_sha256 = ?',
     );
     this.listStmt = db.prepare<[string], CertificateRow>(
       'SELECT * FROM partner_certificates WHERE partner_id = ? ORDER BY created_at DESC, id DESC',
@@ -27,8 +32,12 @@ export class SqliteCertificateRepository implements CertificateRepository {
       WHERE p.credential_type = 'certificate' GROUP BY p.id`);
   }
 
-  async insert(record: CertificateRecord): Promise<void> {
-    this.insertStmt.run(...certificateParams(record));
+  async insertOnce(record: CertificateRecord): Promise<{ created: boolean; record: CertificateRecord }> {
+    if (this.insertStmt.run(...certificateParams(record)).changes > 0) return { created: true, record };
+    return {
+      created: false,
+      record: certificateFromRow(this.byThumbprintStmt.get(record.partnerId, record.thumbprintSha256)!),
+    };
   }
 
   async listByPartner(partnerId: string): Promise<CertificateRecord[]> {

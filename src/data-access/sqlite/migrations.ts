@@ -91,4 +91,20 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX partner_certificates_partner_id ON partner_certificates(partner_id);
     `,
   },
+  {
+    version: 4,
+    name: 'one row per certificate and partner',
+    sql: `
+      -- The same certificate imported twice is one credential: keep the first row of each, then
+      -- let the store refuse a second (an import repeated answers the stored one).
+      DELETE FROM partner_certificates WHERE id IN (
+        SELECT later.id FROM partner_certificates later JOIN partner_certificates earlier
+          ON earlier.partner_id = later.partner_id AND earlier.thumbprint_sha256 = later.thumbprint_sha256
+          AND (earlier.created_at < later.created_at OR (earlier.created_at = later.created_at AND earlier.id < later.id))
+      );
+      DROP INDEX partner_certificates_partner_id;
+      CREATE UNIQUE INDEX partner_certificates_partner_thumbprint
+        ON partner_certificates(partner_id, thumbprint_sha256);
+    `,
+  },
 ];

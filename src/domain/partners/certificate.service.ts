@@ -48,7 +48,7 @@ export class CertificateService {
   async create(
     partnerId: string,
     request: CertificateRequest,
-  ): Promise<CertificateView & { certificatePem: string }> {
+  ): Promise<{ created: boolean; certificate: CertificateView }> {
     await this.partners.require(partnerId);
     const now = this.now();
     const imported = 'certificatePem' in request;
@@ -73,8 +73,9 @@ export class CertificateService {
       privateKeyCiphertext: this.cipher.encrypt(facts.privateKeyPem, associatedData(partnerId, id)),
       createdAt: now.toISOString(),
     };
-    await this.certificates.insert(record);
-    return toCertificateView(record);
+    // An import repeated (the same certificate) answers the stored one, key and id unchanged.
+    const stored = await this.certificates.insertOnce(record);
+    return { created: stored.created, certificate: toCertificateView(stored.record) };
   }
 
   async list(partnerId: string): Promise<CertificateView[]> {
