@@ -59,8 +59,14 @@ export class Directory {
   private readonly meetingStore = new Map<string, SimMeeting>();
   /** tenant|organizer|externalId → meeting id: createOrGet must not scan every meeting (benchmarks make thousands). */
   private readonly byExternalId = new Map<string, string>();
+  /**
+   * Deleted meetings by join link, as they were when deleted: users report that Teams keeps a
+   * deleted meeting's link joinable, so what someone with the link meets is what was last set.
+   */
+  private readonly deletedByJoinUrl = new Map<string, SimMeeting>();
 
   clear(): void {
+    this.deletedByJoinUrl.clear();
     this.tenants.clear();
     this.apps.clear();
     this.servicePrincipals.clear();
@@ -245,7 +251,16 @@ export class Directory {
     const found = this.meetingStore.get(id);
     if (found?.externalId)
       this.byExternalId.delete(externalKey(found.tenantId, found.organizerId, found.externalId));
+    if (found) this.deletedByJoinUrl.set(found.joinWebUrl, found);
     return this.meetingStore.delete(id);
+  }
+
+  /** What the join link leads to: the meeting (live or deleted) with its settings then; undefined for an unknown link. */
+  joinByLink(joinWebUrl: string): { meeting: SimMeeting; deleted: boolean } | undefined {
+    const live = [...this.meetingStore.values()].find((m) => m.joinWebUrl === joinWebUrl);
+    if (live) return { meeting: copyJson(live), deleted: false };
+    const deleted = this.deletedByJoinUrl.get(joinWebUrl);
+    return deleted ? { meeting: copyJson(deleted), deleted: true } : undefined;
   }
 
   meetings(filter: { tenantId?: string; userId?: string } = {}): SimMeeting[] {

@@ -99,6 +99,12 @@ export interface MicrosoftSimulator {
   meetings(filter?: { tenantId?: string; userId?: string }): SimMeeting[];
   /** Deletes a meeting as its organizer would in Teams, outside Graph; false when there was none. */
   deleteMeetingInTeams(meetingId: string): boolean;
+  /**
+   * What someone holding a join link reaches: the meeting with its lobby, presenter and chat
+   * settings, also after a delete (the link stays joinable, as users report of Teams); undefined
+   * for a link Teams never made.
+   */
+  joinByLink(joinWebUrl: string): { meeting: SimMeeting; deleted: boolean } | undefined;
   /** Forgets all state, faults, requests, latency and settings; keeps the server, CA and signing key. */
   reset(): void;
   /** Closes the server and every socket, keep-alive ones too. */
@@ -277,6 +283,10 @@ class Simulator implements MicrosoftSimulator {
 
   deleteMeetingInTeams(meetingId: string): boolean {
     return this.directory.deleteMeeting(meetingId);
+  }
+
+  joinByLink(joinWebUrl: string): { meeting: SimMeeting; deleted: boolean } | undefined {
+    return this.directory.joinByLink(joinWebUrl);
   }
 
   reset(): void {
