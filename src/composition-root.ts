@@ -32,7 +32,7 @@ export interface MicrosoftOptions {
 
 export interface CompositionDeps {
   config: Pick<Config, 'adminApiKey' | 'secretsKey' | 'azureAuthorityHost' | 'graphBaseUrl'> &
-    Partial<Pick<Config, 'requestTimeoutMs'>>;
+    Partial<Pick<Config, 'requestTimeoutMs' | 'publicBaseUrl'>>;
   store: Store;
   logger: Logger;
   microsoft?: MicrosoftOptions;
@@ -110,6 +110,7 @@ export function composeServices(deps: CompositionDeps): Services {
       now,
       // A lease outlives any request that holds it: the request budget plus a margin.
       leaseMs: (deps.config.requestTimeoutMs ?? 30_000) + LEASE_MARGIN_MS,
+      calendarDomain: new URL(deps.config.publicBaseUrl ?? 'http://localhost').hostname,
     }),
     diagnostics: new SetupDiagnosticsService(partners, certificates, gateway, identities, now),
     registry,

@@ -33,6 +33,7 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/partners/{partnerId}/access-policy-script': ['post'],
   '/appointments/meeting': ['post'],
   '/appointments/{appointmentId}/meeting': ['get', 'patch', 'delete'],
+  '/appointments/{appointmentId}/meeting.ics': ['get'],
   '/health': ['get'],
   '/metrics': ['get'],
   '/openapi.yaml': ['get'],
@@ -42,7 +43,11 @@ const ADMIN_PATHS = ['/partners', '/metrics'];
 // A key on everything except GET /health; the contract itself takes either kind.
 const UNAUTHENTICATED_PATHS = ['/health'];
 const ANY_KEY_PATHS = ['/openapi.yaml'];
-const PARTNER_PATHS = ['/appointments/meeting', '/appointments/{appointmentId}/meeting'];
+const PARTNER_PATHS = [
+  '/appointments/meeting',
+  '/appointments/{appointmentId}/meeting',
+  '/appointments/{appointmentId}/meeting.ics',
+];
 
 const source = readFileSync(join(__dirname, '..', 'openapi.yaml'), 'utf8');
 const yamlDocument = parseDocument(source, { uniqueKeys: true });

@@ -20,6 +20,22 @@ function httpsOrigin(name: string) {
     .transform((value) => value.replace(/\/+$/, ''));
 }
 
+/** The service's own address as people reach it: an http(s) origin, perhaps with a path prefix. */
+const publicBaseUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (
+        (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !url.username
+      );
+    } catch {
+      return false;
+    }
+  }, 'PUBLIC_BASE_URL must be an http(s):// address without query, fragment or credentials (https://meetings.example.com)')
+  .transform((value) => value.replace(/\/+$/, ''));
+
 const databaseUrl = z
   .string()
   .trim()
@@ -47,6 +63,7 @@ const integer = (name: string, min: number, max: number) =>
 const envSchema = z.object({
   PORT: integer('PORT', 0, 65535).default(3000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
+  PUBLIC_BASE_URL: publicBaseUrl.optional(),
   DATABASE_URL: databaseUrl.default('sqlite:./data/teams-meetings.db'),
   ADMIN_API_KEY: z.string().min(32, 'ADMIN_API_KEY must be at least 32 characters'),
   SECRETS_KEY: secretsKey,
@@ -77,6 +94,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface Config {
   port: number;
   host: string;
+  /**
+   * The service's address as people reach it (PUBLIC_BASE_URL; default http://localhost:<PORT>).
+   * Its host names the calendar invites' UIDs: keep it stable.
+   */
+  publicBaseUrl: string;
   database:
     | { kind: 'sqlite'; path: string }
     | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number };
@@ -126,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
     database: e.DATABASE_URL.startsWith('sqlite:')
       ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }
       : {

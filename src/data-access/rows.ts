@@ -88,6 +88,7 @@ export interface MeetingRow<J> {
   updated_at: string;
   lease_owner: string | null;
   lease_expires_at: string | null;
+  calendar_sequence: number;
 }
 
 export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): MeetingRecord {
@@ -103,6 +104,7 @@ export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): Meet
       row.lease_owner === null || row.lease_expires_at === null
         ? null
         : { owner: row.lease_owner, expiresAt: row.lease_expires_at },
+    calendarSequence: Number(row.calendar_sequence),
   };
   if (row.status === 'pending') return { ...fields, status: 'pending', details: null };
   if (

@@ -88,6 +88,7 @@ describe('a create interrupted by a crash', () => {
       createdAt: at,
       updatedAt: at,
       lease: { owner: 'a-request-that-died', expiresAt: new Date(Date.now() + leaseEndsInMs).toISOString() },
+      calendarSequence: 0,
     });
   }
 

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       azureAuthorityHost: undefined,
       graphBaseUrl: undefined,
+      publicBaseUrl: 'http://localhost:3000',
     });
     expect(config.secretsKey).toEqual(Buffer.alloc(32, 7));
   });
@@ -28,8 +29,10 @@ describe('loadConfig', () => {
       AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
       GRAPH_BASE_URL: 'https://graph.microsoft.us/v1.0',
       LOG_LEVEL: 'debug',
+      PUBLIC_BASE_URL: 'https://meetings.uni.ac.uk/teams/',
     });
     expect(config).toMatchObject({
+      publicBaseUrl: 'https://meetings.uni.ac.uk/teams',
       port: 8080,
       host: '127.0.0.1',
       database: { kind: 'postgres', url: 'postgresql://u@db:5432/tm', poolSize: 4, statementTimeoutMs: 2000 },
@@ -52,6 +55,9 @@ describe('loadConfig', () => {
     [{ GRAPH_BASE_URL: 'graph' }, 'GRAPH_BASE_URL', /https/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /./],
     [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE', /between 1 and 200/],
+    [{ PUBLIC_BASE_URL: 'meetings.uni.ac.uk' }, 'PUBLIC_BASE_URL', /http\(s\)/],
+    [{ PUBLIC_BASE_URL: 'ftp://meetings.uni.ac.uk' }, 'PUBLIC_BASE_URL', /http\(s\)/],
+    [{ PUBLIC_BASE_URL: 'https://meetings.uni.ac.uk/?x=1' }, 'PUBLIC_BASE_URL', /without query/],
   ])('%j stops the boot with one line naming %s', (override, name, message) => {
     let thrown: Error | undefined;
     try {

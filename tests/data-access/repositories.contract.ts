@@ -60,6 +60,7 @@ function pending(
     createdAt: '2025-02-01T09:00:00.000Z',
     updatedAt: '2025-02-01T09:00:00.000Z',
     lease: null,
+    calendarSequence: 0,
     ...overrides,
   };
 }
@@ -339,6 +340,14 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(stored?.version).toBe(2);
         await store.meetings.update({ ...stored!, lease: null, version: 3 }, 2);
         expect((await store.meetings.get('p1', 'a1'))?.lease).toBeNull();
+      });
+
+      it('claims with the calendar sequence, and update writes it', async () => {
+        const claimed = pending('p1', 'a1', { calendarSequence: 4 });
+        await store.meetings.claim(claimed);
+        expect((await store.meetings.get('p1', 'a1'))?.calendarSequence).toBe(4);
+        await store.meetings.update({ ...claimed, version: 2, calendarSequence: 5 }, 1);
+        expect((await store.meetings.get('p1', 'a1'))?.calendarSequence).toBe(5);
       });
 
       it('claims with a lease and keeps it', async () => {

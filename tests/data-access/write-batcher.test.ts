@@ -30,6 +30,7 @@ const pending = (appointmentId: string, partnerId = 'p1'): PendingMeeting => ({
   createdAt: '2025-02-01T09:00:00.000Z',
   updatedAt: '2025-02-01T09:00:00.000Z',
   lease: null,
+  calendarSequence: 0,
 });
 
 test('writes queued in one turn are committed by one transaction', async () => {

@@ -47,6 +47,8 @@ export interface HarnessOptions {
   store?: Store;
   /** Instances of one deployment share SECRETS_KEY. */
   secretsKey?: Buffer;
+  /** PUBLIC_BASE_URL (its host names calendar UIDs); default http://localhost. */
+  publicBaseUrl?: string;
 }
 
 export function makeHarness(options: HarnessOptions = {}): Harness {
@@ -62,6 +64,7 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
       azureAuthorityHost: options.microsoft?.azureAuthorityHost,
       graphBaseUrl: options.microsoft?.graphBaseUrl,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
     },
     microsoft: options.microsoft ?? {},
     store,

@@ -40,6 +40,7 @@ export interface WorldOptions {
   logLevel?: string;
   store?: Store;
   secretsKey?: Buffer;
+  publicBaseUrl?: string;
 }
 
 export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorld> {
@@ -81,6 +82,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorl
     ...(options.now ? { now: options.now } : {}),
     ...(options.store ? { store: options.store } : {}),
     ...(options.secretsKey ? { secretsKey: options.secretsKey } : {}),
+    ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
     microsoft: {
       azureAuthorityHost: sim.authorityHost,
       graphBaseUrl: sim.graphBaseUrl,

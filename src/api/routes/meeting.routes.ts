@@ -4,9 +4,11 @@ import type { Access } from '../middleware/access';
 import { partnerOf } from '../middleware/auth';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow } from '../schemas/common';
+import { calendarInvite } from '../calendar-invite';
 import {
   appointmentParamsSchema,
   createMeetingSchema,
+  inviteQuerySchema,
   updateMeetingSchema,
 } from '../schemas/meeting.schemas';
 
@@ -48,11 +50,32 @@ export function meetingRoutes(meetings: MeetingService, access: Access): Router 
     .delete(async (req, res) => {
       const partner = partnerOf(req);
       const { appointmentId } = parseOrThrow(appointmentParamsSchema, req.params, 'params');
-      await meetings.cancel(partner, appointmentId);
-      req.log.info({ partnerId: partner.id }, 'meeting cancelled');
+      const outcome = await meetings.cancel(partner, appointmentId);
+      if (outcome.lock === 'failed') {
+        // Deleted all the same; its link may stay joinable in Teams, open as it was.
+        req.log.warn(
+          { partnerId: partner.id, code: outcome.code },
+          'meeting deleted without being locked first',
+        );
+      }
+      req.log.info({ partnerId: partner.id, lock: outcome.lock }, 'meeting cancelled');
       res.status(204).end();
     })
     .all(methodNotAllowed('GET, PATCH, DELETE'));
+
+  router
+    .route('/appointments/:appointmentId/meeting.ics')
+    .all(access.partner)
+    .get(async (req, res) => {
+      const { appointmentId } = parseOrThrow(appointmentParamsSchema, req.params, 'params');
+      const query = parseOrThrow(inviteQuerySchema, req.query, 'query');
+      const invite = calendarInvite(await meetings.get(partnerOf(req).id, appointmentId), query.for);
+      res.setHeader('Content-Type', `text/calendar; charset=utf-8; method=${invite.method}`);
+      res.setHeader('Content-Disposition', 'inline; filename="meeting.ics"');
+      res.setHeader('Cache-Control', 'no-store');
+      res.send(invite.text);
+    })
+    .all(methodNotAllowed('GET'));
 
   return router;
 }

@@ -107,3 +107,13 @@ export const updateMeetingSchema = z
   });
 
 export const appointmentParamsSchema = z.object({ appointmentId: appointmentIdSchema });
+
+/** `?for=organizer`: the adviser's own copy; the students' invite otherwise. Other parameters are ignored. */
+export const inviteQuerySchema = z.object({
+  for: z
+    .enum(['attendees', 'organizer'], {
+      error:
+        "for must be 'organizer' (the adviser's own copy) or 'attendees' (the students' invite, the default).",
+    })
+    .default('attendees'),
+});

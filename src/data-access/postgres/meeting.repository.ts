@@ -7,7 +7,7 @@ import { jsonAsParsed, meetingFromRow, type MeetingRow as Row } from '../rows';
 type MeetingRow = Row<unknown>;
 const toRecord = (row: MeetingRow): MeetingRecord => meetingFromRow(row, jsonAsParsed);
 
-/** $1…$13 in the column order of CLAIM. */
+/** $1…$14 in the column order of CLAIM. */
 function toParams(record: MeetingRecord): unknown[] {
   return [
     record.partnerId,
@@ -23,6 +23,7 @@ function toParams(record: MeetingRecord): unknown[] {
     record.updatedAt,
     record.lease?.owner ?? null,
     record.lease?.expiresAt ?? null,
+    record.calendarSequence,
   ];
 }
 
@@ -32,15 +33,16 @@ const GET = 'SELECT * FROM meetings WHERE partner_id = $1 AND appointment_id = $
 // primary key decides who claimed, across instances.
 const CLAIM = `
   INSERT INTO meetings (partner_id, appointment_id, status, request_hash, external_id, organizer_id,
-    graph_meeting_id, data, version, created_at, updated_at, lease_owner, lease_expires_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $9, $10, $11, $12, $13)
+    graph_meeting_id, data, version, created_at, updated_at, lease_owner, lease_expires_at,
+    calendar_sequence)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $9, $10, $11, $12, $13, $14)
   ON CONFLICT (partner_id, appointment_id) DO NOTHING
   RETURNING version`;
 
 const UPDATE = `
   UPDATE meetings SET status = $3, request_hash = $4, organizer_id = $5, graph_meeting_id = $6,
     data = $7::json, version = $8, updated_at = $9, external_id = $11, lease_owner = $12,
-    lease_expires_at = $13
+    lease_expires_at = $13, calendar_sequence = $14
   WHERE partner_id = $1 AND appointment_id = $2 AND version = $10`;
 
 const RELEASE = `
@@ -87,6 +89,7 @@ export class PostgresMeetingRepository implements MeetingRepository {
       record.externalId,
       record.lease?.owner ?? null,
       record.lease?.expiresAt ?? null,
+      record.calendarSequence,
     ]);
     return (result.rowCount ?? 0) > 0;
   }

@@ -107,4 +107,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         ON partner_certificates(partner_id, thumbprint_sha256);
     `,
   },
+  {
+    version: 5,
+    name: 'calendar sequence',
+    sql: `
+      -- The calendar invite's SEQUENCE (RFC 5545): raised by each change an invite must carry.
+      ALTER TABLE meetings ADD COLUMN calendar_sequence INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

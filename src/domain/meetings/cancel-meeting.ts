@@ -1,14 +1,30 @@
 /**
  * Cancelling (DELETE): with the record's lease (so that no change runs meanwhile), the meeting is
- * removed from Teams and the record kept as cancelled. Repeating it is harmless, and so is a
- * cancel of a meeting Teams already lost.
+ * locked, then removed from Teams, and the record kept as cancelled. Locked first because a
+ * deleted meeting's join link can keep working in Teams: with the lobby and presenters set to the
+ * organizer and chat off, whoever still has the link waits in the lobby of a meeting nobody runs.
+ * Repeating the cancel is harmless, and so is a cancel of a meeting Teams already lost.
  */
 import { AppError } from '../errors';
-import type { MicrosoftGateway } from '../microsoft.port';
+import { MeetingGoneError, type MicrosoftGateway } from '../microsoft.port';
+import type { MeetingOptions } from '../partners/partner.model';
 import type { PartnerRecord } from '../partners/partner.model';
 import type { MeetingRepository } from '../ports';
 import type { Leases } from './leases';
 import type { CancelledMeeting, MeetingRecord, ScheduledMeeting } from './meeting.record';
+
+/** What a cancelled meeting's link leads to, if Teams keeps it joinable. */
+export const LOCKED_OPTIONS: MeetingOptions = {
+  lobbyBypassScope: 'organizer',
+  allowedPresenters: 'organizer',
+  allowMeetingChat: 'disabled',
+};
+
+/**
+ * How the lock went: `locked`, `gone` (Teams had lost the meeting already), or `failed` with the
+ * error's code (the meeting was deleted all the same; the caller logs it).
+ */
+export type LockOutcome = { lock: 'locked' | 'gone' | 'none' } | { lock: 'failed'; code: string };
 
 export class CancelMeeting {
   constructor(
@@ -18,13 +34,13 @@ export class CancelMeeting {
     private readonly now: () => Date,
   ) {}
 
-  async run(partner: PartnerRecord, appointmentId: string): Promise<void> {
+  async run(partner: PartnerRecord, appointmentId: string): Promise<LockOutcome> {
     for (let round = 0; ; round += 1) {
       const record = await this.meetings.get(partner.id, appointmentId);
       if (!record || record.status === 'pending') {
         throw new AppError('MEETING_NOT_FOUND', { detail: `Appointment '${appointmentId}' has no meeting.` });
       }
-      if (record.status === 'cancelled') return;
+      if (record.status === 'cancelled') return { lock: 'none' };
       if (this.leases.isHeld(record)) {
         if (await this.leases.pause(round)) continue;
         throw new AppError('CONCURRENT_UPDATE', {
@@ -34,23 +50,35 @@ export class CancelMeeting {
       }
       if (record.status === 'gone') {
         // Teams lost it already: nothing to remove there.
-        if (await this.meetings.update(this.cancelled(record), record.version)) return;
+        if (await this.meetings.update(this.cancelled(record), record.version)) return { lock: 'gone' };
         continue;
       }
       const leased = await this.leases.take(record);
       if (leased === null) continue;
-      await this.removeFromTeams(partner, leased);
-      if (await this.meetings.update(this.cancelled(leased), leased.version)) return;
+      const outcome = await this.removeFromTeams(partner, leased);
+      if (await this.meetings.update(this.cancelled(leased), leased.version)) return outcome;
     }
   }
 
-  private async removeFromTeams(partner: PartnerRecord, record: ScheduledMeeting): Promise<void> {
+  /** The lock (one PATCH), then the DELETE; a lock that fails for another reason than a lost meeting does not stop it. */
+  private async removeFromTeams(partner: PartnerRecord, record: ScheduledMeeting): Promise<LockOutcome> {
+    const { organizer, meetingId } = record.details;
+    let outcome: LockOutcome = { lock: 'locked' };
     try {
-      await this.gateway.deleteMeeting(partner, record.details.organizer.id, record.details.meetingId);
+      await this.gateway.updateMeeting(partner, organizer.id, meetingId, { options: LOCKED_OPTIONS });
+    } catch (error) {
+      outcome =
+        error instanceof MeetingGoneError
+          ? { lock: 'gone' }
+          : { lock: 'failed', code: error instanceof AppError ? error.code : 'INTERNAL_ERROR' };
+    }
+    try {
+      if (outcome.lock !== 'gone') await this.gateway.deleteMeeting(partner, organizer.id, meetingId);
     } catch (error) {
       await this.leases.release(record).catch(() => undefined);
       throw error;
     }
+    return outcome;
   }
 
   private cancelled(record: Exclude<MeetingRecord, { status: 'pending' }>): CancelledMeeting {
@@ -59,6 +87,7 @@ export class CancelMeeting {
       status: 'cancelled',
       lease: null,
       version: record.version + 1,
+      calendarSequence: record.calendarSequence + 1,
       updatedAt: this.now().toISOString(),
     };
   }

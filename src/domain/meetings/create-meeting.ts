@@ -25,10 +25,8 @@ import {
   externalIdOf,
   nextExternalId,
   toUtc,
-  toView,
   type AttendeeOutcome,
   type MeetingRecord,
-  type MeetingView,
   type Organizer,
   type Lease,
   type PendingMeeting,
@@ -76,22 +74,22 @@ export class CreateMeeting {
   async run(
     partner: PartnerRecord,
     input: CreateMeetingInput,
-  ): Promise<{ created: boolean; meeting: MeetingView }> {
+  ): Promise<{ created: boolean; record: SettledMeeting }> {
     const requestHash = hashRequest(partner, input);
     const key = `${partner.id}\u0000${input.appointmentId}`;
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round += 1) {
       const running = this.running.get(key);
-      if (running) return { created: false, meeting: replayOrConflict(await running, requestHash) };
+      if (running) return { created: false, record: replayOrConflict(await running, requestHash) };
 
       const claimed = await this.claim(partner, input.appointmentId, requestHash);
       if (claimed.kind === 'lost') continue;
       if (claimed.kind === 'answered') {
-        return { created: false, meeting: replayOrConflict(claimed.record, requestHash) };
+        return { created: false, record: replayOrConflict(claimed.record, requestHash) };
       }
       const work = this.complete(partner, claimed.claim, input);
       this.running.set(key, work);
       try {
-        return { created: true, meeting: toView(await work) };
+        return { created: true, record: await work };
       } finally {
         this.running.delete(key);
       }
@@ -120,6 +118,7 @@ export class CreateMeeting {
         createdAt: timestamp,
         updatedAt: timestamp,
         lease: this.leases.grant(),
+        calendarSequence: 0,
       };
       return (await this.meetings.claim(claim)).claimed ? { kind: 'won', claim } : { kind: 'lost' };
     }
@@ -132,6 +131,8 @@ export class CreateMeeting {
         requestHash,
         details: null,
         externalId: existing.status === 'gone' ? nextExternalId(existing.externalId) : existing.externalId,
+        // A new meeting (a new join link) for the same calendar event: invites must be sent again.
+        calendarSequence: existing.calendarSequence + (existing.status === 'gone' ? 1 : 0),
         updatedAt: timestamp,
       });
       return claim === null
@@ -276,7 +277,7 @@ function inProgress(seconds: number, sameDetails: boolean): AppError {
 }
 
 /** What a replay is answered with: the meeting, a conflict, or "being made". */
-function replayOrConflict(record: MeetingRecord, requestHash: string): MeetingView {
+function replayOrConflict(record: MeetingRecord, requestHash: string): SettledMeeting {
   if (record.requestHash !== requestHash) {
     throw new AppError('APPOINTMENT_EXISTS', {
       detail: `Appointment '${record.appointmentId}' already has a meeting with other details.`,
@@ -290,7 +291,7 @@ function replayOrConflict(record: MeetingRecord, requestHash: string): MeetingVi
       detail: `The meeting of appointment '${record.appointmentId}' was deleted in Teams.`,
     });
   }
-  return toView(record);
+  return record;
 }
 
 /** The create's details in a canonical form: identities normalised, times as instants. */

@@ -36,3 +36,13 @@ export function optionDifferences(current: Required<MeetingOptions>, wanted: Mee
   }
   return changes;
 }
+
+/** Whether a change is one that calendar invites carry (time, subject, attendees): SEQUENCE goes up. */
+export function changesInvite(before: MeetingDetails, after: MeetingDetails): boolean {
+  return (
+    before.subject !== after.subject ||
+    before.startDateTime !== after.startDateTime ||
+    before.endDateTime !== after.endDateTime ||
+    JSON.stringify(before.attendees) !== JSON.stringify(after.attendees)
+  );
+}

@@ -47,6 +47,11 @@ interface RecordFields {
   createdAt: string;
   updatedAt: string;
   lease: Lease | null;
+  /**
+   * The calendar invite's SEQUENCE: 0 when made, one higher after each change of time, subject or
+   * attendees, after a new meeting replaced one Teams lost, and after the cancel.
+   */
+  calendarSequence: number;
 }
 
 /** Claimed by a create that has not finished (or that died). */
@@ -81,11 +86,22 @@ export type SettledMeeting = ScheduledMeeting | CancelledMeeting;
 export type MeetingView = MeetingDetails & {
   appointmentId: string;
   status: 'scheduled' | 'cancelled';
+  /** The calendar event: a new invite is due whenever `sequence` went up. */
+  calendar: { uid: string; sequence: number };
   createdAt: string;
   updatedAt: string;
 };
 
-export function toView(record: SettledMeeting): MeetingView {
+/**
+ * The calendar UID of an appointment: the same for every change of it, on every instance, and
+ * for the meeting that replaces one Teams lost (RFC 5545 3.8.4.7: unique, with a domain).
+ */
+export function calendarUidOf(partnerId: string, appointmentId: string, domain: string): string {
+  const digest = createHash('sha256').update(`${partnerId}\n${appointmentId}`, 'utf8').digest('hex');
+  return `tm1-${digest.slice(0, 40)}@${domain}`;
+}
+
+export function toView(record: SettledMeeting, calendarDomain: string): MeetingView {
   const d = record.details;
   return {
     appointmentId: record.appointmentId,
@@ -100,6 +116,10 @@ export function toView(record: SettledMeeting): MeetingView {
     organizer: d.organizer,
     attendees: d.attendees,
     options: d.options,
+    calendar: {
+      uid: calendarUidOf(record.partnerId, record.appointmentId, calendarDomain),
+      sequence: record.calendarSequence,
+    },
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

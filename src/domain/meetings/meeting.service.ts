@@ -6,7 +6,7 @@ import type { IdentityMatcher } from '../identity/identity-matcher';
 import type { MicrosoftGateway } from '../microsoft.port';
 import type { PartnerRecord } from '../partners/partner.model';
 import type { MeetingRepository } from '../ports';
-import { CancelMeeting } from './cancel-meeting';
+import { CancelMeeting, type LockOutcome } from './cancel-meeting';
 import { CreateMeeting, type CreateMeetingInput } from './create-meeting';
 import { toView, type MeetingView } from './meeting.record';
 import { requireMeeting } from './meeting-lookup';
@@ -24,13 +24,21 @@ export class MeetingService {
   private readonly creating: CreateMeeting;
   private readonly updating: UpdateMeeting;
   private readonly cancelling: CancelMeeting;
+  private readonly calendarDomain: string;
 
   constructor(
     private readonly meetings: MeetingRepository,
     gateway: MicrosoftGateway,
     identities: IdentityMatcher,
-    options: { now?: () => Date; leaseMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+    options: {
+      now?: () => Date;
+      leaseMs?: number;
+      sleep?: (ms: number) => Promise<void>;
+      /** The right-hand side of calendar UIDs: the host of PUBLIC_BASE_URL. */
+      calendarDomain?: string;
+    } = {},
   ) {
+    this.calendarDomain = options.calendarDomain ?? 'localhost';
     const now = options.now ?? (() => new Date());
     const participants = new Participants(identities);
     const leases = new Leases(meetings, {
@@ -44,23 +52,28 @@ export class MeetingService {
   }
 
   /** `created` is true only for the request that made the record. */
-  create(
+  async create(
     partner: PartnerRecord,
     input: CreateMeetingInput,
   ): Promise<{ created: boolean; meeting: MeetingView }> {
-    return this.creating.run(partner, input);
+    const { created, record } = await this.creating.run(partner, input);
+    return { created, meeting: toView(record, this.calendarDomain) };
   }
 
   async get(partnerId: string, appointmentId: string): Promise<MeetingView> {
-    return toView(await requireMeeting(this.meetings, partnerId, appointmentId));
+    return toView(await requireMeeting(this.meetings, partnerId, appointmentId), this.calendarDomain);
   }
 
-  update(partner: PartnerRecord, appointmentId: string, input: UpdateMeetingInput): Promise<MeetingView> {
-    return this.updating.run(partner, appointmentId, input);
+  async update(
+    partner: PartnerRecord,
+    appointmentId: string,
+    input: UpdateMeetingInput,
+  ): Promise<MeetingView> {
+    return toView(await this.updating.run(partner, appointmentId, input), this.calendarDomain);
   }
 
-  /** Removes the meeting from Teams and keeps the record as cancelled; repeating it is harmless. */
-  cancel(partner: PartnerRecord, appointmentId: string): Promise<void> {
+  /** Locks the meeting, removes it from Teams and keeps the record as cancelled; repeating it is harmless. */
+  cancel(partner: PartnerRecord, appointmentId: string): Promise<LockOutcome> {
     return this.cancelling.run(partner, appointmentId);
   }
 }

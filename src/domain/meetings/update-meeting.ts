@@ -10,8 +10,8 @@ import { MeetingGoneError, type MeetingPatch, type MicrosoftGateway } from '../m
 import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
 import type { MeetingRepository } from '../ports';
 import type { Leases } from './leases';
-import { toUtc, toView, type MeetingView, type ScheduledMeeting } from './meeting.record';
-import { detailsFrom } from './meeting-changes';
+import { toUtc, type ScheduledMeeting } from './meeting.record';
+import { changesInvite, detailsFrom } from './meeting-changes';
 import { goneFromTeams, settledOr404 } from './meeting-lookup';
 import { matchedOf, type Participants } from './participants';
 
@@ -32,10 +32,14 @@ export class UpdateMeeting {
     private readonly now: () => Date,
   ) {}
 
-  async run(partner: PartnerRecord, appointmentId: string, input: UpdateMeetingInput): Promise<MeetingView> {
+  async run(
+    partner: PartnerRecord,
+    appointmentId: string,
+    input: UpdateMeetingInput,
+  ): Promise<ScheduledMeeting> {
     const record = await this.leased(partner.id, appointmentId);
     try {
-      return toView(await this.apply(partner, record, input));
+      return await this.apply(partner, record, input);
     } catch (error) {
       if (error instanceof MeetingGoneError) {
         // Teams lost it: the record says so (and gives the lease back), and a create may make a new one.
@@ -95,9 +99,11 @@ export class UpdateMeeting {
       ...(options === undefined ? {} : { options }),
     };
     const updated = await this.gateway.updateMeeting(partner, details.organizer.id, details.meetingId, patch);
+    const nextDetails = detailsFrom(updated, details.organizer, attendees, options ?? details.options);
     const next: ScheduledMeeting = {
       ...record,
-      details: detailsFrom(updated, details.organizer, attendees, options ?? details.options),
+      details: nextDetails,
+      calendarSequence: record.calendarSequence + (changesInvite(details, nextDetails) ? 1 : 0),
       version: record.version + 1,
       updatedAt: this.now().toISOString(),
       lease: null,
