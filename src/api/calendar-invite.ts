@@ -43,7 +43,8 @@ export function calendarInvite(meeting: MeetingView, copy: InviteCopy): Calendar
     end: new Date(meeting.endDateTime),
     summary: meeting.subject,
     location: LOCATION,
-    url: meeting.joinWebUrl,
+    // A cancellation carries no way in: the meeting is locked and deleted, the link is no use.
+    url: cancelled ? null : meeting.joinWebUrl,
     description: descriptionOf(meeting),
     organizer: {
       name: organizer.displayName ?? organizer.userPrincipalName,
@@ -51,7 +52,7 @@ export function calendarInvite(meeting: MeetingView, copy: InviteCopy): Calendar
     },
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
     busystatus: cancelled ? ICalEventBusyStatus.FREE : ICalEventBusyStatus.BUSY,
-    x: [['X-MICROSOFT-SKYPETEAMSMEETINGURL', meeting.joinWebUrl]],
+    x: cancelled ? [] : [['X-MICROSOFT-SKYPETEAMSMEETINGURL', meeting.joinWebUrl]],
   });
   if (copy === 'attendees') {
     for (const attendee of meeting.attendees) {
@@ -70,8 +71,8 @@ export function calendarInvite(meeting: MeetingView, copy: InviteCopy): Calendar
 
 /** What Outlook's own Teams invites say, in plain text: the link, the meeting ID, the passcode. */
 function descriptionOf(meeting: MeetingView): string {
-  const lines = meeting.status === 'cancelled' ? ['This appointment has been cancelled.', ''] : [];
-  lines.push('Microsoft Teams meeting', `Join: ${meeting.joinWebUrl}`);
+  if (meeting.status === 'cancelled') return 'This appointment has been cancelled.';
+  const lines = ['Microsoft Teams meeting', `Join: ${meeting.joinWebUrl}`];
   if (meeting.joinMeetingId) lines.push(`Meeting ID: ${meeting.joinMeetingId}`);
   if (meeting.passcode) lines.push(`Passcode: ${meeting.passcode}`);
   return lines.join('\n');

@@ -244,6 +244,10 @@ describe('SEQUENCE follows what an invite carries', () => {
     expect(value(cancelled, 'status')).toBe('CANCELLED');
     expect(value(cancelled, 'uid')).toBe(uid);
     expect(value(cancelled, 'sequence')).toBe(4);
+    // No way in is left in a cancellation: no link, no meeting ID, no passcode.
+    expect(value(cancelled, 'description')).toBe('This appointment has been cancelled.');
+    expect(cancelled.getFirstProperty('url')).toBeNull();
+    expect(res.text ?? (res.body as Buffer).toString()).not.toContain('teams.microsoft.com');
     expect((await partner.get(id)).body.calendar).toEqual({ uid, sequence: 4 });
     // Cancelling again is harmless and raises nothing.
     expect((await partner.cancel(id)).status).toBe(204);
