@@ -270,6 +270,24 @@ describe('SEQUENCE follows what an invite carries', () => {
     const { event } = parse((await asPartner(w).invite(id)).body as Buffer);
     expect(value(event, 'url')).toBe(again.body.joinWebUrl);
   });
+  test('a failed create after Teams lost the meeting keeps the raised SEQUENCE for the next one', async () => {
+    const w = await world();
+    const body = appointment();
+    const first = (await w.create(body)).body;
+    w.sim.deleteMeetingInTeams(first.meetingId);
+    expect((await asPartner(w).patch(body.appointmentId as string, { subject: 'Anything' })).status).toBe(
+      404,
+    );
+    w.sim.injectFault({ match: { operation: 'onlineMeetings.createOrGet' }, status: 400 });
+    expect((await w.create(body)).status).toBe(502);
+    w.sim.clearRequests();
+    const again = await w.create(body);
+    expect(again.status).toBe(201);
+    expect(again.body.calendar).toEqual({ uid: first.calendar.uid, sequence: 1 });
+    // The same externalId as the failed attempt: a meeting it may have made is found, not doubled.
+    const [createOrGet] = received(w.sim, 'onlineMeetings.createOrGet');
+    expect((createOrGet!.body as { externalId: string }).externalId).toMatch(/\.2$/);
+  });
 });
 
 describe('the cancel locks the meeting before deleting it', () => {

@@ -7,8 +7,7 @@
  */
 import { AppError } from '../errors';
 import { MeetingGoneError, type MicrosoftGateway } from '../microsoft.port';
-import type { MeetingOptions } from '../partners/partner.model';
-import type { PartnerRecord } from '../partners/partner.model';
+import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
 import type { MeetingRepository } from '../ports';
 import type { Leases } from './leases';
 import type { CancelledMeeting, MeetingRecord, ScheduledMeeting } from './meeting.record';

@@ -53,7 +53,8 @@ const MAX_CLAIM_ROUNDS = 5;
 type Claim =
   | { kind: 'answered'; record: MeetingRecord }
   | { kind: 'lost' }
-  | { kind: 'won'; claim: PendingMeeting & { lease: Lease } };
+  /** `fresh`: this request made the record; else it took over one (its externalId and calendar sequence must live on). */
+  | { kind: 'won'; claim: PendingMeeting & { lease: Lease }; fresh: boolean };
 
 export class CreateMeeting {
   /** Creates running in this process, so concurrent identical requests share one. */
@@ -86,7 +87,7 @@ export class CreateMeeting {
       if (claimed.kind === 'answered') {
         return { created: false, record: replayOrConflict(claimed.record, requestHash) };
       }
-      const work = this.complete(partner, claimed.claim, input);
+      const work = this.complete(partner, claimed.claim, claimed.fresh, input);
       this.running.set(key, work);
       try {
         return { created: true, record: await work };
@@ -120,7 +121,9 @@ export class CreateMeeting {
         lease: this.leases.grant(),
         calendarSequence: 0,
       };
-      return (await this.meetings.claim(claim)).claimed ? { kind: 'won', claim } : { kind: 'lost' };
+      return (await this.meetings.claim(claim)).claimed
+        ? { kind: 'won', claim, fresh: true }
+        : { kind: 'lost' };
     }
     if (existing.status === 'pending' || existing.status === 'gone') {
       // A pending record here is one whose lease expired: its create was interrupted.
@@ -137,7 +140,7 @@ export class CreateMeeting {
       });
       return claim === null
         ? { kind: 'lost' }
-        : { kind: 'won', claim: claim as PendingMeeting & { lease: Lease } };
+        : { kind: 'won', claim: claim as PendingMeeting & { lease: Lease }, fresh: false };
     }
     return { kind: 'answered', record: existing };
   }
@@ -165,6 +168,7 @@ export class CreateMeeting {
   private async complete(
     partner: PartnerRecord,
     claim: PendingMeeting,
+    fresh: boolean,
     input: CreateMeetingInput,
   ): Promise<SettledMeeting> {
     try {
@@ -184,9 +188,14 @@ export class CreateMeeting {
       const meeting = await this.reconcile(partner, made, wanted, options);
       return await this.persist(partner, claim, meeting, made.organizer, attendees);
     } catch (error) {
-      await this.meetings
-        .releaseClaim(claim.partnerId, claim.appointmentId, claim.version)
-        .catch(() => undefined);
+      // A record this request made goes; one it took over stays, pending without a lease, so that
+      // the next create takes it over with its externalId (a meeting this attempt made is found,
+      // not doubled) and its calendar sequence (calendars ignore a lower one).
+      await (
+        fresh
+          ? this.meetings.releaseClaim(claim.partnerId, claim.appointmentId, claim.version)
+          : this.leases.release(claim)
+      ).catch(() => undefined);
       throw error;
     }
   }
