@@ -11,6 +11,7 @@ import { MeetingService } from './domain/meetings/meeting.service';
 import { ApiKeyService } from './domain/partners/api-key.service';
 import { PartnerService } from './domain/partners/partner.service';
 import { SecretCipher } from './domain/partners/secret-cipher';
+import { SetupLinkService } from './domain/partners/setup-link.service';
 import { CertificateService } from './domain/partners/certificate.service';
 import { x509Certificates } from './integrations/certificates/x509';
 import { SetupDiagnosticsService } from './domain/setup/setup-diagnostics.service';
@@ -43,6 +44,7 @@ export interface CompositionDeps {
 export interface Services {
   partners: PartnerService;
   apiKeys: ApiKeyService;
+  setupLinks: SetupLinkService;
   certificates: CertificateService;
   health: HealthService;
   meetings: MeetingService;
@@ -73,7 +75,19 @@ export function composeServices(deps: CompositionDeps): Services {
     x509Certificates,
     now,
   );
-  const apiKeys = new ApiKeyService(deps.store.apiKeys, deps.store.partners, deps.config.adminApiKey, now);
+  const setupLinks = new SetupLinkService(
+    deps.store.setupLinks,
+    deps.store.partners,
+    deps.config.publicBaseUrl ?? 'http://localhost',
+    now,
+  );
+  const apiKeys = new ApiKeyService(
+    deps.store.apiKeys,
+    deps.store.partners,
+    deps.config.adminApiKey,
+    now,
+    setupLinks,
+  );
   const gateway = createMicrosoftGateway({
     logger: deps.logger,
     registry,
@@ -104,6 +118,7 @@ export function composeServices(deps: CompositionDeps): Services {
   return {
     partners,
     apiKeys,
+    setupLinks,
     certificates,
     health: new HealthService(deps.store, VERSION, now, () => gateway.credentialFailures().length),
     meetings: new MeetingService(deps.store.meetings, gateway, identities, {

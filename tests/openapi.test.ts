@@ -26,6 +26,8 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/partners/{partnerId}': ['put', 'get', 'patch', 'delete'],
   '/partners/{partnerId}/api-keys': ['post', 'get'],
   '/partners/{partnerId}/api-keys/{keyId}': ['delete'],
+  '/partners/{partnerId}/setup-links': ['post', 'get'],
+  '/partners/{partnerId}/setup-links/{linkId}': ['delete'],
   '/partners/{partnerId}/certificates': ['post', 'get'],
   '/partners/{partnerId}/certificates/{certificateId}/file': ['get'],
   '/partners/{partnerId}/certificates/{certificateId}': ['delete'],
@@ -40,6 +42,17 @@ const CONTRACT_PATHS: Record<string, string[]> = {
 };
 
 const ADMIN_PATHS = ['/partners', '/metrics'];
+/** What a setup link may do besides the admin key (API.md, "Setup links"). */
+const SETUP_OPERATIONS = [
+  'get /partners/{partnerId}',
+  'patch /partners/{partnerId}',
+  'post /partners/{partnerId}/certificates',
+  'get /partners/{partnerId}/certificates',
+  'get /partners/{partnerId}/certificates/{certificateId}/file',
+  'delete /partners/{partnerId}/certificates/{certificateId}',
+  'post /partners/{partnerId}/verify',
+  'post /partners/{partnerId}/access-policy-script',
+];
 // A key on everything except GET /health; the contract itself takes either kind.
 const UNAUTHENTICATED_PATHS = ['/health'];
 const ANY_KEY_PATHS = ['/openapi.yaml'];
@@ -228,11 +241,14 @@ describe('openapi.yaml', () => {
     const schemes = objectAt(spec, 'components', 'securitySchemes');
     expect(schemes.adminKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(schemes.partnerKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(schemes.setupLink).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const { path, method, operation } of operations()) {
       let expected: unknown[];
       if (UNAUTHENTICATED_PATHS.includes(path)) expected = [];
       else if (ANY_KEY_PATHS.includes(path)) expected = [{ adminKey: [] }, { partnerKey: [] }];
       else if (PARTNER_PATHS.includes(path)) expected = [{ partnerKey: [] }];
+      else if (SETUP_OPERATIONS.includes(`${method} ${path}`))
+        expected = [{ adminKey: [] }, { setupLink: [] }];
       else if (ADMIN_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)))
         expected = [{ adminKey: [] }];
       else throw new Error(`no expectation for ${path}`);

@@ -15,6 +15,7 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import { requireHost } from './protocol-errors';
 import { apiKeyRoutes } from './routes/api-key.routes';
 import { certificateRoutes } from './routes/certificate.routes';
+import { setupLinkRoutes } from './routes/setup-link.routes';
 import { opsRoutes } from './routes/ops.routes';
 import { partnerRoutes } from './routes/partner.routes';
 import { meetingRoutes } from './routes/meeting.routes';
@@ -44,7 +45,7 @@ export interface BuiltApp {
 
 /** The HTTP layer over composed services (`composition-root.ts`): middleware, routes, errors. */
 export function buildApp(deps: AppDeps): BuiltApp {
-  const { partners, apiKeys, certificates, health, meetings, diagnostics } = deps.services;
+  const { partners, apiKeys, setupLinks, certificates, health, meetings, diagnostics } = deps.services;
   const metrics = createHttpMetrics(deps.services.registry);
   let draining = false;
 
@@ -77,6 +78,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use(opsRoutes({ health, registry: metrics.registry, isDraining: () => draining, access }));
   app.use(partnerRoutes(partners, access));
   app.use(apiKeyRoutes(apiKeys, access));
+  app.use(setupLinkRoutes(setupLinks, access));
   app.use(certificateRoutes(certificates, access));
   app.use(diagnosticsRoutes(diagnostics, access));
 

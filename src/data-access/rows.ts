@@ -10,7 +10,7 @@ import type {
 } from '../domain/partners/partner.model';
 import type { MeetingDetails, MeetingRecord } from '../domain/meetings/meeting.record';
 import type { CertificateRecord } from '../domain/partners/certificates';
-import type { ApiKeyRecord, KeyHolder } from '../domain/ports';
+import type { ApiKeyRecord, KeyHolder, SetupLinkRecord } from '../domain/ports';
 
 /** Reads a JSON column as the engine delivers it. */
 export type JsonColumn<J> = (value: J) => unknown;
@@ -202,3 +202,53 @@ export function certificateParams(r: CertificateRecord): unknown[] {
 
 export const CERTIFICATE_COLUMNS =
   'id, partner_id, thumbprint, thumbprint_sha256, subject, not_before, not_after, source, certificate_pem, private_key_ciphertext, created_at';
+
+export interface SetupLinkRow {
+  id: string;
+  partner_id: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export function setupLinkFromRow(row: SetupLinkRow): SetupLinkRecord {
+  return {
+    id: row.id,
+    partnerId: row.partner_id,
+    tokenHash: row.token_hash,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** A setup link and its partner in one query; the link's columns are aliased (`link_…`). */
+export function setupLinkHolderQuery(placeholder: string): string {
+  return `SELECT l.id AS link_id, l.partner_id AS link_partner_id, l.token_hash AS link_token_hash,
+      l.created_at AS link_created_at, l.expires_at AS link_expires_at, p.*
+    FROM setup_links l JOIN partners p ON p.id = l.partner_id
+    WHERE l.token_hash = ${placeholder}`;
+}
+
+export type SetupLinkHolderRow<J> = PartnerRow<J> & {
+  link_id: string;
+  link_partner_id: string;
+  link_token_hash: string;
+  link_created_at: string;
+  link_expires_at: string;
+};
+
+export function setupLinkHolderFromRow<J>(
+  row: SetupLinkHolderRow<J>,
+  json: JsonColumn<J>,
+): { link: SetupLinkRecord; partner: PartnerRecord } {
+  return {
+    link: {
+      id: row.link_id,
+      partnerId: row.link_partner_id,
+      tokenHash: row.link_token_hash,
+      createdAt: row.link_created_at,
+      expiresAt: row.link_expires_at,
+    },
+    partner: partnerFromRow(row, json),
+  };
+}

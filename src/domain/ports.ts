@@ -67,12 +67,31 @@ export interface CertificateRepository {
   inUseExpiries(): Promise<Array<string | null>>;
 }
 
+/** A setup link: its token only as a SHA-256 hash, for one partner, until it expires. */
+export interface SetupLinkRecord {
+  id: string;
+  partnerId: string;
+  tokenHash: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface SetupLinkRepository {
+  insert(record: SetupLinkRecord): Promise<void>;
+  /** A partner's links, newest first. */
+  listByPartner(partnerId: string): Promise<SetupLinkRecord[]>;
+  /** The link with this token hash and its partner, read together. */
+  findByHash(tokenHash: string): Promise<{ link: SetupLinkRecord; partner: PartnerRecord } | null>;
+  delete(partnerId: string, id: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   readonly partners: PartnerRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly meetings: MeetingRepository;
   readonly certificates: CertificateRepository;
+  readonly setupLinks: SetupLinkRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 /**
  * Who may call what, from the contract: every operation of openapi.yaml is called with no key, a
- * partner key and the admin key, and each answer is held to the operation's `security`: 401
+ * partner key, a setup link of the path's partner and the admin key, and each answer is held to
+ * the operation's `security` (a setup link of another partner: 404 where setup links may go): 401
  * without a key where a key is needed, 403 for a key of the wrong kind, and no authentication
  * error for a kind it allows. Every route the app serves must be in the contract, so a new route
  * cannot be added without saying who may call it.
@@ -9,7 +10,12 @@ import type { Express } from 'express';
 import { openapiDocument } from '../support/contract';
 import { makeHarness, validPartner, type Harness } from '../support/harness';
 
-type Kind = 'none' | 'partner' | 'admin';
+type Kind = 'none' | 'partner' | 'setup' | 'admin';
+const SCHEMES: Record<string, Exclude<Kind, 'none'>> = {
+  adminKey: 'admin',
+  partnerKey: 'partner',
+  setupLink: 'setup',
+};
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 
 interface Operation {
@@ -33,7 +39,12 @@ function operations(): Operation[] {
         allowed:
           schemes.length === 0
             ? ('public' as const)
-            : new Set(schemes.map((s) => (s === 'adminKey' ? 'admin' : 'partner') as 'admin' | 'partner')),
+            : new Set(
+                schemes.map((s) => {
+                  if (!SCHEMES[s]) throw new Error(`unknown security scheme ${s}`);
+                  return SCHEMES[s];
+                }),
+              ),
       };
     }),
   );
@@ -58,6 +69,10 @@ function servedRoutes(app: Express): string[] {
 
 let h: Harness;
 let partnerKey: string;
+/** Setup links of the partner every path names, and of another one. */
+let setupToken: string;
+let otherSetupToken: string;
+const tokenOf = (url: string) => url.slice(url.indexOf('#') + 1);
 beforeAll(async () => {
   h = makeHarness();
   // The key's own partner, and the partner every path names (so the admin's writes touch only it).
@@ -67,20 +82,29 @@ beforeAll(async () => {
     ).toBe(201);
   }
   partnerKey = (await h.request.post('/partners/uni-own/api-keys').set('Authorization', h.admin)).body.key;
+  setupToken = tokenOf(
+    (await h.request.post('/partners/uni-b/setup-links').set('Authorization', h.admin)).body.url,
+  );
+  otherSetupToken = tokenOf(
+    (await h.request.post('/partners/uni-own/setup-links').set('Authorization', h.admin)).body.url,
+  );
 });
 afterAll(async () => {
   await h.close();
 });
 
-function call(op: Operation, kind: Kind) {
+function call(op: Operation, kind: Kind | 'other-setup') {
   const path = op.template
     .replace('{partnerId}', 'uni-b')
     .replace('{appointmentId}', 'appt-authorization')
     .replace('{keyId}', '00000000-0000-4000-8000-000000000000')
-    .replace('{certificateId}', '00000000-0000-4000-8000-000000000001');
+    .replace('{certificateId}', '00000000-0000-4000-8000-000000000001')
+    .replace('{linkId}', '00000000-0000-4000-8000-000000000002');
   let req = h.request[op.method](path);
   if (kind === 'partner') req = req.set('Authorization', `Bearer ${partnerKey}`);
   if (kind === 'admin') req = req.set('Authorization', h.admin);
+  if (kind === 'setup') req = req.set('Authorization', `Bearer ${setupToken}`);
+  if (kind === 'other-setup') req = req.set('Authorization', `Bearer ${otherSetupToken}`);
   return op.method === 'get' || op.method === 'delete' ? req : req.send({});
 }
 
@@ -100,7 +124,7 @@ test('the contract has every operation of the service, each with its security', 
   );
 });
 
-describe.each(['none', 'partner', 'admin'] as const)('with %s key', (kind) => {
+describe.each(['none', 'partner', 'setup', 'admin'] as const)('with %s key', (kind) => {
   test.each(ops.map((op) => [`${op.method.toUpperCase()} ${op.template}`, op] as const))(
     '%s answers as its security says',
     async (_label, op) => {
@@ -123,4 +147,19 @@ describe.each(['none', 'partner', 'admin'] as const)('with %s key', (kind) => {
       ).toBe(before);
     },
   );
+});
+
+test('a setup link of another partner: 404 wherever setup links may go, 403 elsewhere, nothing changed', async () => {
+  const before = JSON.stringify(await h.store.partners.list());
+  const answers = [];
+  for (const op of ops.filter((o) => o.allowed !== 'public')) {
+    const res = await call(op, 'other-setup');
+    const allowed = op.allowed !== 'public' && op.allowed.has('setup');
+    answers.push(`${op.method.toUpperCase()} ${op.template} ${res.status} ${res.body.code}`);
+    expect(`${op.method.toUpperCase()} ${op.template} ${res.status} ${res.body.code}`).toBe(
+      `${op.method.toUpperCase()} ${op.template} ${allowed ? '404 PARTNER_NOT_FOUND' : '403 FORBIDDEN'}`,
+    );
+  }
+  expect(answers.filter((a) => a.includes(' 404 '))).toHaveLength(8);
+  expect(JSON.stringify(await h.store.partners.list())).toBe(before);
 });

@@ -85,7 +85,8 @@ function send(op: Operation, body: unknown, headers: Record<string, string> = {}
     .replace('{partnerId}', 'uni-x')
     .replace('{appointmentId}', encodeURIComponent(appointmentId))
     .replace('{keyId}', '00000000-0000-4000-8000-000000000000')
-    .replace('{certificateId}', '00000000-0000-4000-8000-000000000001');
+    .replace('{certificateId}', '00000000-0000-4000-8000-000000000001')
+    .replace('{linkId}', '00000000-0000-4000-8000-000000000002');
   let req = w.h.request[op.method](path).set(
     'Authorization',
     op.partnerKey ? `Bearer ${w.partnerKey}` : w.h.admin,
@@ -117,6 +118,7 @@ test('the suite reaches every operation, and every request body', () => {
       'POST /appointments/meeting',
       'PATCH /appointments/{appointmentId}/meeting',
       'POST /partners/{partnerId}/certificates',
+      'POST /partners/{partnerId}/setup-links',
     ].sort(),
   );
 });

@@ -497,6 +497,48 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       });
     });
 
+    describe('setup links', () => {
+      const link = (id: string, partnerId: string, createdAt = '2026-12-01T09:00:00.000Z') => ({
+        id,
+        partnerId,
+        tokenHash: `hash-${id}`,
+        createdAt,
+        expiresAt: '2026-12-08T09:00:00.000Z',
+      });
+      beforeEach(async () => {
+        await store.partners.upsert(partner('p1'));
+        await store.partners.upsert(partner('p2'));
+      });
+
+      it('finds a link by its hash with its partner, field for field', async () => {
+        await store.setupLinks.insert(link('l1', 'p1'));
+        expect(await store.setupLinks.findByHash('hash-l1')).toEqual({
+          link: link('l1', 'p1'),
+          partner: partner('p1'),
+        });
+        expect(await store.setupLinks.findByHash('hash-nothing')).toBeNull();
+      });
+
+      it("lists a partner's links newest first; deletes through its own partner only", async () => {
+        await store.setupLinks.insert(link('l1', 'p1', '2026-12-01T09:00:00.000Z'));
+        await store.setupLinks.insert(link('l2', 'p1', '2026-12-02T09:00:00.000Z'));
+        await store.setupLinks.insert(link('l3', 'p2'));
+        expect((await store.setupLinks.listByPartner('p1')).map((l) => l.id)).toEqual(['l2', 'l1']);
+        expect(await store.setupLinks.delete('p2', 'l1')).toBe(false);
+        expect(await store.setupLinks.delete('p1', 'l1')).toBe(true);
+        expect(await store.setupLinks.findByHash('hash-l1')).toBeNull();
+      });
+
+      it('rejects a second link with the same hash, and goes with its partner', async () => {
+        await store.setupLinks.insert(link('l1', 'p1'));
+        await expect(
+          store.setupLinks.insert({ ...link('l2', 'p1'), tokenHash: 'hash-l1' }),
+        ).rejects.toThrow();
+        await store.partners.delete('p1');
+        expect(await store.setupLinks.findByHash('hash-l1')).toBeNull();
+      });
+    });
+
     describe('the store', () => {
       it(`says it is ${name}`, () => {
         expect(store.engine).toBe(name);

@@ -25,7 +25,9 @@ export function accessLog(logger: Logger) {
           status: res.statusCode,
           durationMs: Math.round(durationMs * 100) / 100,
           principal:
-            req.principal?.kind === 'partner' ? `partner:${req.principal.partnerId}` : req.principal?.kind,
+            req.principal?.kind === 'partner' || req.principal?.kind === 'setup'
+              ? `${req.principal.kind}:${req.principal.partnerId}`
+              : req.principal?.kind,
         },
         'request completed',
       );

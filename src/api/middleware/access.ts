@@ -4,6 +4,7 @@
  * `tests/api/authorization.test.ts` walks every operation of openapi.yaml against them.
  */
 import type { RequestHandler } from 'express';
+import { partnerNotFound } from '../../domain/partners/partner.service';
 import type { ApiKeyService } from '../../domain/partners/api-key.service';
 import { authenticate } from './auth';
 import { FailedAuthLimit, rateLimit } from './rate-limit';
@@ -11,6 +12,11 @@ import { FailedAuthLimit, rateLimit } from './rate-limit';
 export interface Access {
   /** The admin key only (partners, their keys, diagnostics, metrics); a partner key gets 403. */
   admin: RequestHandler[];
+  /**
+   * The admin key, or a setup link's token for the partner the path names (another partner's
+   * path answers 404, as if it did not exist): the IT team's own part of the setup.
+   */
+  setup: RequestHandler[];
   /** A partner key only (the meeting endpoints); the admin key gets 403. */
   partner: RequestHandler[];
   /** Any valid key (the contract). */
@@ -31,8 +37,19 @@ export function accessGuards(
   const failures = new FailedAuthLimit(limits.failedAuthPerMinute);
   return {
     admin: [authenticate(keys, ['admin'], failures), limiter],
+    setup: [authenticate(keys, ['admin', 'setup'], failures), ownPartnerOnly, limiter],
     partner: [authenticate(keys, ['partner'], failures), limiter],
     anyKey: [authenticate(keys, ['admin', 'partner'], failures), limiter],
     none: [(_req, _res, next) => next()],
   };
 }
+
+/** A setup token reaches only the partner it was issued for; any other partner "does not exist". */
+const ownPartnerOnly: RequestHandler = (req, _res, next) => {
+  const principal = req.principal;
+  const partnerId = req.params['partnerId'];
+  if (principal?.kind === 'setup' && partnerId !== principal.partnerId) {
+    throw partnerNotFound(typeof partnerId === 'string' ? partnerId : '');
+  }
+  next();
+};

@@ -8,6 +8,13 @@ import type { ApiKeyService, Principal } from '../../domain/partners/api-key.ser
 import type { PartnerRecord } from '../../domain/partners/partner.model';
 import type { FailedAuthLimit } from './rate-limit';
 
+const FORBIDDEN_DETAIL: Record<Principal['kind'], string> = {
+  partner: 'A partner key cannot use this endpoint; it needs the admin key.',
+  admin: 'The admin key cannot act as a partner; use a key issued by POST /partners/{partnerId}/api-keys.',
+  setup:
+    "A setup link reaches only its partner's setup: GET and PATCH of the partner, its certificates, verify and access-policy-script.",
+};
+
 function bearerOf(req: Request): string | undefined {
   const header = req.get('authorization');
   if (!header) return undefined;
@@ -36,12 +43,7 @@ export function authenticate(
     }
     req.principal = principal;
     if (!allow.includes(principal.kind)) {
-      throw new AppError('FORBIDDEN', {
-        detail:
-          principal.kind === 'partner'
-            ? 'A partner key cannot use this endpoint; it needs the admin key.'
-            : 'The admin key cannot act as a partner; use a key issued by POST /partners/{partnerId}/api-keys.',
-      });
+      throw new AppError('FORBIDDEN', { detail: FORBIDDEN_DETAIL[principal.kind] });
     }
     next();
   };

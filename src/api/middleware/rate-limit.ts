@@ -59,7 +59,12 @@ export function rateLimit(perMinute: number, now: () => number = Date.now) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const principal = req.principal;
     if (!principal) return next();
-    const id = principal.kind === 'admin' ? 'admin' : principal.keyId;
+    const id =
+      principal.kind === 'admin'
+        ? 'admin'
+        : principal.kind === 'setup'
+          ? `setup:${principal.linkId}`
+          : principal.keyId;
     res.setHeader('RateLimit-Limit', String(perMinute));
     const retryAfterSeconds = buckets.waitSeconds(id);
     if (retryAfterSeconds > 0) {

@@ -1,5 +1,5 @@
 /**
- * A partner's certificate credentials (API: "Certificates"): admin key only.
+ * A partner's certificate credentials (API: "Certificates"): admin key or its setup link.
  */
 import { Router } from 'express';
 import { z } from 'zod';
@@ -18,7 +18,7 @@ export function certificateRoutes(certificates: CertificateService, access: Acce
 
   router
     .route('/partners/:partnerId/certificates')
-    .all(access.admin)
+    .all(access.setup)
     .post(async (req, res) => {
       const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');
       const body = parseOrThrow(certificateCreateSchema, req.body ?? {}, 'body');
@@ -50,7 +50,7 @@ export function certificateRoutes(certificates: CertificateService, access: Acce
 
   router
     .route('/partners/:partnerId/certificates/:certificateId/file')
-    .all(access.admin)
+    .all(access.setup)
     .get(async (req, res) => {
       const { partnerId, certificateId } = parseOrThrow(certificateParams, req.params, 'params');
       const { filename, pem } = await certificates.file(partnerId, certificateId);
@@ -61,7 +61,7 @@ export function certificateRoutes(certificates: CertificateService, access: Acce
 
   router
     .route('/partners/:partnerId/certificates/:certificateId')
-    .all(access.admin)
+    .all(access.setup)
     .delete(async (req, res) => {
       const { partnerId, certificateId } = parseOrThrow(certificateParams, req.params, 'params');
       await certificates.delete(partnerId, certificateId);

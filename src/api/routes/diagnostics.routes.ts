@@ -12,14 +12,14 @@ import { accessPolicyScriptBodySchema, operatorsBodySchema } from '../schemas/di
 
 const params = z.object({ partnerId: partnerIdSchema });
 
-/** Setup checks and the access-policy script: admin key only. */
+/** Setup checks and the access-policy script: the admin key, or the partner's setup link. */
 export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: Access): Router {
   // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
   const router = Router({ strict: true });
 
   router
     .route('/partners/:partnerId/verify')
-    .all(access.admin)
+    .all(access.setup)
     .post(async (req, res) => {
       const { partnerId } = parseOrThrow(params, req.params, 'params');
       const operators = parseOrThrow(operatorsBodySchema, req.body, 'body');
@@ -38,7 +38,7 @@ export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: 
 
   router
     .route('/partners/:partnerId/access-policy-script')
-    .all(access.admin)
+    .all(access.setup)
     .post(async (req, res) => {
       const { partnerId } = parseOrThrow(params, req.params, 'params');
       const { operators, group } = parseOrThrow(accessPolicyScriptBodySchema, req.body, 'body');

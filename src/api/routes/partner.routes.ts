@@ -21,13 +21,13 @@ export function partnerRoutes(partners: PartnerService, access: Access): Router 
     })
     .all(methodNotAllowed('GET'));
 
-  router.all('/partners/:partnerId', access.admin);
-  router.get('/partners/:partnerId', async (req, res) => {
+  // GET and PATCH also with the partner's setup link (the IT team's Steps 1-4); PUT and DELETE not.
+  router.get('/partners/:partnerId', ...access.setup, async (req, res) => {
     const { partnerId } = parseOrThrow(params, req.params, 'params');
     res.json(await partners.get(partnerId));
   });
 
-  router.put('/partners/:partnerId', async (req, res) => {
+  router.put('/partners/:partnerId', ...access.admin, async (req, res) => {
     const { partnerId } = parseOrThrow(params, req.params, 'params');
     const body = parseOrThrow(partnerPutSchema, req.body, 'body');
     const { created, partner } = await partners.put(partnerId, body);
@@ -35,7 +35,7 @@ export function partnerRoutes(partners: PartnerService, access: Access): Router 
     res.status(created ? 201 : 200).json(partner);
   });
 
-  router.patch('/partners/:partnerId', async (req, res) => {
+  router.patch('/partners/:partnerId', ...access.setup, async (req, res) => {
     const { partnerId } = parseOrThrow(params, req.params, 'params');
     const body = parseOrThrow(partnerPatchSchema, req.body, 'body');
     const partner = await partners.patch(partnerId, body);
@@ -43,13 +43,13 @@ export function partnerRoutes(partners: PartnerService, access: Access): Router 
     res.json(partner);
   });
 
-  router.delete('/partners/:partnerId', async (req, res) => {
+  router.delete('/partners/:partnerId', ...access.admin, async (req, res) => {
     const { partnerId } = parseOrThrow(params, req.params, 'params');
     await partners.delete(partnerId);
     req.log.info({ partnerId }, 'partner deleted');
     res.status(204).end();
   });
-  router.all('/partners/:partnerId', methodNotAllowed('GET, PUT, PATCH, DELETE'));
+  router.all('/partners/:partnerId', ...access.setup, methodNotAllowed('GET, PUT, PATCH, DELETE'));
 
   return router;
 }

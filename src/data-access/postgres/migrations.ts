@@ -118,4 +118,19 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE meetings ADD COLUMN calendar_sequence INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    name: 'setup links',
+    sql: `
+      -- Setup links for a university's IT team: the token only as its SHA-256 hash.
+      CREATE TABLE setup_links (
+        id TEXT PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+      CREATE INDEX setup_links_partner_id ON setup_links(partner_id);
+    `,
+  },
 ];

@@ -8,6 +8,7 @@ import {
   StoreUnavailableError,
   type ApiKeyRepository,
   type CertificateRepository,
+  type SetupLinkRepository,
   type MeetingRepository,
   type PartnerRepository,
   type Store,
@@ -17,6 +18,7 @@ import { PostgresPartnerRepository } from './partner.repository';
 import { PostgresApiKeyRepository } from './api-key.repository';
 import { PostgresMeetingRepository } from './meeting.repository';
 import { PostgresCertificateRepository } from './certificate.repository';
+import { PostgresSetupLinkRepository } from './setup-link.repository';
 
 export interface PostgresStoreOptions {
   /** Connections at most in the pool; default 10. */
@@ -50,6 +52,7 @@ export class PostgresStore implements Store {
   readonly apiKeys: ApiKeyRepository;
   readonly meetings: MeetingRepository;
   readonly certificates: CertificateRepository;
+  readonly setupLinks: SetupLinkRepository;
   private readonly pool: Pool;
   private closed = false;
 
@@ -59,6 +62,7 @@ export class PostgresStore implements Store {
     this.apiKeys = guarded(new PostgresApiKeyRepository(pool));
     this.meetings = guarded(new PostgresMeetingRepository(pool));
     this.certificates = guarded(new PostgresCertificateRepository(pool));
+    this.setupLinks = guarded(new PostgresSetupLinkRepository(pool));
   }
 
   /** Connects and migrates; rejects with StoreUnavailableError when the server cannot be reached. */

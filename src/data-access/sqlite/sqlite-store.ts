@@ -9,6 +9,7 @@ import {
   StoreUnavailableError,
   type ApiKeyRepository,
   type CertificateRepository,
+  type SetupLinkRepository,
   type MeetingRepository,
   type PartnerRepository,
   type Store,
@@ -18,6 +19,7 @@ import { SqlitePartnerRepository } from './partner.repository';
 import { SqliteApiKeyRepository } from './api-key.repository';
 import { SqliteMeetingRepository } from './meeting.repository';
 import { SqliteCertificateRepository } from './certificate.repository';
+import { SqliteSetupLinkRepository } from './setup-link.repository';
 import { WriteBatcher } from './write-batcher';
 
 export class SqliteStore implements Store {
@@ -26,6 +28,7 @@ export class SqliteStore implements Store {
   readonly apiKeys: ApiKeyRepository;
   readonly meetings: MeetingRepository;
   readonly certificates: CertificateRepository;
+  readonly setupLinks: SetupLinkRepository;
   /** Group commit of the meeting writes, the hot path's; admin writes commit on their own. */
   readonly writes: WriteBatcher;
   private readonly db: Database.Database;
@@ -38,6 +41,7 @@ export class SqliteStore implements Store {
     this.writes = new WriteBatcher(db);
     this.meetings = guarded(new SqliteMeetingRepository(db, this.writes));
     this.certificates = guarded(new SqliteCertificateRepository(db));
+    this.setupLinks = guarded(new SqliteSetupLinkRepository(db));
   }
 
   /** Opens (creating the file and its folder on first run) and migrates the database. */

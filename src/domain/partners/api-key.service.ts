@@ -6,6 +6,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { AppError } from '../errors';
 import type { ApiKeyRecord, ApiKeyRepository, PartnerRepository } from '../ports';
 import { partnerNotFound } from './partner.service';
+import { SETUP_TOKEN_PREFIX, type SetupLinkService } from './setup-link.service';
 import type { PartnerRecord } from './partner.model';
 
 export const PARTNER_KEY_PREFIX = 'tmk_';
@@ -14,7 +15,10 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 /** Who a key belongs to; a partner key comes with its partner's record, read with the key. */
 export type Principal =
-  { kind: 'admin' } | { kind: 'partner'; partnerId: string; keyId: string; partner: PartnerRecord };
+  | { kind: 'admin' }
+  | { kind: 'partner'; partnerId: string; keyId: string; partner: PartnerRecord }
+  /** A setup link's token: its own partner's setup only (access.setup). */
+  | { kind: 'setup'; partnerId: string; linkId: string; partner: PartnerRecord };
 
 export interface IssuedKey {
   id: string;
@@ -38,6 +42,7 @@ export class ApiKeyService {
     private readonly partners: PartnerRepository,
     adminApiKey: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly setupLinks?: SetupLinkService,
   ) {
     this.adminDigest = createHash('sha256').update(adminApiKey, 'utf8').digest();
   }
@@ -48,6 +53,10 @@ export class ApiKeyService {
     // Comparing fixed-length digests keeps the comparison constant-time whatever the length sent.
     const digest = createHash('sha256').update(bearer, 'utf8').digest();
     if (timingSafeEqual(digest, this.adminDigest)) return { kind: 'admin' };
+    if (this.setupLinks && bearer.startsWith(SETUP_TOKEN_PREFIX)) {
+      const { link, partner } = await this.setupLinks.authenticate(bearer);
+      return { kind: 'setup', partnerId: partner.id, linkId: link.id, partner };
+    }
     if (!bearer.startsWith(PARTNER_KEY_PREFIX)) throw unauthenticated('The key is not known.');
     const holder = await this.keys.findByHash(digest.toString('hex'));
     if (!holder) throw unauthenticated('The key is not known or was revoked.');

@@ -1,0 +1,54 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { SetupLinkService } from '../../domain/partners/setup-link.service';
+import type { Access } from '../middleware/access';
+import { methodNotAllowed } from '../middleware/method-not-allowed';
+import { parseOrThrow, partnerIdSchema } from '../schemas/common';
+
+const partnerParams = z.object({ partnerId: partnerIdSchema });
+const linkParams = z.object({
+  partnerId: partnerIdSchema,
+  linkId: z.uuid({
+    error: 'linkId is the id (a UUID) that POST or GET /partners/{partnerId}/setup-links gave.',
+  }),
+});
+export const setupLinkCreateSchema = z.strictObject({
+  expiresInHours: z
+    .number({ error: 'expiresInHours must be a whole number of hours.' })
+    .int('expiresInHours must be a whole number of hours.')
+    .min(1, 'expiresInHours must be between 1 and 720 (30 days).')
+    .max(720, 'expiresInHours must be between 1 and 720 (30 days).')
+    .optional(),
+});
+
+/** A partner's setup links: the admin key only (a setup link cannot make more of itself). */
+export function setupLinkRoutes(links: SetupLinkService, access: Access): Router {
+  // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
+  const router = Router({ strict: true });
+  router.all(['/partners/:partnerId/setup-links', '/partners/:partnerId/setup-links/:linkId'], access.admin);
+
+  router.post('/partners/:partnerId/setup-links', async (req, res) => {
+    const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');
+    const { expiresInHours } = parseOrThrow(setupLinkCreateSchema, req.body ?? {}, 'body');
+    const issued = await links.issue(partnerId, expiresInHours);
+    // The link holds its token: log its id only.
+    req.log.info({ partnerId, linkId: issued.id, expiresAt: issued.expiresAt }, 'setup link issued');
+    res.status(201).json(issued);
+  });
+
+  router.get('/partners/:partnerId/setup-links', async (req, res) => {
+    const { partnerId } = parseOrThrow(partnerParams, req.params, 'params');
+    res.json({ setupLinks: await links.list(partnerId) });
+  });
+
+  router.delete('/partners/:partnerId/setup-links/:linkId', async (req, res) => {
+    const { partnerId, linkId } = parseOrThrow(linkParams, req.params, 'params');
+    await links.revoke(partnerId, linkId);
+    req.log.info({ partnerId, linkId }, 'setup link revoked');
+    res.status(204).end();
+  });
+  router.all('/partners/:partnerId/setup-links', methodNotAllowed('GET, POST'));
+  router.all('/partners/:partnerId/setup-links/:linkId', methodNotAllowed('DELETE'));
+
+  return router;
+}
