@@ -1,6 +1,7 @@
 /**
  * Keys: the admin key from the configuration, and partner keys that are shown once and kept only
- * as SHA-256 hashes. A partner key decides which partner a request acts for.
+ * as SHA-256 hashes. A partner key decides which partner a request acts for. Setup links' tokens
+ * (`tms_…`) are bearers too; setup-link.service.ts knows them.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors';
