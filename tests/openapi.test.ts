@@ -37,6 +37,10 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/appointments/{appointmentId}/meeting': ['get', 'patch', 'delete'],
   '/appointments/{appointmentId}/meeting.ics': ['get'],
   '/health': ['get'],
+  '/setup': ['get'],
+  '/setup/setup.js': ['get'],
+  '/setup/setup.css': ['get'],
+  '/setup-link': ['get'],
   '/metrics': ['get'],
   '/openapi.yaml': ['get'],
 };
@@ -54,7 +58,7 @@ const SETUP_OPERATIONS = [
   'post /partners/{partnerId}/access-policy-script',
 ];
 // A key on everything except GET /health; the contract itself takes either kind.
-const UNAUTHENTICATED_PATHS = ['/health'];
+const UNAUTHENTICATED_PATHS = ['/health', '/setup', '/setup/setup.js', '/setup/setup.css'];
 const ANY_KEY_PATHS = ['/openapi.yaml'];
 const PARTNER_PATHS = [
   '/appointments/meeting',
@@ -247,6 +251,7 @@ describe('openapi.yaml', () => {
       if (UNAUTHENTICATED_PATHS.includes(path)) expected = [];
       else if (ANY_KEY_PATHS.includes(path)) expected = [{ adminKey: [] }, { partnerKey: [] }];
       else if (PARTNER_PATHS.includes(path)) expected = [{ partnerKey: [] }];
+      else if (path === '/setup-link') expected = [{ setupLink: [] }];
       else if (SETUP_OPERATIONS.includes(`${method} ${path}`))
         expected = [{ adminKey: [] }, { setupLink: [] }];
       else if (ADMIN_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)))

@@ -16,6 +16,7 @@ import { requireHost } from './protocol-errors';
 import { apiKeyRoutes } from './routes/api-key.routes';
 import { certificateRoutes } from './routes/certificate.routes';
 import { setupLinkRoutes } from './routes/setup-link.routes';
+import { setupRoutes } from './routes/setup.routes';
 import { opsRoutes } from './routes/ops.routes';
 import { partnerRoutes } from './routes/partner.routes';
 import { meetingRoutes } from './routes/meeting.routes';
@@ -79,6 +80,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use(partnerRoutes(partners, access));
   app.use(apiKeyRoutes(apiKeys, access));
   app.use(setupLinkRoutes(setupLinks, access));
+  app.use(setupRoutes(access));
   app.use(certificateRoutes(certificates, access));
   app.use(diagnosticsRoutes(diagnostics, access));
 

@@ -69,6 +69,14 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
     expect(created.data.joinWebUrl).toMatch(/^https:\/\/teams\.microsoft\.com\//);
     expect(created.data.organizer.userPrincipalName).toBe('ada.adviser@uni.ac.uk');
 
+    // The printed setup link opens the page and its token opens the partner's setup.
+    const setupUrl = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/setup#tms_\S+)$/m.exec(out)![1]!;
+    expect((await axios.get(setupUrl.split('#')[0]!)).headers['content-type']).toMatch(/^text\/html/);
+    const whose = await axios.get(`${url}/setup-link`, {
+      headers: { authorization: `Bearer ${setupUrl.split('#')[1]}` },
+    });
+    expect(whose.data.partnerId).toBe('uni-example');
+
     // The printed doctor line, run as printed: one adviser passes, the other lacks the policy.
     const doctorLine = /(ADMIN_API_KEY='\S+' npm run doctor -- [^\n]*\\\n[^\n]*)/.exec(out)![1]!;
     const doctor = await new Promise<{ code: number | null; text: string }>((resolve) => {

@@ -120,8 +120,8 @@ async function main(): Promise<void> {
   const log = serviceLog(child);
   const url = await log.listening;
   await seedPartner(url, adminKey).then(
-    (partnerKey) => {
-      printWelcome(url, adminKey, partnerKey, simulator);
+    ({ partnerKey, setupUrl }) => {
+      printWelcome(url, adminKey, partnerKey, setupUrl, simulator);
       // The service's JSON log lines, held back until now so they do not cut through the welcome.
       say('Service log (JSON lines):');
       log.flow();
@@ -181,7 +181,7 @@ function serviceLog(child: ChildProcess): { listening: Promise<string>; flow(): 
   };
 }
 
-async function seedPartner(url: string, adminKey: string): Promise<string> {
+async function seedPartner(url: string, adminKey: string): Promise<{ partnerKey: string; setupUrl: string }> {
   const admin = axios.create({
     baseURL: url,
     timeout: 5000,
@@ -199,13 +199,16 @@ async function seedPartner(url: string, adminKey: string): Promise<string> {
     cloud: 'global',
   });
   const issued = await admin.post<{ key: string }>(`/partners/${SANDBOX_PARTNER_ID}/api-keys`);
-  return issued.data.key;
+  const link = await admin.post<{ url: string }>(`/partners/${SANDBOX_PARTNER_ID}/setup-links`, {});
+  // The address the service listens on, whatever PUBLIC_BASE_URL says (PORT=0 picks a free port).
+  return { partnerKey: issued.data.key, setupUrl: `${url}/setup#${link.data.url.split('#')[1]}` };
 }
 
 function printWelcome(
   url: string,
   adminKey: string,
   partnerKey: string,
+  setupUrl: string,
   simulator: MicrosoftSimulator,
 ): void {
   const start = new Date(Date.now() + 86_400_000);
@@ -248,6 +251,8 @@ function printWelcome(
       'The setup checks for the advisers (one passes, one shows the missing access policy):',
       `  ADMIN_API_KEY='${adminKey}' npm run doctor -- --url ${url} --partner ${SANDBOX_PARTNER_ID} \\`,
       `    --operator ${SANDBOX_OPERATORS.withPolicy[0]} --operator ${SANDBOX_OPERATORS.withoutPolicy}`,
+      "The university IT team's setup page, in a browser (a setup link, valid for a week):",
+      `  ${setupUrl}`,
       '',
       'The sandbox stays in the foreground: run the examples and `npm test` in a second terminal.',
       'Ctrl-C stops the service and the simulator.',

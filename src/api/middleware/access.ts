@@ -17,6 +17,8 @@ export interface Access {
    * path answers 404, as if it did not exist): the IT team's own part of the setup.
    */
   setup: RequestHandler[];
+  /** A setup link's token only (the setup page asking whose setup it opens). */
+  setupLink: RequestHandler[];
   /** A partner key only (the meeting endpoints); the admin key gets 403. */
   partner: RequestHandler[];
   /** Any valid key (the contract). */
@@ -38,6 +40,7 @@ export function accessGuards(
   return {
     admin: [authenticate(keys, ['admin'], failures), limiter],
     setup: [authenticate(keys, ['admin', 'setup'], failures), ownPartnerOnly, limiter],
+    setupLink: [authenticate(keys, ['setup'], failures), limiter],
     partner: [authenticate(keys, ['partner'], failures), limiter],
     anyKey: [authenticate(keys, ['admin', 'partner'], failures), limiter],
     none: [(_req, _res, next) => next()],

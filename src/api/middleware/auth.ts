@@ -10,7 +10,8 @@ import type { FailedAuthLimit } from './rate-limit';
 
 const FORBIDDEN_DETAIL: Record<Principal['kind'], string> = {
   partner: 'A partner key cannot use this endpoint; it needs the admin key.',
-  admin: 'The admin key cannot act as a partner; use a key issued by POST /partners/{partnerId}/api-keys.',
+  admin:
+    'The admin key cannot act as a partner or a setup link; use a key issued by POST /partners/{partnerId}/api-keys.',
   setup:
     "A setup link reaches only its partner's setup: GET and PATCH of the partner, its certificates, verify and access-policy-script.",
 };

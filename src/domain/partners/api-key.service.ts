@@ -19,7 +19,7 @@ export type Principal =
   | { kind: 'admin' }
   | { kind: 'partner'; partnerId: string; keyId: string; partner: PartnerRecord }
   /** A setup link's token: its own partner's setup only (access.setup). */
-  | { kind: 'setup'; partnerId: string; linkId: string; partner: PartnerRecord };
+  | { kind: 'setup'; partnerId: string; linkId: string; expiresAt: string; partner: PartnerRecord };
 
 export interface IssuedKey {
   id: string;
@@ -56,7 +56,7 @@ export class ApiKeyService {
     if (timingSafeEqual(digest, this.adminDigest)) return { kind: 'admin' };
     if (this.setupLinks && bearer.startsWith(SETUP_TOKEN_PREFIX)) {
       const { link, partner } = await this.setupLinks.authenticate(bearer);
-      return { kind: 'setup', partnerId: partner.id, linkId: link.id, partner };
+      return { kind: 'setup', partnerId: partner.id, linkId: link.id, expiresAt: link.expiresAt, partner };
     }
     if (!bearer.startsWith(PARTNER_KEY_PREFIX)) throw unauthenticated('The key is not known.');
     const holder = await this.keys.findByHash(digest.toString('hex'));

@@ -1,0 +1,279 @@
+/* global document, fetch, location, navigator, URL */
+// The setup page's script: reads the setup link's token from the fragment (it never reaches a
+// server) and calls the service's API with it, step by step of the setup guide.
+'use strict';
+
+(() => {
+  const token = decodeURIComponent(location.hash.slice(1));
+  const $ = (id) => document.getElementById(id);
+  const state = { partnerId: '', partner: null };
+  const SIGN_IN_HOSTS = {
+    global: 'login.microsoftonline.com',
+    usgov: 'login.microsoftonline.us',
+    usgovdod: 'login.microsoftonline.us',
+  };
+  const STEP_OF_CHECK = { 'Step 1': 'step1', 'Step 2': 'step2', 'Step 3': 'step2', 'Step 4': 'step4' };
+
+  async function api(method, path, body) {
+    const headers = { Authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const type = res.headers.get('content-type') || '';
+    const data = type.includes('json') ? await res.json() : await res.text();
+    return { ok: res.ok, status: res.status, data };
+  }
+
+  const partnerPath = (suffix = '') => `/partners/${encodeURIComponent(state.partnerId)}${suffix}`;
+
+  function say(id, text) {
+    $(id).textContent = text;
+  }
+
+  /** Each of the API's messages beside its field; what has no field goes to `fallback`. */
+  function showProblem(form, problem, fallback) {
+    for (const el of form.querySelectorAll('.error')) el.textContent = '';
+    const errors = (problem && problem.errors) || [];
+    let placed = false;
+    for (const error of errors) {
+      const name = String(error.field || '').replace(/^body\./, '');
+      const el = $(`${name}-error`);
+      if (el) {
+        el.textContent = error.message;
+        $(name).setAttribute('aria-invalid', 'true');
+        $(name).setAttribute('aria-describedby', `${name}-error`);
+        placed = true;
+      }
+    }
+    if (!placed && fallback)
+      say(fallback, (problem && (problem.detail || problem.title)) || 'Something went wrong.');
+  }
+
+  function clearProblem(form) {
+    for (const el of form.querySelectorAll('.error')) el.textContent = '';
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  }
+
+  function fill(partner) {
+    state.partner = partner;
+    for (const name of [
+      'applicationId',
+      'tenantId',
+      'cloud',
+      'operatorLocalMatchField',
+      'operatorRemoteMatchField',
+      'userLocalMatchField',
+      'userRemoteMatchField',
+    ]) {
+      if (partner[name] !== undefined && partner[name] !== null) $(name).value = partner[name];
+    }
+    const host = SIGN_IN_HOSTS[partner.cloud] || SIGN_IN_HOSTS.global;
+    const consent = new URL(`https://${host}/${encodeURIComponent(partner.tenantId)}/adminconsent`);
+    consent.searchParams.set('client_id', partner.applicationId);
+    $('consent-link').href = consent.toString();
+    const credential =
+      partner.credentialType === 'certificate'
+        ? 'Tokens are signed with the newest valid certificate.'
+        : partner.hasClientSecret
+          ? `Tokens are signed with the client secret${partner.clientSecretExpiresAt ? `, which expires on ${partner.clientSecretExpiresAt.slice(0, 10)}` : ''}.`
+          : 'No credential is stored yet.';
+    say('credential-state', credential);
+  }
+
+  async function refresh() {
+    const res = await api('GET', partnerPath());
+    if (res.ok) fill(res.data);
+    await listCertificates();
+  }
+
+  async function listCertificates() {
+    const res = await api('GET', partnerPath('/certificates'));
+    const list = $('certificate-list');
+    list.textContent = '';
+    if (!res.ok) return;
+    for (const certificate of res.data.certificates) {
+      const item = document.createElement('li');
+      const text = document.createElement('span');
+      text.textContent = `Thumbprint ${certificate.thumbprint}, valid until ${certificate.notAfter.slice(0, 10)} `;
+      const download = document.createElement('button');
+      download.type = 'button';
+      download.textContent = 'Download the .cer';
+      download.addEventListener('click', () => downloadCertificate(certificate));
+      const use = document.createElement('button');
+      use.type = 'button';
+      use.textContent = 'Sign with certificates';
+      use.addEventListener('click', async () => {
+        const done = await api('PATCH', partnerPath(), { credentialType: 'certificate' });
+        say('certificate-saved', done.ok ? 'Tokens will be signed with the certificate.' : done.data.detail);
+        await refresh();
+      });
+      item.append(text, download, ' ', use);
+      list.append(item);
+    }
+  }
+
+  async function downloadCertificate(certificate) {
+    const res = await fetch(partnerPath(`/certificates/${certificate.id}/file`), {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const url = URL.createObjectURL(await res.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `${state.partnerId}-${certificate.thumbprint}.cer`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    URL.revokeObjectURL(url);
+  }
+
+  const lines = (id) =>
+    $(id)
+      .value.split('\n')
+      .map((v) => v.trim())
+      .filter(Boolean);
+
+  function onSubmit(id, handler) {
+    $(id).addEventListener('submit', (event) => {
+      event.preventDefault();
+      handler(event.currentTarget);
+    });
+  }
+
+  async function patchFrom(form, body, savedId, message) {
+    clearProblem(form);
+    say(savedId, '');
+    const res = await api('PATCH', partnerPath(), body);
+    if (!res.ok) return showProblem(form, res.data, savedId);
+    fill(res.data);
+    say(savedId, message);
+  }
+
+  function wire() {
+    onSubmit('app-form', (form) =>
+      patchFrom(
+        form,
+        {
+          applicationId: $('applicationId').value.trim(),
+          tenantId: $('tenantId').value.trim(),
+          cloud: $('cloud').value,
+        },
+        'app-saved',
+        'Step 1 saved.',
+      ),
+    );
+    onSubmit('secret-form', (form) => {
+      const body = { clientSecret: $('clientSecret').value, credentialType: 'clientSecret' };
+      if ($('clientSecretExpiresAt').value) body.clientSecretExpiresAt = $('clientSecretExpiresAt').value;
+      return patchFrom(form, body, 'secret-saved', 'The secret is stored; it is never shown again.').then(
+        () => {
+          if (!form.querySelector('.error:not(:empty)')) $('clientSecret').value = '';
+        },
+      );
+    });
+    onSubmit('match-form', (form) =>
+      patchFrom(
+        form,
+        {
+          operatorLocalMatchField: $('operatorLocalMatchField').value.trim(),
+          operatorRemoteMatchField: $('operatorRemoteMatchField').value,
+          userLocalMatchField: $('userLocalMatchField').value.trim(),
+          userRemoteMatchField: $('userRemoteMatchField').value,
+        },
+        'match-saved',
+        'Step 4 saved.',
+      ),
+    );
+    $('make-certificate').addEventListener('click', async () => {
+      const res = await api('POST', partnerPath('/certificates'), {});
+      say(
+        'certificate-saved',
+        res.ok ? `Certificate ${res.data.thumbprint} made: download it and upload it.` : res.data.detail,
+      );
+      await listCertificates();
+    });
+    onSubmit('script-form', async () => {
+      say('script-error', '');
+      const field = (state.partner && state.partner.operatorLocalMatchField) || 'email';
+      const body = { operators: lines('script-operators').map((value) => ({ [field]: value })) };
+      const group = $('script-group').value.trim();
+      if (group) body.groupId = group;
+      const res = await api('POST', partnerPath('/access-policy-script'), body);
+      if (!res.ok) {
+        say(
+          'script-error',
+          (res.data.errors && res.data.errors[0] && res.data.errors[0].message) || res.data.detail,
+        );
+        return;
+      }
+      $('script').textContent = res.data;
+      $('script').hidden = false;
+      $('copy-script').hidden = false;
+    });
+    $('copy-script').addEventListener('click', async () => {
+      await navigator.clipboard.writeText($('script').textContent);
+      say('copy-saved', 'Copied.');
+    });
+    onSubmit('check-form', async () => {
+      const field = (state.partner && state.partner.operatorLocalMatchField) || 'email';
+      say('check-summary', 'Checking…');
+      const res = await api('POST', partnerPath('/verify'), {
+        operators: lines('check-operators').map((value) => ({ [field]: value })),
+      });
+      if (!res.ok) return say('check-summary', res.data.detail);
+      showChecks(res.data);
+    });
+  }
+
+  function showChecks(result) {
+    const list = $('checks');
+    list.textContent = '';
+    const worst = {};
+    for (const check of result.checks) {
+      const item = document.createElement('li');
+      item.className = `status-${check.status}`;
+      item.textContent = `${check.status.toUpperCase()}: ${check.step}: ${check.detail}`;
+      if (check.remediation) {
+        const fix = document.createElement('span');
+        fix.className = 'remediation';
+        fix.textContent = `What to do: ${check.remediation}`;
+        item.append(fix);
+      }
+      list.append(item);
+      const section = STEP_OF_CHECK[String(check.step).slice(0, 6)];
+      if (section && (worst[section] === undefined || check.status === 'fail')) worst[section] = check.status;
+    }
+    for (const section of ['step1', 'step2', 'step4']) {
+      const status = worst[section];
+      say(`${section}-state`, status === undefined ? '' : status === 'fail' ? '(to fix)' : '(done)');
+    }
+    say('check-summary', result.ok ? 'Every check passed.' : 'Some checks failed: see what to do below.');
+  }
+
+  async function start() {
+    if (!token) {
+      say('who', 'Open this page with the setup link TARGETconnect sent you (it ends in #tms_…).');
+      return;
+    }
+    const me = await api('GET', '/setup-link');
+    if (!me.ok) {
+      say(
+        'who',
+        `${me.data.detail || 'This setup link does not work.'} It may have expired or been revoked.`,
+      );
+      return;
+    }
+    state.partnerId = me.data.partnerId;
+    say(
+      'who',
+      `Setup of ${me.data.partnerId}. This link works until ${me.data.expiresAt.slice(0, 16).replace('T', ' ')} UTC.`,
+    );
+    $('main').hidden = false;
+    wire();
+    await refresh();
+  }
+
+  start();
+})();
