@@ -230,7 +230,7 @@
   function showChecks(result) {
     const list = $('checks');
     list.textContent = '';
-    const worst = {};
+    const seen = {};
     for (const check of result.checks) {
       const item = document.createElement('li');
       item.className = `status-${check.status}`;
@@ -243,11 +243,19 @@
       }
       list.append(item);
       const section = STEP_OF_CHECK[String(check.step).slice(0, 6)];
-      if (section && (worst[section] === undefined || check.status === 'fail')) worst[section] = check.status;
+      if (section) (seen[section] = seen[section] || []).push(check.status);
     }
+    // A step is done when it was checked and nothing of it failed; skipped checks prove nothing.
     for (const section of ['step1', 'step2', 'step4']) {
-      const status = worst[section];
-      say(`${section}-state`, status === undefined ? '' : status === 'fail' ? '(to fix)' : '(done)');
+      const statuses = seen[section] || [];
+      const label = statuses.includes('fail')
+        ? '(to fix)'
+        : statuses.some((s) => s === 'pass' || s === 'warn')
+          ? '(done)'
+          : statuses.length > 0
+            ? '(not checked yet)'
+            : '';
+      say(`${section}-state`, label);
     }
     say('check-summary', result.ok ? 'Every check passed.' : 'Some checks failed: see what to do below.');
   }
