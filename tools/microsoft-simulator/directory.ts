@@ -4,6 +4,7 @@
  * Everything handed out is a copy, so tests cannot change the state behind the simulator's back.
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
+import type { SimAttendanceReport } from './attendance';
 import type {
   NewApp,
   NewTenant,
@@ -65,7 +66,11 @@ export class Directory {
    */
   private readonly deletedByJoinUrl = new Map<string, SimMeeting>();
 
+  /** Attendance reports by meeting id, one per session. */
+  private readonly attendance = new Map<string, SimAttendanceReport[]>();
+
   clear(): void {
+    this.attendance.clear();
     this.deletedByJoinUrl.clear();
     this.tenants.clear();
     this.apps.clear();
@@ -253,6 +258,17 @@ export class Directory {
       this.byExternalId.delete(externalKey(found.tenantId, found.organizerId, found.externalId));
     if (found) this.deletedByJoinUrl.set(found.joinWebUrl, found);
     return this.meetingStore.delete(id);
+  }
+
+  addAttendanceReport(report: SimAttendanceReport): void {
+    this.attendance.set(report.meetingId, [
+      ...(this.attendance.get(report.meetingId) ?? []),
+      copyJson(report),
+    ]);
+  }
+
+  attendanceReports(meetingId: string): SimAttendanceReport[] {
+    return (this.attendance.get(meetingId) ?? []).map((r) => copyJson(r));
   }
 
   /** What the join link leads to: the meeting (live or deleted) with its settings then; undefined for an unknown link. */

@@ -8,6 +8,7 @@ import { graphError, type AnswerContext } from './responses';
 import type { Route } from './routes';
 import type { AccessTokenClaims, SimRequest, SimResponse } from './types';
 import { getUser, listUsers } from './graph-users';
+import { listAttendanceRecords, listAttendanceReports } from './attendance';
 import {
   createMeeting,
   createOrGetMeeting,
@@ -33,6 +34,8 @@ export interface GraphEnv {
   graphBaseUrl: string;
   /** What a JoinWebUrl lookup that finds no meeting answers (undocumented in Graph). */
   meetingLookupMiss: MeetingLookupMiss;
+  /** Attendance records a page. */
+  attendancePageSize: number;
 }
 
 /** `empty`: an empty collection; `notFound`: 404 NotFound "Specified meeting is not found.". */
@@ -126,6 +129,10 @@ export function dispatchGraph(req: SimRequest, route: Route, env: GraphEnv): Gra
       return respond(updateMeeting(call));
     case 'onlineMeetings.delete':
       return respond(deleteMeeting(call));
+    case 'attendanceReports.list':
+      return respond(listAttendanceReports(call));
+    case 'attendanceRecords.list':
+      return respond(listAttendanceRecords(call, env.attendancePageSize));
     default:
       return respond(
         graphError(

@@ -53,6 +53,16 @@ function graphRoute(method: string, segments: string[]): Route {
   }
   if (userRef === undefined) return route('users.list', {}, is('GET'));
   if (collection === undefined) return route('users.get', { user: userRef }, is('GET'));
+  if (
+    same(collection, 'onlineMeetings') &&
+    meetingRef !== undefined &&
+    same(rest[0] ?? '', 'attendanceReports')
+  ) {
+    const at = { userId: userRef, meetingId: meetingRef };
+    if (rest.length === 1) return route('attendanceReports.list', at, is('GET'));
+    if (rest.length === 3 && same(rest[2] ?? '', 'attendanceRecords'))
+      return route('attendanceRecords.list', { ...at, reportId: rest[1]! }, is('GET'));
+  }
   if (!same(collection, 'onlineMeetings') || rest.length > 0) {
     return { kind: 'graph', operation: 'unknown', params: {}, unknownSegment: rest[0] ?? collection };
   }

@@ -11,6 +11,7 @@ import { TokenSigner } from './access-tokens';
 import { createCertificates } from './certificates';
 import { copyJson, Directory } from './directory';
 import { FaultBook, faultResponse } from './faults';
+import { reportOf, type SimAttendanceSession } from './attendance';
 import { dispatchGraph, type GraphEnv, type GraphResult, type MeetingLookupMiss } from './graph-api';
 import { handleBatch, type BatchOrder } from './batch-endpoint';
 import { graphError, type AnswerContext } from './responses';
@@ -105,6 +106,10 @@ export interface MicrosoftSimulator {
    * for a link Teams never made.
    */
   joinByLink(joinWebUrl: string): { meeting: SimMeeting; deleted: boolean } | undefined;
+  /** One session of a meeting as Teams reports it afterwards: its attendance report's id. */
+  addAttendanceSession(meetingId: string, session: SimAttendanceSession): string;
+  /** Attendance records a page (default 100). */
+  setAttendancePageSize(size: number): void;
   /** Forgets all state, faults, requests, latency and settings; keeps the server, CA and signing key. */
   reset(): void;
   /** Closes the server and every socket, keep-alive ones too. */
@@ -158,6 +163,7 @@ class Simulator implements MicrosoftSimulator {
   private tokenLifetimeSeconds = DEFAULT_TOKEN_LIFETIME;
   private batchOrder: BatchOrder = 'reversed';
   private meetingLookupMiss: MeetingLookupMiss = 'empty';
+  private attendancePageSize = 100;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private closing: Promise<void> | undefined;
@@ -289,6 +295,18 @@ class Simulator implements MicrosoftSimulator {
     return this.directory.joinByLink(joinWebUrl);
   }
 
+  addAttendanceSession(meetingId: string, session: SimAttendanceSession): string {
+    const meeting = this.directory.meeting(meetingId);
+    if (!meeting) throw new Error(`addAttendanceSession: no meeting ${meetingId}`);
+    const report = reportOf(meetingId, meeting.tenantId, session);
+    this.directory.addAttendanceReport(report);
+    return report.id;
+  }
+
+  setAttendancePageSize(size: number): void {
+    this.attendancePageSize = size;
+  }
+
   reset(): void {
     this.directory.clear();
     this.faults.clear();
@@ -297,6 +315,7 @@ class Simulator implements MicrosoftSimulator {
     this.tokenLifetimeSeconds = DEFAULT_TOKEN_LIFETIME;
     this.batchOrder = 'reversed';
     this.meetingLookupMiss = 'empty';
+    this.attendancePageSize = 100;
   }
 
   close(): Promise<void> {
@@ -423,6 +442,7 @@ class Simulator implements MicrosoftSimulator {
       answer,
       graphBaseUrl: this.graphBaseUrl,
       meetingLookupMiss: this.meetingLookupMiss,
+      attendancePageSize: this.attendancePageSize,
     };
   }
 

@@ -19,6 +19,8 @@ export type Operation =
   | 'onlineMeetings.list'
   | 'onlineMeetings.update'
   | 'onlineMeetings.delete'
+  | 'attendanceReports.list'
+  | 'attendanceRecords.list'
   | 'batch'
   | 'unknown';
 
