@@ -8,6 +8,7 @@ import type { Config } from './config/config';
 import { HealthService } from './domain/health/health.service';
 import { IdentityMatcher } from './domain/identity/identity-matcher';
 import { MeetingService } from './domain/meetings/meeting.service';
+import { AttendanceService } from './domain/meetings/attendance';
 import { ApiKeyService } from './domain/partners/api-key.service';
 import { PartnerService } from './domain/partners/partner.service';
 import { SecretCipher } from './domain/partners/secret-cipher';
@@ -48,6 +49,7 @@ export interface Services {
   certificates: CertificateService;
   health: HealthService;
   meetings: MeetingService;
+  attendance: AttendanceService;
   diagnostics: SetupDiagnosticsService;
   /** Every metric of the service (Microsoft calls, identity lookups; HTTP adds its own). */
   registry: Registry;
@@ -110,6 +112,12 @@ export function composeServices(deps: CompositionDeps): Services {
   const identities = new IdentityMatcher(gateway, {
     onLookup: (outcome) => identityLookups.inc({ outcome }),
   });
+  const attendanceReads = new Counter({
+    name: 'teams_meetings_attendance_reads_total',
+    help: 'Attendance reads, by outcome: not_started, no_report_yet, available, or error.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   // A changed partner drops its MSAL client, held token and cached identities at once.
   partners.onChange((partnerId) => {
     gateway.forgetPartner(partnerId);
@@ -127,6 +135,9 @@ export function composeServices(deps: CompositionDeps): Services {
       leaseMs: (deps.config.requestTimeoutMs ?? 30_000) + LEASE_MARGIN_MS,
       calendarDomain: new URL(deps.config.publicBaseUrl ?? 'http://localhost').hostname,
     }),
+    attendance: new AttendanceService(deps.store.meetings, deps.store.attendance, gateway, now, (outcome) =>
+      attendanceReads.inc({ outcome }),
+    ),
     diagnostics: new SetupDiagnosticsService(partners, certificates, gateway, identities, now),
     registry,
     close: () => gateway.close(),

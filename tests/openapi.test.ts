@@ -36,6 +36,7 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/appointments/meeting': ['post'],
   '/appointments/{appointmentId}/meeting': ['get', 'patch', 'delete'],
   '/appointments/{appointmentId}/meeting.ics': ['get'],
+  '/appointments/{appointmentId}/attendance': ['get'],
   '/health': ['get'],
   '/setup': ['get'],
   '/setup/setup.js': ['get'],
@@ -64,6 +65,7 @@ const PARTNER_PATHS = [
   '/appointments/meeting',
   '/appointments/{appointmentId}/meeting',
   '/appointments/{appointmentId}/meeting.ics',
+  '/appointments/{appointmentId}/attendance',
 ];
 
 const source = readFileSync(join(__dirname, '..', 'openapi.yaml'), 'utf8');

@@ -46,7 +46,8 @@ export interface BuiltApp {
 
 /** The HTTP layer over composed services (`composition-root.ts`): middleware, routes, errors. */
 export function buildApp(deps: AppDeps): BuiltApp {
-  const { partners, apiKeys, setupLinks, certificates, health, meetings, diagnostics } = deps.services;
+  const { partners, apiKeys, setupLinks, certificates, health, meetings, attendance, diagnostics } =
+    deps.services;
   const metrics = createHttpMetrics(deps.services.registry);
   let draining = false;
 
@@ -75,7 +76,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     perKeyPerMinute: deps.rateLimitPerMinute,
     failedAuthPerMinute: deps.unauthenticatedLimitPerMinute,
   });
-  app.use(meetingRoutes(meetings, access));
+  app.use(meetingRoutes(meetings, attendance, access));
   app.use(opsRoutes({ health, registry: metrics.registry, isDraining: () => draining, access }));
   app.use(partnerRoutes(partners, access));
   app.use(apiKeyRoutes(apiKeys, access));

@@ -10,7 +10,7 @@ import type {
 } from '../domain/partners/partner.model';
 import type { MeetingDetails, MeetingRecord } from '../domain/meetings/meeting.record';
 import type { CertificateRecord } from '../domain/partners/certificates';
-import type { ApiKeyRecord, KeyHolder, SetupLinkRecord } from '../domain/ports';
+import type { ApiKeyRecord, KeyHolder, SetupLinkRecord, StoredAttendanceReport } from '../domain/ports';
 
 /** Reads a JSON column as the engine delivers it. */
 export type JsonColumn<J> = (value: J) => unknown;
@@ -250,5 +250,29 @@ export function setupLinkHolderFromRow<J>(
       expiresAt: row.link_expires_at,
     },
     partner: partnerFromRow(row, json),
+  };
+}
+
+export interface AttendanceRow<J> {
+  partner_id: string;
+  appointment_id: string;
+  report_id: string;
+  meeting_id: string;
+  meeting_start: string;
+  meeting_end: string;
+  participant_count: number;
+  records: J;
+}
+
+export function attendanceFromRow<J>(row: AttendanceRow<J>, json: JsonColumn<J>): StoredAttendanceReport {
+  return {
+    partnerId: row.partner_id,
+    appointmentId: row.appointment_id,
+    reportId: row.report_id,
+    meetingId: row.meeting_id,
+    meetingStartDateTime: row.meeting_start,
+    meetingEndDateTime: row.meeting_end,
+    totalParticipantCount: Number(row.participant_count),
+    records: json(row.records) as StoredAttendanceReport['records'],
   };
 }

@@ -49,6 +49,23 @@ export interface MeetingPatch {
   options?: MeetingOptions;
 }
 
+/** One session of a meeting, as Teams reports it once the session ended. */
+export interface AttendanceReportSummary {
+  id: string;
+  meetingStartDateTime: string;
+  meetingEndDateTime: string;
+  totalParticipantCount: number;
+}
+
+/** One participant of a session; an anonymous joiner has no object id. */
+export interface AttendanceRecord {
+  objectId: string | null;
+  email: string | null;
+  role: string;
+  totalAttendanceInSeconds: number;
+  intervals: Array<{ joinDateTime: string; leaveDateTime: string }>;
+}
+
 export interface MicrosoftGateway {
   /**
    * Users whose `field` equals one of `values` (case-insensitive), in as few Graph calls as the
@@ -77,6 +94,19 @@ export interface MicrosoftGateway {
     meetingId: string,
     patch: MeetingPatch,
   ): Promise<TeamsMeeting>;
+  /** The meeting's sessions (at most the 50 most recent); MeetingGoneError when Teams lost it. */
+  attendanceReports(
+    partner: PartnerRecord,
+    organizerId: string,
+    meetingId: string,
+  ): Promise<AttendanceReportSummary[]>;
+  /** Every record of one session's report, every page followed. */
+  attendanceRecords(
+    partner: PartnerRecord,
+    organizerId: string,
+    meetingId: string,
+    reportId: string,
+  ): Promise<AttendanceRecord[]>;
   /** 'gone' when Teams no longer had it: deleting twice is harmless. */
   deleteMeeting(partner: PartnerRecord, organizerId: string, meetingId: string): Promise<'deleted' | 'gone'>;
   /** Forget what was built from this partner's credentials (its MSAL client, its token). */

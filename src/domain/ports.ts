@@ -5,6 +5,7 @@
 import type { MeetingRecord, PendingMeeting } from './meetings/meeting.record';
 import type { CertificateRecord } from './partners/certificates';
 import type { PartnerRecord } from './partners/partner.model';
+import type { AttendanceRecord } from './microsoft.port';
 
 export interface ApiKeyRecord {
   id: string;
@@ -85,6 +86,29 @@ export interface SetupLinkRepository {
   delete(partnerId: string, id: string): Promise<boolean>;
 }
 
+/** A session's attendance report as read once from Graph: a finished session's report does not change. */
+export interface StoredAttendanceReport {
+  partnerId: string;
+  appointmentId: string;
+  meetingId: string;
+  reportId: string;
+  meetingStartDateTime: string;
+  meetingEndDateTime: string;
+  totalParticipantCount: number;
+  records: AttendanceRecord[];
+}
+
+export interface AttendanceRepository {
+  /** The reports kept for this appointment's meeting, oldest session first. */
+  listByMeeting(
+    partnerId: string,
+    appointmentId: string,
+    meetingId: string,
+  ): Promise<StoredAttendanceReport[]>;
+  /** Keeps a report unless it is kept already (two readers at once store it once). */
+  insert(report: StoredAttendanceReport): Promise<void>;
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   readonly partners: PartnerRepository;
@@ -92,6 +116,7 @@ export interface Store {
   readonly meetings: MeetingRepository;
   readonly certificates: CertificateRepository;
   readonly setupLinks: SetupLinkRepository;
+  readonly attendance: AttendanceRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

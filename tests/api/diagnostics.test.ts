@@ -9,6 +9,7 @@ import {
   received,
   TENANT_ID,
   type ServiceWorld,
+  ROLES,
   worldsPerTest,
 } from '../support/service-world';
 
@@ -41,7 +42,7 @@ const MUTATIONS = [
 
 describe('POST /partners/{id}/verify', () => {
   test('a good setup passes every check, per operator too, and creates nothing', async () => {
-    const world_ = await world();
+    const world_ = await world({ roles: [...ROLES, 'OnlineMeetingArtifact.Read.All'] });
     await world_.h.request
       .patch('/partners/uni-x')
       .set('Authorization', world_.h.admin)
@@ -51,6 +52,7 @@ describe('POST /partners/{id}/verify', () => {
       ['configuration', 'pass'],
       ['credentials', 'pass'],
       ['permissions', 'pass'],
+      ['attendance-permission', 'pass'],
       ['secret-expiry', 'pass'],
       ['user-lookup', 'pass'],
       ['operator-lookup:0', 'pass'],
@@ -62,6 +64,16 @@ describe('POST /partners/{id}/verify', () => {
     expect(result.byId('credentials').step).toBe('Step 1 - Azure AD/Microsoft Graph Config');
     expect(worlds.sim.meetings()).toHaveLength(0);
     expect(worlds.sim.requests().filter((r) => MUTATIONS.includes(r.operation))).toHaveLength(0);
+  });
+
+  test('without OnlineMeetingArtifact.Read.All only the optional attendance check warns; the setup is ok', async () => {
+    const world_ = await world();
+    const result = await verify(world_, [{ email: 'ada.adviser@uni.example.ac.uk' }]);
+    expect(result.byId('attendance-permission').status).toBe('warn');
+    expect(result.byId('attendance-permission').remediation).toContain('OnlineMeetingArtifact.Read.All');
+    expect(result.byId('permissions').status).toBe('pass');
+    expect(result.byId('access-policy:0').status).toBe('pass');
+    expect(result.ok).toBe(true);
   });
 
   test.each(['empty', 'notFound'] as const)(

@@ -539,6 +539,50 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       });
     });
 
+    describe('attendance reports', () => {
+      const report = (reportId: string, meetingId = 'm1', start = '2026-11-20T10:00:00Z') => ({
+        partnerId: 'p1',
+        appointmentId: 'a1',
+        meetingId,
+        reportId,
+        meetingStartDateTime: start,
+        meetingEndDateTime: '2026-11-20T10:30:00Z',
+        totalParticipantCount: 2,
+        records: [
+          {
+            objectId: 'u-1',
+            email: 'zoë@example.ac.uk',
+            role: 'Attendee',
+            totalAttendanceInSeconds: 600,
+            intervals: [{ joinDateTime: '2026-11-20T10:02:00Z', leaveDateTime: '2026-11-20T10:12:00Z' }],
+          },
+          { objectId: null, email: null, role: 'Attendee', totalAttendanceInSeconds: 0, intervals: [] },
+        ],
+      });
+      beforeEach(async () => {
+        await store.partners.upsert(partner('p1'));
+        await store.meetings.claim(pending('p1', 'a1'));
+      });
+
+      it('keeps each report once, field for field, by meeting, oldest session first', async () => {
+        await store.attendance.insert(report('r2', 'm1', '2026-11-21T10:00:00Z'));
+        await store.attendance.insert(report('r1'));
+        await store.attendance.insert({ ...report('r1'), totalParticipantCount: 9 });
+        await store.attendance.insert(report('r3', 'm2'));
+        expect(await store.attendance.listByMeeting('p1', 'a1', 'm1')).toEqual([
+          report('r1'),
+          report('r2', 'm1', '2026-11-21T10:00:00Z'),
+        ]);
+      });
+
+      it('goes with its meeting', async () => {
+        await store.attendance.insert(report('r1'));
+        await store.partners.delete('p1');
+        await store.partners.upsert(partner('p1'));
+        expect(await store.attendance.listByMeeting('p1', 'a1', 'm1')).toEqual([]);
+      });
+    });
+
     describe('the store', () => {
       it(`says it is ${name}`, () => {
         expect(store.engine).toBe(name);

@@ -44,7 +44,7 @@ export function sandboxWorld(): SimulatorSeed {
         tenantId: SANDBOX_TENANT_ID,
         appId: SANDBOX_APP_ID,
         secrets: [{ value: SANDBOX_CLIENT_SECRET, expiresAt: new Date(Date.now() + 365 * 86_400_000) }],
-        roles: ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All'],
+        roles: ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All', 'OnlineMeetingArtifact.Read.All'],
       },
     ],
     users: [

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { MeetingService } from '../../domain/meetings/meeting.service';
+import type { AttendanceService } from '../../domain/meetings/attendance';
 import type { Access } from '../middleware/access';
 import { partnerOf } from '../middleware/auth';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
@@ -13,7 +14,11 @@ import {
 } from '../schemas/meeting.schemas';
 
 /** The meeting endpoints: partner key only. */
-export function meetingRoutes(meetings: MeetingService, access: Access): Router {
+export function meetingRoutes(
+  meetings: MeetingService,
+  attendance: AttendanceService,
+  access: Access,
+): Router {
   // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
   const router = Router({ strict: true });
 
@@ -74,6 +79,21 @@ export function meetingRoutes(meetings: MeetingService, access: Access): Router 
       res.setHeader('Content-Disposition', 'inline; filename="meeting.ics"');
       res.setHeader('Cache-Control', 'no-store');
       res.send(invite.text);
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/appointments/:appointmentId/attendance')
+    .all(access.partner)
+    .get(async (req, res) => {
+      const partner = partnerOf(req);
+      const { appointmentId } = parseOrThrow(appointmentParamsSchema, req.params, 'params');
+      const view = await attendance.get(partner, appointmentId);
+      req.log.info(
+        { partnerId: partner.id, state: view.state, sessions: view.sessions.length },
+        'attendance read',
+      );
+      res.json(view);
     })
     .all(methodNotAllowed('GET'));
 

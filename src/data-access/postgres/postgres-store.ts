@@ -9,6 +9,7 @@ import {
   type ApiKeyRepository,
   type CertificateRepository,
   type SetupLinkRepository,
+  type AttendanceRepository,
   type MeetingRepository,
   type PartnerRepository,
   type Store,
@@ -19,6 +20,7 @@ import { PostgresApiKeyRepository } from './api-key.repository';
 import { PostgresMeetingRepository } from './meeting.repository';
 import { PostgresCertificateRepository } from './certificate.repository';
 import { PostgresSetupLinkRepository } from './setup-link.repository';
+import { PostgresAttendanceRepository } from './attendance.repository';
 
 export interface PostgresStoreOptions {
   /** Connections at most in the pool; default 10. */
@@ -53,6 +55,7 @@ export class PostgresStore implements Store {
   readonly meetings: MeetingRepository;
   readonly certificates: CertificateRepository;
   readonly setupLinks: SetupLinkRepository;
+  readonly attendance: AttendanceRepository;
   private readonly pool: Pool;
   private closed = false;
 
@@ -63,6 +66,7 @@ export class PostgresStore implements Store {
     this.meetings = guarded(new PostgresMeetingRepository(pool));
     this.certificates = guarded(new PostgresCertificateRepository(pool));
     this.setupLinks = guarded(new PostgresSetupLinkRepository(pool));
+    this.attendance = guarded(new PostgresAttendanceRepository(pool));
   }
 
   /** Connects and migrates; rejects with StoreUnavailableError when the server cannot be reached. */

@@ -130,4 +130,23 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX setup_links_partner_id ON setup_links(partner_id);
     `,
   },
+  {
+    version: 7,
+    name: 'attendance reports',
+    sql: `
+      -- Attendance reports of finished sessions, read once from Graph and kept (they do not change).
+      CREATE TABLE attendance_reports (
+        partner_id TEXT NOT NULL,
+        appointment_id TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        meeting_id TEXT NOT NULL,
+        meeting_start TEXT NOT NULL,
+        meeting_end TEXT NOT NULL,
+        participant_count INTEGER NOT NULL,
+        records TEXT NOT NULL,
+        PRIMARY KEY (partner_id, appointment_id, report_id),
+        FOREIGN KEY (partner_id, appointment_id) REFERENCES meetings(partner_id, appointment_id) ON DELETE CASCADE
+      );
+    `,
+  },
 ];

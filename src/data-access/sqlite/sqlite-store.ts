@@ -10,6 +10,7 @@ import {
   type ApiKeyRepository,
   type CertificateRepository,
   type SetupLinkRepository,
+  type AttendanceRepository,
   type MeetingRepository,
   type PartnerRepository,
   type Store,
@@ -20,6 +21,7 @@ import { SqliteApiKeyRepository } from './api-key.repository';
 import { SqliteMeetingRepository } from './meeting.repository';
 import { SqliteCertificateRepository } from './certificate.repository';
 import { SqliteSetupLinkRepository } from './setup-link.repository';
+import { SqliteAttendanceRepository } from './attendance.repository';
 import { WriteBatcher } from './write-batcher';
 
 export class SqliteStore implements Store {
@@ -29,6 +31,7 @@ export class SqliteStore implements Store {
   readonly meetings: MeetingRepository;
   readonly certificates: CertificateRepository;
   readonly setupLinks: SetupLinkRepository;
+  readonly attendance: AttendanceRepository;
   /** Group commit of the meeting writes, the hot path's; admin writes commit on their own. */
   readonly writes: WriteBatcher;
   private readonly db: Database.Database;
@@ -42,6 +45,7 @@ export class SqliteStore implements Store {
     this.meetings = guarded(new SqliteMeetingRepository(db, this.writes));
     this.certificates = guarded(new SqliteCertificateRepository(db));
     this.setupLinks = guarded(new SqliteSetupLinkRepository(db));
+    this.attendance = guarded(new SqliteAttendanceRepository(db));
   }
 
   /** Opens (creating the file and its folder on first run) and migrates the database. */

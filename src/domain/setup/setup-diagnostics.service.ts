@@ -11,7 +11,13 @@ import { SECRETS_KEY_REMEDIATION, type PartnerService } from '../partners/partne
 import type { CertificateService, UsableCertificate } from '../partners/certificate.service';
 import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';
 import { accessPolicyScript, type GroupGrant, type OperatorOutcome } from './access-policy-script';
-import { REQUIRED_PERMISSIONS, SETUP_STEPS, missingPermissions, type SetupStep } from './setup-guide';
+import {
+  ATTENDANCE_PERMISSION,
+  REQUIRED_PERMISSIONS,
+  SETUP_STEPS,
+  missingPermissions,
+  type SetupStep,
+} from './setup-guide';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -120,7 +126,7 @@ export class SetupDiagnosticsService {
     if (usable !== undefined && configuration.status !== 'fail') {
       checks.push(...(await this.certificateChecks(partner, usable.certificates)));
     }
-    checks.push(this.permissionsCheck(roles));
+    checks.push(this.permissionsCheck(roles), this.attendancePermissionCheck(roles));
     checks.push(expiry);
 
     const [userLookup, operatorChecks] = await Promise.all([
@@ -299,6 +305,27 @@ export class SetupDiagnosticsService {
         ? 'The token holds no application permission: admin consent has not been granted.'
         : `The token lacks ${missing.join(' and ')} (it holds ${roles.join(', ')}).`,
       `In the app registration's API permissions (Step 1, items 9-17): add the Microsoft Graph application permission${missing.length > 1 ? 's' : ''} ${missing.join(' and ')}, then click 'Grant admin consent' and check that every status shows a green tick.`,
+    );
+  }
+
+  /** Optional: only attendance reports need it, so its absence warns and never fails. */
+  private attendancePermissionCheck(roles: string[] | undefined): SetupCheck {
+    const id = 'attendance-permission';
+    if (roles === undefined) return check(id, SETUP_STEPS.azure, 'skip', 'Not checked: no token.');
+    if (roles.includes(ATTENDANCE_PERMISSION)) {
+      return check(
+        id,
+        SETUP_STEPS.azure,
+        'pass',
+        `The token holds ${ATTENDANCE_PERMISSION}: attendance can be read.`,
+      );
+    }
+    return check(
+      id,
+      SETUP_STEPS.azure,
+      'warn',
+      `The token lacks ${ATTENDANCE_PERMISSION} (optional): meetings work, attendance reports cannot be read.`,
+      `For attendance and no-shows: in the app registration's API permissions (Step 1, items 9-17) add the Microsoft Graph application permission ${ATTENDANCE_PERMISSION}, then click 'Grant admin consent'. The same access policy covers it.`,
     );
   }
 

@@ -16,6 +16,9 @@ export type SetupStep = (typeof SETUP_STEPS)[keyof typeof SETUP_STEPS];
 /** The policy name the service suggests when the tenant has none for this app yet. */
 export const ACCESS_POLICY_NAME = 'TARGETconnect-Teams-Meetings';
 
+/** The optional application permission for attendance reports (API: "Attendance"). */
+export const ATTENDANCE_PERMISSION = 'OnlineMeetingArtifact.Read.All';
+
 /** The two application permissions of setup guide Step 1. */
 export const REQUIRED_PERMISSIONS = ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All'] as const;
 export type RequiredPermission = (typeof REQUIRED_PERMISSIONS)[number];

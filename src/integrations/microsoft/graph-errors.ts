@@ -8,6 +8,7 @@ import { AppError } from '../../domain/errors';
 import type { PartnerRecord } from '../../domain/partners/partner.model';
 import {
   accessPolicyRemediation,
+  ATTENDANCE_PERMISSION,
   missingPermissions,
   REQUIRED_PERMISSIONS,
 } from '../../domain/setup/setup-guide';
@@ -78,6 +79,15 @@ function permissionError(failure: GraphFailure, info: GraphErrorInfo): AppError 
   const after =
     `then click "Grant admin consent for <your organisation>" and check that each permission shows a green ` +
     'check under Status. The next request asks Entra ID for a new token, which carries the new permissions.';
+  if (operation.startsWith('attendance')) {
+    // Optional: only attendance needs it, and only this answer says it is missing.
+    return new AppError('PERMISSION_MISSING', {
+      detail:
+        `Microsoft Graph refused ${operation} (403 ${info.code ?? 'Forbidden'})${ids(info)}: attendance reports need ` +
+        `the application permission ${ATTENDANCE_PERMISSION} (or admin consent for it).`,
+      remediation: `${consent}, add ${ATTENDANCE_PERMISSION}; ${after}`,
+    });
+  }
   if (missing.length > 0) {
     return new AppError('PERMISSION_MISSING', {
       detail:

@@ -5,9 +5,12 @@
  */
 import type { Registry } from 'prom-client';
 
+import { AppError } from '../../domain/errors';
 import {
   MeetingGoneError,
   UnknownOrganizerError,
+  type AttendanceRecord,
+  type AttendanceReportSummary,
   type DirectoryUser,
   type MeetingInput,
   type MeetingPatch,
@@ -22,6 +25,7 @@ import { GraphClient, type GraphResponse } from './graph-client';
 import { readGraphError } from './graph-errors';
 import { createGraphMetrics } from './graph-metrics';
 import { createHttpClient } from './http-client';
+import { objectOr } from './json';
 import { createOrGetBody, patchBody, toTeamsMeeting } from './meeting-mapper';
 import { matchFilters, odataString, withQuery } from './odata';
 import { realClock } from './retry-policy';
@@ -93,6 +97,28 @@ function isMeetingNotFound(body: unknown): boolean {
 
 function encodeSegment(value: string): string {
   return encodeURIComponent(value);
+}
+
+/** More pages than any meeting's participants fill: a Graph that keeps paging is stopped. */
+const MAX_RECORD_PAGES = 100;
+
+function attendanceRecordOf(item: unknown): AttendanceRecord {
+  const r = objectOr(item);
+  const identity = objectOr(r['identity']);
+  const intervals = r['attendanceIntervals'];
+  return {
+    objectId: typeof identity['id'] === 'string' && identity['id'] !== '' ? identity['id'] : null,
+    email: typeof r['emailAddress'] === 'string' && r['emailAddress'] !== '' ? r['emailAddress'] : null,
+    role: String(r['role'] ?? 'Attendee'),
+    totalAttendanceInSeconds: Number(r['totalAttendanceInSeconds'] ?? 0),
+    intervals: (Array.isArray(intervals) ? intervals : []).map((i) => {
+      const interval = objectOr(i);
+      return {
+        joinDateTime: String(interval['joinDateTime'] ?? ''),
+        leaveDateTime: String(interval['leaveDateTime'] ?? ''),
+      };
+    }),
+  };
 }
 
 function meetingsPath(organizerId: string): string {
@@ -402,7 +428,77 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     throw graph.fail({ partner, operation, organizerId }, response);
   }
 
+  async function attendanceReports(
+    partner: PartnerRecord,
+    organizerId: string,
+    meetingId: string,
+  ): Promise<AttendanceReportSummary[]> {
+    const operation = 'attendanceReports.list';
+    const response = await graph.request({
+      partner,
+      operation,
+      method: 'GET',
+      path: `${meetingsPath(organizerId)}/${encodeSegment(meetingId)}/attendanceReports`,
+      retry: 'safe',
+      organizerId,
+    });
+    if (response.status === 404 && isMeetingNotFound(response.data)) throw new MeetingGoneError();
+    if (response.status !== 200) throw graph.fail({ partner, operation, organizerId }, response);
+    const value = objectOr(response.data)['value'];
+    return (Array.isArray(value) ? value : []).flatMap((item) => {
+      const r = objectOr(item);
+      if (typeof r['id'] !== 'string') return [];
+      return [
+        {
+          id: r['id'],
+          meetingStartDateTime: String(r['meetingStartDateTime'] ?? ''),
+          meetingEndDateTime: String(r['meetingEndDateTime'] ?? ''),
+          totalParticipantCount: Number(r['totalParticipantCount'] ?? 0),
+        },
+      ];
+    });
+  }
+
+  async function attendanceRecords(
+    partner: PartnerRecord,
+    organizerId: string,
+    meetingId: string,
+    reportId: string,
+  ): Promise<AttendanceRecord[]> {
+    const operation = 'attendanceRecords.list';
+    const records: AttendanceRecord[] = [];
+    let path = `${meetingsPath(organizerId)}/${encodeSegment(meetingId)}/attendanceReports/${encodeSegment(reportId)}/attendanceRecords`;
+    let query: Record<string, string> | undefined;
+    for (let page = 0; page < MAX_RECORD_PAGES; page += 1) {
+      const response = await graph.request({
+        partner,
+        operation,
+        method: 'GET',
+        path,
+        ...(query ? { query } : {}),
+        retry: 'safe',
+        organizerId,
+      });
+      if (response.status === 404 && isMeetingNotFound(response.data)) throw new MeetingGoneError();
+      if (response.status !== 200) throw graph.fail({ partner, operation, organizerId }, response);
+      const body = objectOr(response.data);
+      const value = body['value'];
+      for (const item of Array.isArray(value) ? value : []) records.push(attendanceRecordOf(item));
+      const next = body['@odata.nextLink'];
+      if (typeof next !== 'string') return records;
+      // The next page, asked of the configured Graph only: a link elsewhere never gets our token.
+      const url = new URL(next);
+      path = url.pathname.replace(/^\/[^/]+/, '');
+      query = Object.fromEntries(url.searchParams);
+    }
+    throw new AppError('GRAPH_ERROR', {
+      detail: `Microsoft Graph kept paging the attendance records of report ${reportId} (more than ${MAX_RECORD_PAGES} pages).`,
+    });
+  }
+
   return {
+    attendanceReports,
+    attendanceRecords,
     findUsers,
     getUsersById,
     createOrGetMeeting,

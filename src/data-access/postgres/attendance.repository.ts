@@ -1,0 +1,38 @@
+import type { Pool } from 'pg';
+import type { AttendanceRepository, StoredAttendanceReport } from '../../domain/ports';
+import { attendanceFromRow, type AttendanceRow } from '../rows';
+
+export class PostgresAttendanceRepository implements AttendanceRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async listByMeeting(
+    partnerId: string,
+    appointmentId: string,
+    meetingId: string,
+  ): Promise<StoredAttendanceReport[]> {
+    const { rows } = await this.pool.query<AttendanceRow<string>>(
+      `SELECT * FROM attendance_reports WHERE partner_id = $1 AND appointment_id = $2 AND meeting_id = $3
+       ORDER BY meeting_start, report_id`,
+      [partnerId, appointmentId, meetingId],
+    );
+    return rows.map((row) => attendanceFromRow(row, JSON.parse));
+  }
+
+  async insert(r: StoredAttendanceReport): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO attendance_reports (partner_id, appointment_id, report_id, meeting_id, meeting_start, meeting_end,
+         participant_count, records)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (partner_id, appointment_id, report_id) DO NOTHING`,
+      [
+        r.partnerId,
+        r.appointmentId,
+        r.reportId,
+        r.meetingId,
+        r.meetingStartDateTime,
+        r.meetingEndDateTime,
+        r.totalParticipantCount,
+        JSON.stringify(r.records),
+      ],
+    );
+  }
+}

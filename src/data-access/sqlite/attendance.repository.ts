@@ -1,0 +1,42 @@
+import type Database from 'better-sqlite3';
+import type { AttendanceRepository, StoredAttendanceReport } from '../../domain/ports';
+import { attendanceFromRow, type AttendanceRow } from '../rows';
+
+export class SqliteAttendanceRepository implements AttendanceRepository {
+  private readonly listStmt;
+  private readonly insertStmt;
+
+  constructor(db: Database.Database) {
+    this.listStmt = db.prepare<[string, string, string], AttendanceRow<string>>(
+      `SELECT * FROM attendance_reports WHERE partner_id = ? AND appointment_id = ? AND meeting_id = ?
+       ORDER BY meeting_start, report_id`,
+    );
+    this.insertStmt =
+      db.prepare(`INSERT INTO attendance_reports (partner_id, appointment_id, report_id, meeting_id,
+        meeting_start, meeting_end, participant_count, records)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, appointment_id, report_id) DO NOTHING`);
+  }
+
+  async listByMeeting(
+    partnerId: string,
+    appointmentId: string,
+    meetingId: string,
+  ): Promise<StoredAttendanceReport[]> {
+    return this.listStmt
+      .all(partnerId, appointmentId, meetingId)
+      .map((row) => attendanceFromRow(row, JSON.parse));
+  }
+
+  async insert(r: StoredAttendanceReport): Promise<void> {
+    this.insertStmt.run(
+      r.partnerId,
+      r.appointmentId,
+      r.reportId,
+      r.meetingId,
+      r.meetingStartDateTime,
+      r.meetingEndDateTime,
+      r.totalParticipantCount,
+      JSON.stringify(r.records),
+    );
+  }
+}
