@@ -19,6 +19,7 @@ import {
 } from '../src/api/schemas/meeting.schemas';
 import { partnerPatchSchema, partnerPutSchema } from '../src/api/schemas/partner.schemas';
 import { keyIdSchema } from '../src/api/routes/api-key.routes';
+import { linkIdSchema, setupLinkCreateSchema } from '../src/api/routes/setup-link.routes';
 import { certificateCreateSchema, certificateIdSchema } from '../src/api/schemas/certificate.schemas';
 
 type Json = Record<string, unknown>;
@@ -108,6 +109,7 @@ describe('request bodies: zod and openapi.yaml say the same', () => {
     ['POST', '/appointments/meeting', createMeetingSchema],
     ['PATCH', '/appointments/{appointmentId}/meeting', updateMeetingSchema],
     ['POST', '/partners/{partnerId}/certificates', certificateCreateSchema],
+    ['POST', '/partners/{partnerId}/setup-links', setupLinkCreateSchema],
   ] as const)('%s %s', (method, pathTemplate, schema) => {
     expect(requestBody(pathTemplate, method.toLowerCase())).toEqual(fromZod(schema));
   });
@@ -119,6 +121,7 @@ describe('path parameters: zod and openapi.yaml say the same', () => {
     ['DELETE', '/partners/{partnerId}/api-keys/{keyId}', 'keyId', keyIdSchema],
     ['GET', '/appointments/{appointmentId}/meeting', 'appointmentId', appointmentIdSchema],
     ['DELETE', '/partners/{partnerId}/certificates/{certificateId}', 'certificateId', certificateIdSchema],
+    ['DELETE', '/partners/{partnerId}/setup-links/{linkId}', 'linkId', linkIdSchema],
   ] as const)('%s %s {%s}', (method, pathTemplate, name, schema) => {
     expect(parameter(pathTemplate, method.toLowerCase(), name)).toEqual(fromZod(schema));
   });

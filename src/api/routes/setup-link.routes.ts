@@ -6,12 +6,13 @@ import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow, partnerIdSchema } from '../schemas/common';
 
 const partnerParams = z.object({ partnerId: partnerIdSchema });
-const linkParams = z.object({
-  partnerId: partnerIdSchema,
-  linkId: z.uuid({
+/** Link ids are the UUIDs that POST /partners/{partnerId}/setup-links answers. */
+export const linkIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
     error: 'linkId is the id (a UUID) that POST or GET /partners/{partnerId}/setup-links gave.',
-  }),
-});
+  });
+const linkParams = z.object({ partnerId: partnerIdSchema, linkId: linkIdSchema });
 export const setupLinkCreateSchema = z.strictObject({
   expiresInHours: z
     .number({ error: 'expiresInHours must be a whole number of hours.' })
