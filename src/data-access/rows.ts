@@ -242,13 +242,13 @@ export function setupLinkHolderFromRow<J>(
   json: JsonColumn<J>,
 ): { link: SetupLinkRecord; partner: PartnerRecord } {
   return {
-    link: {
+    link: setupLinkFromRow({
       id: row.link_id,
-      partnerId: row.link_partner_id,
-      tokenHash: row.link_token_hash,
-      createdAt: row.link_created_at,
-      expiresAt: row.link_expires_at,
-    },
+      partner_id: row.link_partner_id,
+      token_hash: row.link_token_hash,
+      created_at: row.link_created_at,
+      expires_at: row.link_expires_at,
+    }),
     partner: partnerFromRow(row, json),
   };
 }
@@ -275,4 +275,21 @@ export function attendanceFromRow<J>(row: AttendanceRow<J>, json: JsonColumn<J>)
     totalParticipantCount: Number(row.participant_count),
     records: json(row.records) as StoredAttendanceReport['records'],
   };
+}
+
+/** An attendance report's columns, in the order of both engines' INSERT. */
+export const ATTENDANCE_COLUMNS =
+  'partner_id, appointment_id, report_id, meeting_id, meeting_start, meeting_end, participant_count, records';
+
+export function attendanceParams(r: StoredAttendanceReport): unknown[] {
+  return [
+    r.partnerId,
+    r.appointmentId,
+    r.reportId,
+    r.meetingId,
+    r.meetingStartDateTime,
+    r.meetingEndDateTime,
+    r.totalParticipantCount,
+    JSON.stringify(r.records),
+  ];
 }

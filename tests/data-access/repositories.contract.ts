@@ -44,7 +44,7 @@ function apiKey(id: string, partnerId: string, overrides: Partial<ApiKeyRecord> 
   };
 }
 
-function pending(
+export function pending(
   partnerId: string,
   appointmentId: string,
   overrides: Partial<Omit<PendingMeeting, 'status' | 'details'>> = {},

@@ -9,29 +9,17 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
 import { WriteBatcher } from '../../src/data-access/sqlite/write-batcher';
-import type { PendingMeeting } from '../../src/domain/meetings/meeting.record';
 import { StoreUnavailableError } from '../../src/domain/ports';
-import { partner } from './repositories.contract';
+import { partner, pending as pendingFor } from './repositories.contract';
+
+/** A pending claim of partner p1 (the fixture the store contract uses). */
+const pending = (appointmentId: string) => pendingFor('p1', appointmentId);
 
 let dir: string;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'teams-meetings-batch-'));
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-const pending = (appointmentId: string, partnerId = 'p1'): PendingMeeting => ({
-  partnerId,
-  appointmentId,
-  status: 'pending',
-  requestHash: 'h',
-  externalId: `ext-${appointmentId}`,
-  details: null,
-  version: 1,
-  createdAt: '2025-02-01T09:00:00.000Z',
-  updatedAt: '2025-02-01T09:00:00.000Z',
-  lease: null,
-  calendarSequence: 0,
-});
 
 test('writes queued in one turn are committed by one transaction', async () => {
   const store = SqliteStore.open(path.join(dir, 'a.db'));

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { AttendanceRepository, StoredAttendanceReport } from '../../domain/ports';
-import { attendanceFromRow, type AttendanceRow } from '../rows';
+import { ATTENDANCE_COLUMNS, attendanceFromRow, attendanceParams, type AttendanceRow } from '../rows';
 
 export class PostgresAttendanceRepository implements AttendanceRepository {
   constructor(private readonly pool: Pool) {}
@@ -18,21 +18,11 @@ export class PostgresAttendanceRepository implements AttendanceRepository {
     return rows.map((row) => attendanceFromRow(row, JSON.parse));
   }
 
-  async insert(r: StoredAttendanceReport): Promise<void> {
+  async insert(report: StoredAttendanceReport): Promise<void> {
     await this.pool.query(
-      `INSERT INTO attendance_reports (partner_id, appointment_id, report_id, meeting_id, meeting_start, meeting_end,
-         participant_count, records)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (partner_id, appointment_id, report_id) DO NOTHING`,
-      [
-        r.partnerId,
-        r.appointmentId,
-        r.reportId,
-        r.meetingId,
-        r.meetingStartDateTime,
-        r.meetingEndDateTime,
-        r.totalParticipantCount,
-        JSON.stringify(r.records),
-      ],
+      `INSERT INTO attendance_reports (${ATTENDANCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (partner_id, appointment_id, report_id) DO NOTHING`,
+      attendanceParams(report),
     );
   }
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AttendanceRepository, StoredAttendanceReport } from '../../domain/ports';
-import { attendanceFromRow, type AttendanceRow } from '../rows';
+import { ATTENDANCE_COLUMNS, attendanceFromRow, attendanceParams, type AttendanceRow } from '../rows';
 
 export class SqliteAttendanceRepository implements AttendanceRepository {
   private readonly listStmt;
@@ -11,9 +11,7 @@ export class SqliteAttendanceRepository implements AttendanceRepository {
       `SELECT * FROM attendance_reports WHERE partner_id = ? AND appointment_id = ? AND meeting_id = ?
        ORDER BY meeting_start, report_id`,
     );
-    this.insertStmt =
-      db.prepare(`INSERT INTO attendance_reports (partner_id, appointment_id, report_id, meeting_id,
-        meeting_start, meeting_end, participant_count, records)
+    this.insertStmt = db.prepare(`INSERT INTO attendance_reports (${ATTENDANCE_COLUMNS})
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, appointment_id, report_id) DO NOTHING`);
   }
 
@@ -27,16 +25,7 @@ export class SqliteAttendanceRepository implements AttendanceRepository {
       .map((row) => attendanceFromRow(row, JSON.parse));
   }
 
-  async insert(r: StoredAttendanceReport): Promise<void> {
-    this.insertStmt.run(
-      r.partnerId,
-      r.appointmentId,
-      r.reportId,
-      r.meetingId,
-      r.meetingStartDateTime,
-      r.meetingEndDateTime,
-      r.totalParticipantCount,
-      JSON.stringify(r.records),
-    );
+  async insert(report: StoredAttendanceReport): Promise<void> {
+    this.insertStmt.run(...attendanceParams(report));
   }
 }

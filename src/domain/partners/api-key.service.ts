@@ -55,7 +55,7 @@ export class ApiKeyService {
     const digest = createHash('sha256').update(bearer, 'utf8').digest();
     if (timingSafeEqual(digest, this.adminDigest)) return { kind: 'admin' };
     if (this.setupLinks && bearer.startsWith(SETUP_TOKEN_PREFIX)) {
-      const { link, partner } = await this.setupLinks.authenticate(bearer);
+      const { link, partner } = await this.setupLinks.authenticateHash(digest.toString('hex'));
       return { kind: 'setup', partnerId: partner.id, linkId: link.id, expiresAt: link.expiresAt, partner };
     }
     if (!bearer.startsWith(PARTNER_KEY_PREFIX)) throw unauthenticated('The key is not known.');

@@ -79,9 +79,12 @@ export class SetupLinkService {
     }
   }
 
-  /** The link and partner a setup token stands for; UNAUTHENTICATED when unknown, revoked or expired. */
-  async authenticate(token: string): Promise<{ link: SetupLinkRecord; partner: PartnerRecord }> {
-    const holder = await this.links.findByHash(hashSetupToken(token));
+  /**
+   * The link and partner a setup token stands for, by the token's SHA-256 (hex; the caller has it
+   * already); UNAUTHENTICATED when unknown, revoked or expired.
+   */
+  async authenticateHash(tokenHash: string): Promise<{ link: SetupLinkRecord; partner: PartnerRecord }> {
+    const holder = await this.links.findByHash(tokenHash);
     if (!holder) {
       throw new AppError('UNAUTHENTICATED', {
         detail: 'This setup link is not known or was revoked; ask TARGETconnect for a new one.',
