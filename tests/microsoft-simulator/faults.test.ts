@@ -143,6 +143,22 @@ describe('latency', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
   });
 
+  it('adds a jitter drawn for each request to setLatency', async () => {
+    s.h.sim.setLatency(50, 100);
+    const took = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const started = Date.now();
+        await s.graph.get('/users');
+        return Date.now() - started;
+      }),
+    );
+    expect(Math.min(...took)).toBeGreaterThanOrEqual(45);
+    expect(Math.max(...took)).toBeLessThan(1000);
+    // Eight draws from 100 ms of jitter are not all within 5 ms of each other (p ≈ 1e-7).
+    expect(Math.max(...took) - Math.min(...took)).toBeGreaterThan(5);
+    expect(() => s.h.sim.setLatency(10, -1)).toThrow(/0 or more/);
+  });
+
   it('lets a client time out while the request still completes on the server', async () => {
     s.h.sim.setLatency(400);
     const impatient = graphClient(s.h, await accessToken(s.h.http));

@@ -49,6 +49,37 @@ describe('GET /users with $filter', () => {
     expect(ids.sort()).toEqual([s.world.adviser.id, s.world.student.id].sort());
   });
 
+  it('answers from thousands of users as from a few: in the order they were added, shared mails too', async () => {
+    const tenant = TENANT_ID;
+    const added = Array.from({ length: 3000 }, (_, n) =>
+      s.h.sim.addUser({ tenantId: tenant, userPrincipalName: `p${n}@uni.ac.uk`, mail: `p${n}@uni.ac.uk` }),
+    );
+    const twin = s.h.sim.addUser({
+      tenantId: tenant,
+      userPrincipalName: 'twin@uni.ac.uk',
+      mail: 'P7@uni.ac.uk',
+    });
+    s.h.sim.removeUser(tenant, added[9]!.id);
+    // A user with the same mail in another tenant is not found.
+    s.h.sim.addTenant({ id: '0b5d6a8e-5f36-4c39-a6f6-3f0c3c1a2b99' });
+    s.h.sim.addUser({ tenantId: '0b5d6a8e-5f36-4c39-a6f6-3f0c3c1a2b99', userPrincipalName: 'p8@uni.ac.uk' });
+
+    const response = await usersWithFilter(
+      "mail in ('p2999@uni.ac.uk','P7@UNI.ac.uk','p9@uni.ac.uk','p8@uni.ac.uk')",
+      'id',
+    );
+    expect((response.data as { value: unknown[] }).value).toEqual([
+      { id: added[7]!.id },
+      { id: added[8]!.id },
+      { id: added[2999]!.id },
+      { id: twin.id },
+    ]);
+    const byUpn = await usersWithFilter("userPrincipalName eq 'TWIN@uni.ac.uk'", 'id');
+    expect((byUpn.data as { value: unknown[] }).value).toEqual([{ id: twin.id }]);
+    const byId = await usersWithFilter(`id in ('${added[5]!.id.toUpperCase()}','${added[9]!.id}')`, 'id');
+    expect((byId.data as { value: unknown[] }).value).toEqual([{ id: added[5]!.id }]);
+  });
+
   it('finds a value with a quote when the quote is doubled', async () => {
     const response = await usersWithFilter(`mail eq ${odataString("o'brien@uni.ac.uk")}`);
 

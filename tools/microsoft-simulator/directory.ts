@@ -55,6 +55,15 @@ export class Directory {
   /** The app's service principal object ID in its tenant: a token's `oid`. */
   private readonly servicePrincipals = new Map<string, string>();
   private readonly users = new Map<string, SimUser>();
+  /**
+   * Users by tenant and lower-case userPrincipalName (unique) and mail (not unique), so that a
+   * lookup or an added user costs the same with 50 users or 50,000 (the benchmark's directory).
+   */
+  private readonly byUpn = new Map<string, SimUser>();
+  private readonly byMail = new Map<string, SimUser[]>();
+  /** Each user's place in the order of addition: answers list users in that order. */
+  private readonly addedAt = new Map<string, number>();
+  private added = 0;
   private readonly userPolicies = new Set<string>();
   private readonly globalPolicies = new Set<string>();
   private readonly meetingStore = new Map<string, SimMeeting>();
@@ -76,6 +85,9 @@ export class Directory {
     this.apps.clear();
     this.servicePrincipals.clear();
     this.users.clear();
+    this.byUpn.clear();
+    this.byMail.clear();
+    this.addedAt.clear();
     this.userPolicies.clear();
     this.globalPolicies.clear();
     this.meetingStore.clear();
@@ -149,11 +161,8 @@ export class Directory {
     if (input.id !== undefined && !isGuid(input.id)) {
       throw new Error(`addUser: id must be a GUID (an Entra object ID), got '${input.id}'`);
     }
-    const upn = input.userPrincipalName.toLowerCase();
-    for (const other of this.users.values()) {
-      if (other.tenantId === tenant.id && other.userPrincipalName.toLowerCase() === upn) {
-        throw new Error(`addUser: '${input.userPrincipalName}' already exists in tenant ${tenant.id}`);
-      }
+    if (this.byUpn.has(indexKey(tenant.id, input.userPrincipalName))) {
+      throw new Error(`addUser: '${input.userPrincipalName}' already exists in tenant ${tenant.id}`);
     }
     const user: SimUser = {
       id: (input.id ?? randomUUID()).toLowerCase(),
@@ -164,19 +173,59 @@ export class Directory {
       givenName: input.givenName ?? null,
       surname: input.surname ?? null,
     };
+    const replaced = this.users.get(user.id);
+    if (replaced) this.unindex(replaced);
     this.users.set(user.id, user);
+    this.byUpn.set(indexKey(tenant.id, user.userPrincipalName), user);
+    if (user.mail !== null) {
+      const key = indexKey(tenant.id, user.mail);
+      this.byMail.set(key, [...(this.byMail.get(key) ?? []), user]);
+    }
+    this.added += 1;
+    this.addedAt.set(user.id, this.added);
     return { ...user };
+  }
+
+  private unindex(user: SimUser): void {
+    this.byUpn.delete(indexKey(user.tenantId, user.userPrincipalName));
+    if (user.mail !== null) {
+      const key = indexKey(user.tenantId, user.mail);
+      const rest = (this.byMail.get(key) ?? []).filter((u) => u.id !== user.id);
+      if (rest.length > 0) this.byMail.set(key, rest);
+      else this.byMail.delete(key);
+    }
+    this.addedAt.delete(user.id);
   }
 
   /** Deletes a user (as when an account is deleted and recreated with a new object ID). */
   removeUser(tenantId: string, id: string): boolean {
     const user = this.users.get(id.toLowerCase());
     if (!user || user.tenantId !== this.requireTenant(tenantId, 'removeUser').id) return false;
+    this.unindex(user);
     return this.users.delete(user.id);
   }
 
   usersOf(tenantId: string): SimUser[] {
     return [...this.users.values()].filter((u) => u.tenantId === tenantId).map((u) => ({ ...u }));
+  }
+
+  /**
+   * The tenant's users whose `property` equals one of `values` (case-insensitively, as Graph's
+   * `eq` and `in`), in the order they were added: what a filter on that property can match.
+   */
+  usersWith(tenantId: string, property: 'id' | 'mail' | 'userPrincipalName', values: string[]): SimUser[] {
+    const found = new Map<string, SimUser>();
+    for (const value of values) {
+      const matches =
+        property === 'id'
+          ? [this.users.get(value.toLowerCase())]
+          : property === 'mail'
+            ? (this.byMail.get(indexKey(tenantId, value)) ?? [])
+            : [this.byUpn.get(indexKey(tenantId, value))];
+      for (const user of matches) if (user && user.tenantId === tenantId) found.set(user.id, user);
+    }
+    const order = (u: SimUser) => this.addedAt.get(u.id) ?? 0;
+    return [...found.values()].sort((a, b) => order(a) - order(b)).map((u) => ({ ...u }));
   }
 
   /** A user of the tenant by object ID. */
@@ -189,10 +238,7 @@ export class Directory {
   findUser(tenantId: string, idOrUpn: string): SimUser | undefined {
     const byId = this.userById(tenantId, idOrUpn);
     if (byId) return byId;
-    const upn = idOrUpn.toLowerCase();
-    const found = [...this.users.values()].find(
-      (u) => u.tenantId === tenantId && u.userPrincipalName.toLowerCase() === upn,
-    );
+    const found = this.byUpn.get(indexKey(tenantId, idOrUpn));
     return found ? { ...found } : undefined;
   }
 
@@ -294,4 +340,9 @@ export class Directory {
 
 function externalKey(tenantId: string, organizerId: string, externalId: string): string {
   return `${tenantId}|${organizerId}|${externalId}`;
+}
+
+/** A tenant's index key for a value compared case-insensitively. */
+function indexKey(tenantId: string, value: string): string {
+  return `${tenantId}\u0000${value.toLowerCase()}`;
 }

@@ -200,18 +200,43 @@ function context(call: GraphCall, select: string[] | null, entity: boolean): str
   return `${call.env.graphBaseUrl}/$metadata#users${selection}${entity ? '/$entity' : ''}`;
 }
 
+/**
+ * For `property eq 'v'` and `property in ('a','b')` on an indexed property: the property and
+ * values, so that only the users holding them are evaluated (the filter still decides).
+ */
+function indexedLookup(
+  node: FilterNode,
+): { property: 'id' | 'mail' | 'userPrincipalName'; values: string[] } | undefined {
+  const leaf =
+    node.type === 'compare' && node.operator === 'eq'
+      ? { property: node.property, values: [node.value] }
+      : node.type === 'in'
+        ? node
+        : undefined;
+  const property = leaf && canonical(['id', 'mail', 'userPrincipalName'] as const, leaf.property);
+  if (!leaf || !property || !leaf.values.every((v): v is string => typeof v === 'string')) return undefined;
+  return { property, values: leaf.values };
+}
+
 /** `GET /users?$filter=...&$select=...&$top=...` */
 export function listUsers(call: GraphCall): SimResponse {
   if (!mayReadUsers(call)) return forbidden(call);
   const select = parseSelect(call);
   if ('error' in select) return select.error;
 
-  let users = call.env.directory.usersOf(call.caller.tenantId);
   const filterText = call.req.query['$filter'];
+  let users: SimUser[];
   if (filterText !== undefined) {
     const filter = parseUserFilter(call, filterText);
     if ('error' in filter) return filter.error;
-    users = users.filter((u) => evaluate(filter.value, readForFilter(u)));
+    const indexed = indexedLookup(filter.value);
+    users = (
+      indexed
+        ? call.env.directory.usersWith(call.caller.tenantId, indexed.property, indexed.values)
+        : call.env.directory.usersOf(call.caller.tenantId)
+    ).filter((u) => evaluate(filter.value, readForFilter(u)));
+  } else {
+    users = call.env.directory.usersOf(call.caller.tenantId);
   }
 
   const topText = call.req.query['$top'];

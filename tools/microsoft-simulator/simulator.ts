@@ -74,8 +74,11 @@ export interface MicrosoftSimulator {
 
   injectFault(fault: FaultSpec): void;
   clearFaults(): void;
-  /** Added to every answer. */
-  setLatency(ms: number): void;
+  /**
+   * Added to every answer (not to each item of a $batch): `ms`, plus up to `jitterMs` more drawn
+   * at random for each request (the production-shape benchmark's 100-150 ms is `(100, 50)`).
+   */
+  setLatency(ms: number, jitterMs?: number): void;
   /** `expires_in` and lifetime of new access tokens; default 3599 seconds. */
   setTokenLifetime(seconds: number): void;
   /** Order of $batch responses; default 'reversed' (Graph does not keep the request order). */
@@ -160,6 +163,7 @@ class Simulator implements MicrosoftSimulator {
   private log: RecordedRequest[] = [];
   private seq = 0;
   private latencyMs = 0;
+  private jitterMs = 0;
   private tokenLifetimeSeconds = DEFAULT_TOKEN_LIFETIME;
   private batchOrder: BatchOrder = 'reversed';
   private meetingLookupMiss: MeetingLookupMiss = 'empty';
@@ -236,9 +240,12 @@ class Simulator implements MicrosoftSimulator {
     this.faults.clear();
   }
 
-  setLatency(ms: number): void {
-    if (!(ms >= 0)) throw new Error(`setLatency: ms must be 0 or more, got ${ms}`);
+  setLatency(ms: number, jitterMs = 0): void {
+    if (!(ms >= 0) || !(jitterMs >= 0)) {
+      throw new Error(`setLatency: ms and jitterMs must be 0 or more, got ${ms}, ${jitterMs}`);
+    }
     this.latencyMs = ms;
+    this.jitterMs = jitterMs;
   }
 
   setTokenLifetime(seconds: number): void {
@@ -312,6 +319,7 @@ class Simulator implements MicrosoftSimulator {
     this.faults.clear();
     this.log = [];
     this.latencyMs = 0;
+    this.jitterMs = 0;
     this.tokenLifetimeSeconds = DEFAULT_TOKEN_LIFETIME;
     this.batchOrder = 'reversed';
     this.meetingLookupMiss = 'empty';
@@ -595,7 +603,8 @@ class Simulator implements MicrosoftSimulator {
       kind: route.kind,
       inBatch,
     });
-    await this.sleep((inBatch ? 0 : this.latencyMs) + (fault?.delayMs ?? 0));
+    const latency = inBatch ? 0 : this.latencyMs + (this.jitterMs > 0 ? Math.random() * this.jitterMs : 0);
+    await this.sleep(latency + (fault?.delayMs ?? 0));
     if (fault?.drop === 'before') {
       entry.dropped = 'before';
       return { response: { status: 0, headers: {}, body: undefined }, dropped: true };
