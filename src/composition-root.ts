@@ -3,7 +3,7 @@
  * doctor and the tests build the service here; the Express app (`api/app.ts`) receives the
  * services and only does HTTP.
  */
-import { Counter, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Config } from './config/config';
 import { HealthService } from './domain/health/health.service';
 import { IdentityMatcher } from './domain/identity/identity-matcher';
@@ -17,7 +17,7 @@ import { CertificateService } from './domain/partners/certificate.service';
 import { x509Certificates } from './integrations/certificates/x509';
 import { SetupDiagnosticsService } from './domain/setup/setup-diagnostics.service';
 import type { Store } from './domain/ports';
-import { createMicrosoftGateway } from './integrations/microsoft/graph-gateway';
+import { createMicrosoftGateway, type GraphMicrosoftGateway } from './integrations/microsoft/graph-gateway';
 import type { Logger } from './logging/logger';
 import { VERSION } from './version';
 
@@ -28,13 +28,15 @@ export interface MicrosoftOptions {
   attemptTimeoutMs?: number;
   deadlineMs?: number;
   maxAttempts?: number;
+  /** Sockets per Microsoft origin (tests; the service takes OUTBOUND_MAX_SOCKETS). */
+  maxSockets?: number;
   /** The clock of retries and deadlines; tests pass one whose sleeps return at once. */
   clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
 export interface CompositionDeps {
   config: Pick<Config, 'adminApiKey' | 'secretsKey' | 'azureAuthorityHost' | 'graphBaseUrl'> &
-    Partial<Pick<Config, 'requestTimeoutMs' | 'publicBaseUrl'>>;
+    Partial<Pick<Config, 'requestTimeoutMs' | 'publicBaseUrl' | 'outboundMaxSockets'>>;
   store: Store;
   logger: Logger;
   microsoft?: MicrosoftOptions;
@@ -101,8 +103,10 @@ export function composeServices(deps: CompositionDeps): Services {
         : { type: 'clientSecret', secret: await partners.clientSecretOf(partner) },
     authorityHostOverride: deps.config.azureAuthorityHost,
     graphBaseUrlOverride: deps.config.graphBaseUrl,
+    ...(deps.config.outboundMaxSockets ? { maxSockets: deps.config.outboundMaxSockets } : {}),
     ...microsoftOptions(deps.microsoft),
   });
+  registerResourceMetrics(registry, deps.store, gateway);
   const identityLookups = new Counter({
     name: 'teams_meetings_identity_lookups_total',
     help: 'Identity values resolved, by whether the cache answered (hit) or Graph was asked (miss).',
@@ -142,4 +146,78 @@ export function composeServices(deps: CompositionDeps): Services {
     registry,
     close: () => gateway.close(),
   };
+}
+
+/**
+ * What the store and the outbound agent have done, read when /metrics is scraped (nothing on the
+ * request path): statements, pool waits and group commits; sockets in use, idle, and requests
+ * that had to wait for one.
+ */
+function registerResourceMetrics(
+  registry: Registry,
+  store: Store,
+  gateway: { outbound(): ReturnType<GraphMicrosoftGateway['outbound']> },
+): void {
+  const total = (name: string, help: string, read: () => number | undefined) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read() ?? 0);
+      },
+    });
+  total(
+    'teams_meetings_store_statements_total',
+    'Statements sent to PostgreSQL.',
+    () => store.stats().statements,
+  );
+  total(
+    'teams_meetings_store_pool_waits_total',
+    'Statements that waited for a PostgreSQL connection because every one of the pool was busy.',
+    () => store.stats().poolWaits,
+  );
+  total(
+    'teams_meetings_store_pool_wait_seconds_total',
+    'Time statements spent waiting for a PostgreSQL connection.',
+    () => store.stats().poolWaitSeconds,
+  );
+  total('teams_meetings_store_commits_total', 'SQLite group commits.', () => store.stats().commits);
+  total(
+    'teams_meetings_store_writes_total',
+    'SQLite writes, carried by the group commits.',
+    () => store.stats().writes,
+  );
+  new Gauge({
+    name: 'teams_meetings_store_pool_connections',
+    help: 'PostgreSQL pool: its size, connections open and idle, and statements waiting for one.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = store.stats();
+      if (stats.poolSize === undefined) return;
+      this.set({ state: 'max' }, stats.poolSize);
+      this.set({ state: 'open' }, stats.poolOpen ?? 0);
+      this.set({ state: 'idle' }, stats.poolIdle ?? 0);
+      this.set({ state: 'waiting' }, stats.poolWaiting ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'teams_meetings_outbound_sockets',
+    help: 'Sockets to Entra ID and Graph: in use, idle (kept alive), and requests waiting for one.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = gateway.outbound();
+      this.set({ state: 'in_use' }, stats.inUse);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waitingNow);
+    },
+  });
+  total(
+    'teams_meetings_outbound_socket_waits_total',
+    'Requests to Entra ID or Graph that waited for a socket because all OUTBOUND_MAX_SOCKETS were busy.',
+    () => gateway.outbound().waitedTotal,
+  );
 }

@@ -363,6 +363,33 @@ describe('at scale and observed', () => {
     expect(sim.meetings()).toHaveLength(50);
   });
 
+  test('/metrics shows the group commits and the outbound sockets, none of which had to wait', async () => {
+    await w.create(appointment());
+    await w.create(appointment());
+    const metrics = (await w.h.request.get('/metrics').set('Authorization', w.h.admin)).text;
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    // Two creates: two claims and two records written, in one commit each or fewer.
+    expect(value('teams_meetings_store_writes_total')).toBe(4);
+    expect(value('teams_meetings_store_commits_total')).toBeGreaterThanOrEqual(1);
+    expect(value('teams_meetings_store_commits_total')).toBeLessThanOrEqual(4);
+    expect(value('teams_meetings_outbound_socket_waits_total')).toBe(0);
+    expect(value('teams_meetings_outbound_sockets\\{state="idle"\\}')).toBeGreaterThanOrEqual(1);
+    expect(value('teams_meetings_outbound_sockets\\{state="waiting"\\}')).toBe(0);
+  });
+
+  test('/metrics counts the Graph calls that waited for a socket when all OUTBOUND_MAX_SOCKETS were busy', async () => {
+    await w.close();
+    w = await makeWorld({ sim, graph: { maxSockets: 1 } });
+    expect((await w.create(appointment())).status).toBe(201);
+    sim.setLatency(100);
+    const answers = await Promise.all([1, 2, 3].map(() => w.create(appointment())));
+    sim.setLatency(0);
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
+    const metrics = (await w.h.request.get('/metrics').set('Authorization', w.h.admin)).text;
+    // One socket, three createOrGets at once: two waited.
+    expect(metrics).toMatch(/^teams_meetings_outbound_socket_waits_total 2$/m);
+  });
+
   test('/metrics shows Graph calls by operation and status, token requests and identity cache use', async () => {
     await w.create(appointment());
     await w.create(appointment());

@@ -100,6 +100,28 @@ maybe('two instances on one PostgreSQL database', () => {
     expect(other.status).toBe(409);
   });
 
+  test('/metrics counts the statements a warm create sends (4) and the waits for a pool connection', async () => {
+    const statements = async () => {
+      const text = (await a.h.request.get('/metrics').set('Authorization', a.h.admin)).text;
+      return Number(/^teams_meetings_store_statements_total (\d+)/m.exec(text)?.[1]);
+    };
+    expect((await a.create(appointment())).status).toBe(201);
+    const before = await statements();
+    expect((await a.create(appointment())).status).toBe(201);
+    // The key and its partner, the record, the claim, the record as created.
+    expect((await statements()) - before).toBe(4);
+    const metrics = (await a.h.request.get('/metrics').set('Authorization', a.h.admin)).text;
+    expect(metrics).toMatch(/^teams_meetings_store_pool_connections\{state="max"\} 5$/m);
+    expect(metrics).toMatch(/^teams_meetings_store_pool_waits_total 0$/m);
+
+    // Ten statements at once on a pool of five: five of them wait for a connection.
+    await Promise.all(Array.from({ length: 10 }, () => storeB.partners.get('uni-x')));
+    const stats = storeB.stats();
+    expect(stats.poolWaits).toBeGreaterThanOrEqual(5);
+    expect(stats.poolWaitSeconds).toBeGreaterThan(0);
+    expect(stats.statements).toBeGreaterThanOrEqual(10);
+  });
+
   test('50 identical creates split across both make exactly one createOrGet', async () => {
     const body = appointment();
     const key = `Bearer ${a.partnerKey}`;

@@ -29,7 +29,7 @@ export interface ServiceWorld {
 export interface WorldOptions {
   roles?: string[];
   partner?: Record<string, unknown>;
-  graph?: { attemptTimeoutMs?: number; deadlineMs?: number; maxAttempts?: number };
+  graph?: { attemptTimeoutMs?: number; deadlineMs?: number; maxAttempts?: number; maxSockets?: number };
   /** The clock of retries and deadlines (a TestClock: waits return at once, and are recorded). */
   clock?: TestClock;
   /** The request budget (REQUEST_TIMEOUT_MS). */
@@ -90,6 +90,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorl
       attemptTimeoutMs: options.graph?.attemptTimeoutMs ?? 3000,
       deadlineMs: options.graph?.deadlineMs ?? 8000,
       maxAttempts: options.graph?.maxAttempts ?? 4,
+      ...(options.graph?.maxSockets ? { maxSockets: options.graph.maxSockets } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
     },
   });

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './measured-pool';
 import type { ApiKeyRecord, ApiKeyRepository, KeyHolder } from '../../domain/ports';
 import {
   apiKeyFromRow as toRecord,
@@ -12,7 +12,7 @@ import {
 const FIND_HOLDER = keyHolderQuery('$1');
 
 export class PostgresApiKeyRepository implements ApiKeyRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Queryable) {}
 
   async insert(record: ApiKeyRecord): Promise<void> {
     await this.pool.query(

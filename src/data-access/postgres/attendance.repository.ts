@@ -1,9 +1,9 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './measured-pool';
 import type { AttendanceRepository, StoredAttendanceReport } from '../../domain/ports';
 import { ATTENDANCE_COLUMNS, attendanceFromRow, attendanceParams, type AttendanceRow } from '../rows';
 
 export class PostgresAttendanceRepository implements AttendanceRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Queryable) {}
 
   async listByMeeting(
     partnerId: string,

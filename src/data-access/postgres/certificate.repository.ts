@@ -1,10 +1,10 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './measured-pool';
 import type { CertificateRecord } from '../../domain/partners/certificates';
 import type { CertificateRepository } from '../../domain/ports';
 import { CERTIFICATE_COLUMNS, certificateFromRow, certificateParams, type CertificateRow } from '../rows';
 
 export class PostgresCertificateRepository implements CertificateRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Queryable) {}
 
   async insertOnce(record: CertificateRecord): Promise<{ created: boolean; record: CertificateRecord }> {
     const inserted = await this.pool.query(

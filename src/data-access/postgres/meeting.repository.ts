@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './measured-pool';
 import type { MeetingRecord, PendingMeeting } from '../../domain/meetings/meeting.record';
 import type { MeetingRepository } from '../../domain/ports';
 import { jsonAsParsed, meetingFromRow, type MeetingRow as Row } from '../rows';
@@ -52,7 +52,7 @@ const RELEASE = `
 const MAX_CLAIM_ATTEMPTS = 5;
 
 export class PostgresMeetingRepository implements MeetingRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Queryable) {}
 
   async get(partnerId: string, appointmentId: string): Promise<MeetingRecord | null> {
     const { rows } = await this.pool.query<MeetingRow>(GET, [partnerId, appointmentId]);

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './measured-pool';
 import type { PartnerRepository } from '../../domain/ports';
 import type { PartnerRecord } from '../../domain/partners/partner.model';
 import { jsonAsParsed, partnerFromRow, type PartnerRow as Row } from '../rows';
@@ -27,7 +27,7 @@ const UPSERT = `
   RETURNING (xmax = 0) AS inserted`;
 
 export class PostgresPartnerRepository implements PartnerRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Queryable) {}
 
   async get(id: string): Promise<PartnerRecord | null> {
     const { rows } = await this.pool.query<PartnerRow>('SELECT * FROM partners WHERE id = $1', [id]);

@@ -13,7 +13,9 @@ import {
   type MeetingRepository,
   type PartnerRepository,
   type Store,
+  type StoreStats,
 } from '../../domain/ports';
+import { MeasuredPool } from './measured-pool';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations';
 import { PostgresPartnerRepository } from './partner.repository';
 import { PostgresApiKeyRepository } from './api-key.repository';
@@ -57,16 +59,19 @@ export class PostgresStore implements Store {
   readonly setupLinks: SetupLinkRepository;
   readonly attendance: AttendanceRepository;
   private readonly pool: Pool;
+  private readonly measured: MeasuredPool;
   private closed = false;
 
-  private constructor(pool: Pool) {
+  private constructor(pool: Pool, poolSize: number) {
     this.pool = pool;
-    this.partners = guarded(new PostgresPartnerRepository(pool));
-    this.apiKeys = guarded(new PostgresApiKeyRepository(pool));
-    this.meetings = guarded(new PostgresMeetingRepository(pool));
-    this.certificates = guarded(new PostgresCertificateRepository(pool));
-    this.setupLinks = guarded(new PostgresSetupLinkRepository(pool));
-    this.attendance = guarded(new PostgresAttendanceRepository(pool));
+    const measured = new MeasuredPool(pool, poolSize);
+    this.measured = measured;
+    this.partners = guarded(new PostgresPartnerRepository(measured));
+    this.apiKeys = guarded(new PostgresApiKeyRepository(measured));
+    this.meetings = guarded(new PostgresMeetingRepository(measured));
+    this.certificates = guarded(new PostgresCertificateRepository(measured));
+    this.setupLinks = guarded(new PostgresSetupLinkRepository(measured));
+    this.attendance = guarded(new PostgresAttendanceRepository(measured));
   }
 
   /** Connects and migrates; rejects with StoreUnavailableError when the server cannot be reached. */
@@ -74,9 +79,10 @@ export class PostgresStore implements Store {
     if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
       throw new Error(`PostgreSQL schema name must match ${SCHEMA_NAME}: ${JSON.stringify(options.schema)}`);
     }
+    const poolSize = options.poolSize ?? 10;
     const pool = new Pool({
       connectionString: url,
-      max: options.poolSize ?? 10,
+      max: poolSize,
       statement_timeout: options.statementTimeoutMs ?? 5000,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
       idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
@@ -95,12 +101,12 @@ export class PostgresStore implements Store {
       await pool.end().catch(() => undefined);
       throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
     }
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, poolSize);
   }
 
   async ping(): Promise<void> {
     try {
-      await this.pool.query('SELECT 1');
+      await this.measured.query('SELECT 1');
     } catch (error) {
       throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
     }
@@ -110,6 +116,10 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
+  }
+
+  stats(): StoreStats {
+    return this.measured.stats();
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './measured-pool';
 import type { SetupLinkRecord, SetupLinkRepository } from '../../domain/ports';
 import type { PartnerRecord } from '../../domain/partners/partner.model';
 import {
@@ -11,7 +11,7 @@ import {
 } from '../rows';
 
 export class PostgresSetupLinkRepository implements SetupLinkRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Queryable) {}
 
   async insert(r: SetupLinkRecord): Promise<void> {
     await this.pool.query(

@@ -14,6 +14,7 @@ import {
   type MeetingRepository,
   type PartnerRepository,
   type Store,
+  type StoreStats,
 } from '../../domain/ports';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations';
 import { SqlitePartnerRepository } from './partner.repository';
@@ -68,6 +69,10 @@ export class SqliteStore implements Store {
   async ping(): Promise<void> {
     if (this.closed) throw new Error('store is closed');
     this.db.prepare('SELECT 1').get();
+  }
+
+  stats(): StoreStats {
+    return { commits: this.writes.stats.batches, writes: this.writes.stats.writes };
   }
 
   async close(): Promise<void> {

@@ -24,7 +24,7 @@ import { runBatchOfGets, type BatchAnswer } from './graph-batch';
 import { GraphClient, type GraphResponse } from './graph-client';
 import { readGraphError } from './graph-errors';
 import { createGraphMetrics } from './graph-metrics';
-import { createHttpClient } from './http-client';
+import { createHttpClient, type OutboundStats } from './http-client';
 import { objectOr } from './json';
 import { createOrGetBody, patchBody, toTeamsMeeting } from './meeting-mapper';
 import { matchFilters, odataString, withQuery } from './odata';
@@ -57,6 +57,8 @@ export interface MicrosoftGatewayOptions {
   /** Clock of deadlines and token lifetimes (epoch ms); for tests. */
   now?: () => number;
   random?: () => number;
+  /** Sockets per origin (OUTBOUND_MAX_SOCKETS). */
+  maxSockets?: number;
 }
 
 /** The gateway, with what /health and the setup checks need besides the port. */
@@ -79,6 +81,8 @@ export interface GraphMicrosoftGateway extends MicrosoftGateway {
    * PERMISSION_MISSING / UnknownOrganizerError otherwise.
    */
   checkAccessPolicy(partner: PartnerRecord, organizerId: string): Promise<void>;
+  /** The outbound sockets (Entra and Graph), for /metrics. */
+  outbound(): OutboundStats;
   /** Closes idle keep-alive sockets. */
   close(): void;
 }
@@ -159,7 +163,11 @@ function asResponse(answer: BatchAnswer): GraphResponse {
 export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphMicrosoftGateway {
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
   const now = options.now ?? Date.now;
-  const http = createHttpClient({ extraCaPem: options.extraCaPem, timeoutMs: attemptTimeoutMs });
+  const http = createHttpClient({
+    extraCaPem: options.extraCaPem,
+    timeoutMs: attemptTimeoutMs,
+    ...(options.maxSockets ? { maxSockets: options.maxSockets } : {}),
+  });
   const metrics = createGraphMetrics(options.registry);
   const overrides = {
     authorityHost: options.authorityHostOverride,
@@ -510,6 +518,7 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     credentialFailures: () => tokens.credentialFailures(),
     tokenRoles: async (partner) => [...(await tokens.getToken(partner)).roles],
     probeCertificate: (partner, certificate) => tokens.probeCertificate(partner, certificate),
+    outbound: () => http.agent.stats(),
     close: () => http.close(),
   };
 }

@@ -4,6 +4,7 @@
  * never follows redirects, never throws on a status, bounds answer sizes, and only takes relative
  * URLs, so a request can only go to the base URL the caller names.
  */
+import type { ClientRequest } from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
@@ -18,13 +19,52 @@ export interface HttpClientOptions {
   extraCaPem?: string | undefined;
   /** Per-attempt timeout when a call gives none. */
   timeoutMs?: number;
-  /** Concurrent sockets per origin. */
+  /** Concurrent sockets per origin (OUTBOUND_MAX_SOCKETS); a request beyond them waits for one. */
   maxSockets?: number;
 }
 
+/** The agent's sockets now, and the requests that so far had to wait for one. */
+export interface OutboundStats {
+  inUse: number;
+  idle: number;
+  waitingNow: number;
+  waitedTotal: number;
+}
+
+/** A keep-alive agent that counts the requests it queued because every socket of the origin was busy. */
+export class CountingAgent extends https.Agent {
+  private waited = 0;
+
+  /** Node's Agent#addRequest (not in its types): a free socket, a new one, or the origin's queue. */
+  addRequest(req: ClientRequest, options: https.RequestOptions): void {
+    const base = https.Agent.prototype as unknown as {
+      addRequest(this: https.Agent, r: ClientRequest, o: https.RequestOptions): void;
+    };
+    base.addRequest.call(this, req, options);
+    if (this.requests[this.getName(options)]?.includes(req)) this.waited += 1;
+  }
+
+  stats(): OutboundStats {
+    const count = (lists: NodeJS.ReadOnlyDict<unknown[]>) =>
+      Object.values(lists).reduce((n, list) => n + (list?.length ?? 0), 0);
+    return {
+      inUse: count(this.sockets),
+      idle: count(this.freeSockets),
+      waitingNow: count(this.requests),
+      waitedTotal: this.waited,
+    };
+  }
+}
+
+/**
+ * Sockets per origin unless configured: above the hundreds of creates a busy instance has in
+ * flight, so that none waits for a socket (docs/BENCHMARKS.md, production shape).
+ */
+export const DEFAULT_MAX_SOCKETS = 64;
+
 export interface HttpClient {
   readonly axios: AxiosInstance;
-  readonly agent: https.Agent;
+  readonly agent: CountingAgent;
   /** Closes idle keep-alive sockets (on shutdown, or at the end of a test). */
   close(): void;
 }
@@ -42,9 +82,10 @@ export function proxyFromEnvironment(env: NodeJS.ProcessEnv = process.env): bool
 }
 
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
-  const agent = new https.Agent({
+  const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
+  const agent = new CountingAgent({
     keepAlive: true,
-    maxSockets: options.maxSockets ?? 64,
+    maxSockets,
     maxFreeSockets: 16,
     // Built once: a `ca` option would make Node parse ~140 root certificates for every new socket.
     ...(options.extraCaPem !== undefined
