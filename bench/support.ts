@@ -131,6 +131,8 @@ export async function startService(options: {
   caFile: string;
   adminKey: string;
   nodeArgs?: string[];
+  /** More environment (DATABASE_URL for PostgreSQL, …), over the defaults below. */
+  env?: Record<string, string>;
 }): Promise<ServiceChild> {
   const port = await freePort();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(options.dist, 'main.js')], {
@@ -149,6 +151,7 @@ export async function startService(options: {
       LOG_LEVEL: 'info',
       RATE_LIMIT_PER_MINUTE: '1000000',
       SHUTDOWN_GRACE_MS: '0',
+      ...options.env,
     },
   });
   const url = `http://127.0.0.1:${port}`;
@@ -172,6 +175,34 @@ export async function startService(options: {
       return key.data.key as string;
     },
   };
+}
+
+/**
+ * Starts bench/passthrough.ts: the pass-through, or with `express` the Express floor; `env` gives
+ * its PT_ settings. Resolves with the child and its URL once it listens.
+ */
+export async function startPassThrough(options: {
+  express: boolean;
+  env: Record<string, string>;
+  nodeArgs?: string[];
+}): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'bench', 'passthrough.ts')],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, PT_EXPRESS: options.express ? '1' : '0', ...options.env },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`passthrough.ts exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /PORT (\d+)/.exec(d.toString());
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
 }
 
 /** Runs a bench script's main: exit 0 when it ends, 1 with the stack when it fails. */
