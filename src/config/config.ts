@@ -84,7 +84,7 @@ const envSchema = z.object({
     .default('false'),
   SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 100, 60_000).default(8000),
   REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1000, 120_000).default(30_000),
-  OUTBOUND_MAX_SOCKETS: integer('OUTBOUND_MAX_SOCKETS', 1, 10_000).default(64),
+  OUTBOUND_MAX_SOCKETS: integer('OUTBOUND_MAX_SOCKETS', 1, 10_000).default(512),
   SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 120_000).default(5000),
   // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
   TEAMS_MEETINGS_SANDBOX: z.enum(['0', '1'], { error: 'TEAMS_MEETINGS_SANDBOX must be 0 or 1' }).default('0'),

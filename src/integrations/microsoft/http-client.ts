@@ -60,7 +60,7 @@ export class CountingAgent extends https.Agent {
  * Sockets per origin unless configured: above the hundreds of creates a busy instance has in
  * flight, so that none waits for a socket (docs/BENCHMARKS.md, production shape).
  */
-export const DEFAULT_MAX_SOCKETS = 64;
+export const DEFAULT_MAX_SOCKETS = 512;
 
 export interface HttpClient {
   readonly axios: AxiosInstance;
@@ -86,7 +86,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const agent = new CountingAgent({
     keepAlive: true,
     maxSockets,
-    maxFreeSockets: 16,
+    // Every socket may stay open between requests: with fewer, a busy instance closes sockets that
+    // the next request reopens (a TLS handshake each) whenever more than that many are idle at once.
+    maxFreeSockets: maxSockets,
     // Built once: a `ca` option would make Node parse ~140 root certificates for every new socket.
     ...(options.extraCaPem !== undefined
       ? { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, options.extraCaPem] }) }
