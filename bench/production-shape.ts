@@ -176,6 +176,10 @@ function serviceProbe(svc: ServiceChild): Probe {
         poolWaits: metricValue(text, 'teams_meetings_store_pool_waits_total'),
         poolWaitSeconds: metricValue(text, 'teams_meetings_store_pool_wait_seconds_total'),
         poolOpen: metricValue(text, 'teams_meetings_store_pool_connections{state="open"}'),
+        created: metricValue(
+          text,
+          'teams_meetings_http_requests_total{method="POST",route="/appointments/meeting",status="201"}',
+        ),
       };
     },
   };
@@ -279,7 +283,8 @@ async function round(
     out.identityHitShare = +(hits / (hits + delta('misses'))).toFixed(3);
     const statements = delta('statements');
     if (statements > 0) {
-      out.statementsPerCreate = +(statements / total).toFixed(2);
+      // Per create the service made (those in flight when the load stopped count too).
+      out.statementsPerCreate = +(statements / delta('created')).toFixed(2);
       out.poolWaits = delta('poolWaits');
       out.poolWaitMs = +(delta('poolWaitSeconds') * 1000).toFixed(1);
       out.poolOpenMax = Math.max(...countersAfter.map((c) => c!.poolOpen!));

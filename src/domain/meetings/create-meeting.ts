@@ -105,30 +105,30 @@ export class CreateMeeting {
    * whose owner is gone, or made anew after Teams lost the meeting), or answered by what is there.
    */
   private async claim(partner: PartnerRecord, appointmentId: string, requestHash: string): Promise<Claim> {
-    const existing = await this.waitWhileCreating(partner.id, appointmentId, requestHash);
-    if (existing === null) {
-      const timestamp = this.now().toISOString();
-      const claim = {
-        partnerId: partner.id,
-        appointmentId,
-        status: 'pending' as const,
-        requestHash,
-        externalId: externalIdOf(partner.id, appointmentId),
-        details: null,
-        version: 1,
-        createdAt: timestamp,
-        updatedAt: timestamp,
-        lease: this.leases.grant(),
-        calendarSequence: 0,
-      };
-      return (await this.meetings.claim(claim)).claimed
-        ? { kind: 'won', claim, fresh: true }
-        : { kind: 'lost' };
-    }
+    // The claim first: a new appointment, the common case, costs one write and no read; a record
+    // already there comes back with the attempt.
+    const timestamp = this.now().toISOString();
+    const claim = {
+      partnerId: partner.id,
+      appointmentId,
+      status: 'pending' as const,
+      requestHash,
+      externalId: externalIdOf(partner.id, appointmentId),
+      details: null,
+      version: 1,
+      createdAt: timestamp,
+      updatedAt: timestamp,
+      lease: this.leases.grant(),
+      calendarSequence: 0,
+    };
+    const attempt = await this.meetings.claim(claim);
+    if (attempt.claimed) return { kind: 'won', claim, fresh: true };
+    const existing = await this.waitWhileCreating(attempt.existing, requestHash);
+    // Gone meanwhile (a create released it): claim again.
+    if (existing === null) return { kind: 'lost' };
     if (existing.status === 'pending' || existing.status === 'gone') {
       // A pending record here is one whose lease expired: its create was interrupted.
-      const timestamp = this.now().toISOString();
-      const claim = await this.leases.take<PendingMeeting>({
+      const taken = await this.leases.take<PendingMeeting>({
         ...existing,
         status: 'pending',
         requestHash,
@@ -136,11 +136,11 @@ export class CreateMeeting {
         externalId: existing.status === 'gone' ? nextExternalId(existing.externalId) : existing.externalId,
         // A new meeting (a new join link) for the same calendar event: invites must be sent again.
         calendarSequence: existing.calendarSequence + (existing.status === 'gone' ? 1 : 0),
-        updatedAt: timestamp,
+        updatedAt: this.now().toISOString(),
       });
-      return claim === null
+      return taken === null
         ? { kind: 'lost' }
-        : { kind: 'won', claim: claim as PendingMeeting & { lease: Lease }, fresh: false };
+        : { kind: 'won', claim: taken as PendingMeeting & { lease: Lease }, fresh: false };
     }
     return { kind: 'answered', record: existing };
   }
@@ -148,19 +148,16 @@ export class CreateMeeting {
   /**
    * The appointment's record once no other request is creating it: while another request holds a
    * pending claim, the same request waits for its answer (within this request's budget), and a
-   * request with other details is told at once. Null when there is no record.
+   * request with other details is told at once. Null when the record went meanwhile.
    */
-  private async waitWhileCreating(
-    partnerId: string,
-    appointmentId: string,
-    requestHash: string,
-  ): Promise<MeetingRecord | null> {
+  private async waitWhileCreating(found: MeetingRecord, requestHash: string): Promise<MeetingRecord | null> {
+    let record: MeetingRecord | null = found;
     for (let round = 0; ; round += 1) {
-      const record = await this.meetings.get(partnerId, appointmentId);
       if (record === null || record.status !== 'pending' || !this.leases.isHeld(record)) return record;
       if (record.requestHash !== requestHash || !(await this.leases.pause(round))) {
         throw inProgress(this.leases.secondsLeft(record), record.requestHash === requestHash);
       }
+      record = await this.meetings.get(record.partnerId, record.appointmentId);
     }
   }
 
