@@ -37,6 +37,8 @@ const ADVISERS = 5;
 const REGULARS = 300;
 const RESERVE = 7000;
 const NEW_SHARE = 0.1;
+/** The service's DATABASE_POOL_SIZE default (BENCH_POOL_SIZE=n measures another). */
+const DEFAULT_POOL_SIZE = 10;
 
 /** One contender's round. */
 export interface ShapeRound {
@@ -56,7 +58,10 @@ export interface ShapeRound {
   socketWaits: number;
   /** Service only: identity values answered by the cache, share. */
   identityHitShare?: number;
-  /** PostgreSQL only. */
+  /** CPU per create of this process (simulator and load generator). */
+  benchCpuMsPerCreate: number;
+  /** PostgreSQL only: the server's CPU per create (all its processes). */
+  postgresCpuMsPerCreate?: number;
   statementsPerCreate?: number;
   poolWaits?: number;
   poolWaitMs?: number;
@@ -152,6 +157,21 @@ interface Probe {
   counters?(): Promise<Record<string, number>>;
 }
 
+/** CPU ms used so far by every PostgreSQL server process of this machine (from /proc). */
+function postgresCpuMs(): number {
+  let ms = 0;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      ms += cpuMsOf(Number(pid));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ms;
+}
+
 function metricValue(text: string, name: string): number {
   const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
@@ -214,6 +234,8 @@ async function round(
 ): Promise<ShapeRound> {
   sim.clearRequests();
   const cpuBefore = targets.map((t) => cpuMsOf(t.child.pid!));
+  const benchBefore = process.cpuUsage();
+  const postgresBefore = postgresCpuMs();
   const waitsBefore = await Promise.all(targets.map((t) => t.probe.sockets()));
   const countersBefore = await Promise.all(targets.map((t) => t.probe.counters?.()));
   let socketsInUseMax = 0;
@@ -258,6 +280,8 @@ async function round(
   await sampler;
   const total = results.reduce((n, r) => n + r.requests.total, 0);
   const cpu = targets.reduce((ms, t, j) => ms + cpuMsOf(t.child.pid!) - cpuBefore[j]!, 0);
+  const benchCpu = process.cpuUsage(benchBefore);
+  const postgresCpu = postgresCpuMs() - postgresBefore;
   const waitsAfter = await Promise.all(targets.map((t) => t.probe.sockets()));
   const countersAfter = await Promise.all(targets.map((t) => t.probe.counters?.()));
   const delta = (name: string) =>
@@ -272,6 +296,7 @@ async function round(
     errors: results.reduce((n, r) => n + r.errors + r.timeouts, 0),
     total,
     cpuMsPerCreate: +(cpu / total).toFixed(3),
+    benchCpuMsPerCreate: +((benchCpu.user + benchCpu.system) / 1000 / total).toFixed(3),
     graphPerCreate: +(graph.length / total).toFixed(3),
     lookupsPerCreate: +(graph.filter((r) => r.operation === 'users.list').length / total).toFixed(3),
     tokenRequests: requests.filter((r) => r.operation === 'token').length,
@@ -285,6 +310,7 @@ async function round(
     if (statements > 0) {
       // Per create the service made (those in flight when the load stopped count too).
       out.statementsPerCreate = +(statements / delta('created')).toFixed(2);
+      out.postgresCpuMsPerCreate = +(postgresCpu / total).toFixed(3);
       out.poolWaits = delta('poolWaits');
       out.poolWaitMs = +(delta('poolWaitSeconds') * 1000).toFixed(1);
       out.poolOpenMax = Math.max(...countersAfter.map((c) => c!.poolOpen!));
@@ -317,7 +343,8 @@ async function warm(target: Target, tenants: Tenant[]): Promise<void> {
 function line(name: string, r: ShapeRound): string {
   return (
     `${name} ${r.rps.toFixed(0)}/s p50 ${r.p50} p99 ${r.p99} ms cpu ${r.cpuMsPerCreate} ms graph ${r.graphPerCreate}` +
-    ` sockets ${r.socketsInUseMax} waits ${r.socketWaits}` +
+    ` bench ${r.benchCpuMsPerCreate} ms sockets ${r.socketsInUseMax} waits ${r.socketWaits}` +
+    (r.postgresCpuMsPerCreate !== undefined ? ` pg cpu ${r.postgresCpuMsPerCreate} ms` : '') +
     (r.identityHitShare !== undefined ? ` hits ${r.identityHitShare}` : '') +
     (r.statementsPerCreate !== undefined
       ? ` stmts ${r.statementsPerCreate} pool waits ${r.poolWaits} (${r.poolWaitMs} ms) open ${r.poolOpenMax}`
@@ -373,7 +400,11 @@ export async function productionShape(options: ShapeOptions): Promise<ShapeResul
 
   const postgresRounds = async (url: string) => {
     // Two instances of one deployment: one database, one SECRETS_KEY.
-    const env = { DATABASE_URL: url, SECRETS_KEY: crypto.randomBytes(32).toString('base64') };
+    const env = {
+      DATABASE_URL: url,
+      SECRETS_KEY: crypto.randomBytes(32).toString('base64'),
+      ...(process.env.BENCH_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE } : {}),
+    };
     const a = await service('shape-pg-a', env);
     const b = await service('shape-pg-b', env);
     const keys = await configure(a);
@@ -396,7 +427,7 @@ export async function productionShape(options: ShapeOptions): Promise<ShapeResul
       );
     }
     await Promise.all([a.child, b.child].map(stop));
-    return { one, two, poolSize: 10 };
+    return { one, two, poolSize: Number(process.env.BENCH_POOL_SIZE ?? DEFAULT_POOL_SIZE) };
   };
 
   // SQLite: the service, the pass-through and the Express floor.

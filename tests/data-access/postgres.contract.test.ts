@@ -130,6 +130,23 @@ describePostgres('PostgreSQL', () => {
       }
     });
 
+    it('prepares each statement once per connection, and re-prepares it after a migration elsewhere', async () => {
+      const { store, schema } = await openFresh({ poolSize: 1 });
+      try {
+        await store.partners.upsert(partner('p1'));
+        expect(await store.partners.get('p1')).toEqual(partner('p1'));
+        // Another instance migrates: the prepared SELECT * would now return another row type.
+        await admin.query(`ALTER TABLE ${schema}.partners ADD COLUMN added_later TEXT`);
+        expect(await store.partners.get('p1')).toEqual(partner('p1'));
+        // The upsert, the first read, and the second read twice: refused as prepared before the
+        // change (proof that it was prepared), then prepared anew.
+        expect(store.stats().statements).toBe(4);
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    });
+
     it('refuse a schema name that is not a plain identifier', async () => {
       await expect(PostgresStore.open(URL_, { schema: 'x; DROP TABLE y' })).rejects.toThrow(/schema name/);
     });

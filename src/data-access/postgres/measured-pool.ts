@@ -13,6 +13,13 @@ export interface Queryable {
 
 export class MeasuredPool implements Queryable {
   private statements = 0;
+  /**
+   * Each statement text's prepared-statement name (the texts are the repositories' constants, so
+   * a connection prepares a few dozen at most). A new generation of names after a migration by
+   * another instance makes every connection prepare its statements again.
+   */
+  private readonly names = new Map<string, string>();
+  private generation = 0;
   /** Statements holding a connection or asking for one; more than `max` means a queue. */
   private inFlight = 0;
   private waits = 0;
@@ -27,6 +34,19 @@ export class MeasuredPool implements Queryable {
     text: string,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
+    try {
+      return await this.attempt<R>(text, values);
+    } catch (error) {
+      if (!isStalePlan(error)) throw error;
+      // Another instance changed a table this statement reads (a migration during a rolling
+      // upgrade): PostgreSQL refuses the plan prepared before. Prepare anew, once.
+      this.generation += 1;
+      this.names.clear();
+      return this.attempt<R>(text, values);
+    }
+  }
+
+  private async attempt<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
     this.statements += 1;
     // Every statement of the store comes through here, so when `max` of them hold or ask for a
     // connection, this one waits until one of them gives its connection back.
@@ -50,7 +70,7 @@ export class MeasuredPool implements Queryable {
     client.on('error', onError);
     let failure: Error | undefined;
     try {
-      return await client.query<R>(text, values);
+      return await client.query<R>({ name: this.nameOf(text), text, ...(values ? { values } : {}) });
     } catch (error) {
       failure = error as Error;
       throw error;
@@ -59,6 +79,15 @@ export class MeasuredPool implements Queryable {
       client.release(failure);
       this.inFlight -= 1;
     }
+  }
+
+  private nameOf(text: string): string {
+    let name = this.names.get(text);
+    if (name === undefined) {
+      name = `tm_${this.generation}_${this.names.size + 1}`;
+      this.names.set(text, name);
+    }
+    return name;
   }
 
   stats(): StoreStats {
@@ -72,4 +101,12 @@ export class MeasuredPool implements Queryable {
       poolWaiting: this.pool.waitingCount,
     };
   }
+}
+
+/** PostgreSQL's answer to a prepared statement whose tables changed shape since it was prepared. */
+function isStalePlan(error: unknown): boolean {
+  return (
+    (error as { code?: unknown } | null)?.code === '0A000' &&
+    /cached plan must not change result type/.test(String((error as Error).message))
+  );
 }
