@@ -57,6 +57,7 @@ export async function start(
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ version: VERSION, url, store: store.engine, pid: process.pid }, 'teams-meetings listening');
+  logger.flush();
 
   let shuttingDown: Promise<{ clean: boolean }> | undefined;
   const shutdown = (reason: string) => {
@@ -65,8 +66,10 @@ export async function start(
       // serves what they send meanwhile; only then does the listener close.
       built.startDraining();
       logger.info({ reason, graceMs: config.shutdownGraceMs }, 'shutting down: /health answers 503');
+      logger.flush();
       await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
       logger.info('no new connections; finishing requests in flight');
+      logger.flush();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
@@ -85,6 +88,7 @@ export async function start(
       services.close();
       await store.close();
       logger.info({ clean: outcome === 'closed' }, 'stopped');
+      logger.flush();
       return { clean: outcome === 'closed' };
     })();
     return shuttingDown;

@@ -25,7 +25,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       serializers: { err: (value: unknown) => value },
       hooks: { logMethod: redactArguments },
     },
-    destination ?? pino.destination({ sync: false }),
+    // Lines are gathered up to 4 KB (about ten) per write, and written at least every 250 ms: one
+    // write per line was the service's largest cost after its store (docs/BENCHMARKS.md). What is
+    // gathered is written when the process exits, and main.ts flushes its lifecycle lines at once.
+    destination ?? pino.destination({ sync: false, minLength: 4096, periodicFlush: 250 }),
   );
 }
 

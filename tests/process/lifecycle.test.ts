@@ -51,11 +51,11 @@ test('SIGTERM: /health answers 503 for the grace period, then new connections ar
     }),
   });
   const exited = exitOf(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
+      child.stdout!.on('data', () => {
         const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
         if (match) resolve(match[1]!);
       });
@@ -107,7 +107,10 @@ test('SIGTERM: /health answers 503 for the grace period, then new connections ar
       status: 'unavailable',
       checks: { shutdown: { status: 'draining' } },
     });
-    await pause(900);
+    // Log lines are gathered for one write, but none waits long for it.
+    await pause(400);
+    expect(out).toMatch(/"route":"\/health","status":503/);
+    await pause(500);
     // After it, the listener is closed: a new connection is refused.
     const refused = await new Promise<boolean>((r) => {
       const probe = http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, () => r(false));
@@ -121,6 +124,11 @@ test('SIGTERM: /health answers 503 for the grace period, then new connections ar
     const { code, ms } = await exited;
     expect(code).toBe(0);
     expect(ms).toBeLessThan(10_000);
+    // Every line gathered was written before the process exited.
+    if (!child.stdout!.closed) await new Promise((resolve) => child.stdout!.once('close', resolve));
+    expect(out).toMatch(/"msg":"partner created"/);
+    expect(out).toMatch(/"route":"\/partners\/:partnerId","status":201/);
+    expect(out).toMatch(/"msg":"stopped"/);
     const db = new Database(dbPath, { readonly: true });
     expect(db.prepare('SELECT id FROM partners').all()).toEqual([{ id: 'uni-a' }]);
     db.close();
