@@ -129,7 +129,7 @@ async function shape(): Promise<ShapeResults> {
   const results = await productionShape({
     roundSeconds: ROUND_SECONDS,
     rounds: ROUNDS,
-    connections: 256,
+    connections: Number(process.env.BENCH_SHAPE_CONNECTIONS ?? 256),
     latencyMs: 100,
     jitterMs: 50,
     postgresUrl: POSTGRES_URL,
