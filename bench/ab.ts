@@ -1,5 +1,6 @@
 /**
- * A/B of two builds of the service on the create path: `tsx bench/ab.ts <distA> <distB> [rounds]`.
+ * A/B of two builds of the service on the create path: `tsx bench/ab.ts <distA> <distB> [rounds]`
+ * (each `<dist>[:<node flag>]`).
  * Both run as children against one simulator; rounds alternate A, B, A, B…; prints the median
  * CPU ms per create of each child (from /proc) and req/s. For deciding whether a change pays.
  * A build of another commit: `git worktree add /tmp/old <rev>`, link node_modules, `npx tsc -p
@@ -14,7 +15,13 @@ import { startSimulator } from '../tools/microsoft-simulator';
 import { appointment } from '../tools/fixtures/university';
 import { cpuMsOf, median, newWorldIds, seedWorld, startService, type ServiceChild, runMain } from './support';
 
-const [distA, distB] = [path.resolve(process.argv[2] ?? 'dist'), path.resolve(process.argv[3] ?? 'dist')];
+/** `<dist>[:<node flag>]`: a build, and a flag to start it with (`dist:--max-semi-space-size=16`). */
+const parse = (arg = 'dist') => {
+  const [dist, flag] = arg.split(':') as [string, string | undefined];
+  return { dist: path.resolve(dist), nodeArgs: flag ? [flag] : [] };
+};
+const [specA, specB] = [parse(process.argv[2]), parse(process.argv[3])];
+const [distA, distB] = [process.argv[2] ?? 'dist', process.argv[3] ?? 'dist'];
 const ROUNDS = Number(process.argv[4] ?? 6);
 
 interface Round {
@@ -30,12 +37,12 @@ async function main(): Promise<void> {
   const caFile = path.join(dir, 'ca.pem');
   fs.writeFileSync(caFile, sim.caCertPem);
   const adminKey = crypto.randomBytes(24).toString('hex');
-  const start = async (dist: string, name: string) => {
-    const service = await startService({ dist, dir, name, sim, caFile, adminKey });
+  const start = async (spec: { dist: string; nodeArgs: string[] }, name: string) => {
+    const service = await startService({ ...spec, dir, name, sim, caFile, adminKey });
     return { service, key: await service.addPartner('uni-x') };
   };
-  const a = await start(distA, 'a');
-  const b = await start(distB, 'b');
+  const a = await start(specA, 'a');
+  const b = await start(specB, 'b');
   process.on('exit', () => [a, b].forEach(({ service }) => service.child.kill('SIGTERM')));
 
   const run = async ({ service, key }: { service: ServiceChild; key: string }, seconds: number) => {
