@@ -413,8 +413,10 @@ export async function productionShape(options: ShapeOptions): Promise<ShapeResul
     seed(sim, tenants, options);
     await warm(ta, tenants);
     await warm(tb, tenants);
-    await round([ta], tenants, sim, options, 2);
-    await round([ta, tb], tenants, sim, options, 2);
+    // A whole round each first: a new database's first seconds (its tables and indexes growing
+    // from nothing, the server's caches filling) are not its steady state.
+    await round([ta], tenants, sim, options, options.roundSeconds);
+    await round([ta, tb], tenants, sim, options, options.roundSeconds);
     const one: ShapeRound[] = [];
     const two: ShapeRound[] = [];
     for (let r = 0; r < options.rounds; r += 1) {
