@@ -147,6 +147,41 @@ describePostgres('PostgreSQL', () => {
       }
     });
 
+    it('reads the keys asked for in one turn with one statement, each answered as if alone', async () => {
+      const { store, schema } = await openFresh();
+      try {
+        await store.partners.upsert(partner('p1'));
+        await store.partners.upsert(partner('p2'));
+        const key = (id: string, partnerId: string) => ({
+          id,
+          partnerId,
+          keyHash: `hash-${id}`,
+          keyPrefix: 'tmk_abcd',
+          createdAt: '2026-12-01T10:00:00.000Z',
+          lastUsedAt: null,
+        });
+        await store.apiKeys.insert(key('k1', 'p1'));
+        await store.apiKeys.insert(key('k2', 'p2'));
+        const before = store.stats().statements!;
+        const [a, b, again, unknown] = await Promise.all(
+          ['hash-k1', 'hash-k2', 'hash-k1', 'hash-none'].map((h) => store.apiKeys.findByHash(h)),
+        );
+        expect(store.stats().statements! - before).toBe(1);
+        expect(a?.partner.id).toBe('p1');
+        expect(b?.partner.id).toBe('p2');
+        expect(again).toEqual(a);
+        expect(again).not.toBe(a);
+        expect(unknown).toBeNull();
+        // A key revoked before a read is asked for is not found by it.
+        await store.apiKeys.delete('p2', 'k2');
+        expect(await store.apiKeys.findByHash('hash-k2')).toBeNull();
+        expect(store.stats().statements! - before).toBe(3);
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    });
+
     it('refuse a schema name that is not a plain identifier', async () => {
       await expect(PostgresStore.open(URL_, { schema: 'x; DROP TABLE y' })).rejects.toThrow(/schema name/);
     });

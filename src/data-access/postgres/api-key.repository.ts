@@ -9,9 +9,22 @@ import {
   type KeyHolderRow,
 } from '../rows';
 
-const FIND_HOLDER = keyHolderQuery('$1');
+const FIND_HOLDERS = keyHolderQuery('ANY($1)');
+
+interface Waiter {
+  resolve(holder: KeyHolder | null): void;
+  reject(error: unknown): void;
+}
 
 export class PostgresApiKeyRepository implements ApiKeyRepository {
+  /**
+   * Key reads asked for during this turn of the event loop, by hash. Every request reads its key
+   * (no cache: a revocation takes effect at the next request on every instance), and under load
+   * dozens arrive in one turn: they are sent as one statement when the turn ends, so that each
+   * read still starts after its request arrived.
+   */
+  private pending: Map<string, Waiter[]> | null = null;
+
   constructor(private readonly pool: Queryable) {}
 
   async insert(record: ApiKeyRecord): Promise<void> {
@@ -30,9 +43,32 @@ export class PostgresApiKeyRepository implements ApiKeyRepository {
     return rows.map(toRecord);
   }
 
-  async findByHash(keyHash: string): Promise<KeyHolder | null> {
-    const { rows } = await this.pool.query<KeyHolderRow<unknown>>(FIND_HOLDER, [keyHash]);
-    return rows[0] ? keyHolderFromRow(rows[0], jsonAsParsed) : null;
+  findByHash(keyHash: string): Promise<KeyHolder | null> {
+    return new Promise((resolve, reject) => {
+      if (this.pending === null) {
+        this.pending = new Map();
+        setImmediate(() => void this.readPending());
+      }
+      const waiters = this.pending.get(keyHash);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.pending.set(keyHash, [{ resolve, reject }]);
+    });
+  }
+
+  private async readPending(): Promise<void> {
+    const batch = this.pending!;
+    this.pending = null;
+    try {
+      const { rows } = await this.pool.query<KeyHolderRow<unknown>>(FIND_HOLDERS, [[...batch.keys()]]);
+      const byHash = new Map(rows.map((row) => [row.key_key_hash, row]));
+      for (const [hash, waiters] of batch) {
+        const row = byHash.get(hash);
+        // Each request its own record, as if it had read alone.
+        for (const waiter of waiters) waiter.resolve(row ? keyHolderFromRow(row, jsonAsParsed) : null);
+      }
+    } catch (error) {
+      for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
+    }
   }
 
   async delete(partnerId: string, keyId: string): Promise<boolean> {
