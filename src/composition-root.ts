@@ -156,7 +156,7 @@ export function composeServices(deps: CompositionDeps): Services {
 function registerResourceMetrics(
   registry: Registry,
   store: Store,
-  gateway: { outbound(): ReturnType<GraphMicrosoftGateway['outbound']> },
+  gateway: Pick<GraphMicrosoftGateway, 'outbound'>,
 ): void {
   const total = (name: string, help: string, read: () => number | undefined) =>
     new Counter({
