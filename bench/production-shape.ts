@@ -18,7 +18,15 @@ import axios from 'axios';
 import { Pool } from 'pg';
 import { startSimulator, type MicrosoftSimulator } from '../tools/microsoft-simulator';
 import { APP_ID, CLIENT_SECRET, ROLES, SECRET_ID, universityPartner } from '../tools/fixtures/university';
-import { cpuMsOf, median, ROOT, startPassThrough, startService, type ServiceChild } from './support';
+import {
+  cpuMsOf,
+  median,
+  ROOT,
+  startPassThrough,
+  startService,
+  type LoadFigures,
+  type ServiceChild,
+} from './support';
 
 export interface ShapeOptions {
   roundSeconds: number;
@@ -41,13 +49,7 @@ const NEW_SHARE = 0.1;
 const DEFAULT_POOL_SIZE = 10;
 
 /** One contender's round. */
-export interface ShapeRound {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  total: number;
+export interface ShapeRound extends LoadFigures {
   cpuMsPerCreate: number;
   /** Graph calls (not token requests) per create, and identity lookups (users.list) per create. */
   graphPerCreate: number;

@@ -23,6 +23,7 @@ import {
   cpuMsOf,
   median,
   memoryOf,
+  type LoadFigures,
   newWorldIds,
   ROOT,
   seedWorld,
@@ -55,13 +56,7 @@ function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  total: number;
+interface Load extends LoadFigures {
   /** CPU ms per request of the measured child (service or pass-through), when `pid` was given. */
   childCpuMsPerRequest?: number;
   /** CPU ms per request of this process (simulator + load generator). */

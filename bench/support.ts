@@ -22,6 +22,16 @@ import {
 export const ROOT = path.resolve(__dirname, '..');
 const CLOCK_TICKS_PER_S = 100;
 
+/** What a load run gives, whatever the scenario: creates/s, latency in ms, and answers. */
+export interface LoadFigures {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
