@@ -22,12 +22,14 @@ import express from 'express';
 class CountingAgent extends https.Agent {
   waited = 0;
   addRequest(req: ClientRequest, options: https.RequestOptions): void {
+    const name = this.getName(options);
+    const queued = this.requests[name]?.length ?? 0;
     (
       https.Agent.prototype as unknown as {
         addRequest(this: https.Agent, r: ClientRequest, o: https.RequestOptions): void;
       }
     ).addRequest.call(this, req, options);
-    if (this.requests[this.getName(options)]?.includes(req)) this.waited += 1;
+    if ((this.requests[name]?.length ?? 0) > queued) this.waited += 1;
   }
 }
 

@@ -40,8 +40,10 @@ export class CountingAgent extends https.Agent {
     const base = https.Agent.prototype as unknown as {
       addRequest(this: https.Agent, r: ClientRequest, o: https.RequestOptions): void;
     };
+    const name = this.getName(options);
+    const queued = this.requests[name]?.length ?? 0;
     base.addRequest.call(this, req, options);
-    if (this.requests[this.getName(options)]?.includes(req)) this.waited += 1;
+    if ((this.requests[name]?.length ?? 0) > queued) this.waited += 1;
   }
 
   stats(): OutboundStats {
