@@ -71,6 +71,9 @@ const envSchema = z.object({
   GRAPH_BASE_URL: httpsOrigin('GRAPH_BASE_URL').optional(),
   DATABASE_POOL_SIZE: integer('DATABASE_POOL_SIZE', 1, 200).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: integer('DATABASE_STATEMENT_TIMEOUT_MS', 100, 600_000).default(5000),
+  DATABASE_PREPARED_STATEMENTS: z
+    .enum(['true', 'false'], { error: 'DATABASE_PREPARED_STATEMENTS must be true or false' })
+    .default('true'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   RATE_LIMIT_PER_MINUTE: integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000).default(600),
   UNAUTHENTICATED_LIMIT_PER_MINUTE: integer('UNAUTHENTICATED_LIMIT_PER_MINUTE', 1, 1_000_000).default(60),
@@ -102,7 +105,14 @@ export interface Config {
   publicBaseUrl: string;
   database:
     | { kind: 'sqlite'; path: string }
-    | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number };
+    | {
+        kind: 'postgres';
+        url: string;
+        poolSize: number;
+        statementTimeoutMs: number;
+        /** false behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode). */
+        preparedStatements: boolean;
+      };
   adminApiKey: string;
   /** 32-byte key for AES-256-GCM encryption of client secrets at rest. */
   secretsKey: Buffer;
@@ -159,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           url: e.DATABASE_URL,
           poolSize: e.DATABASE_POOL_SIZE,
           statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          preparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'true',
         },
     adminApiKey: e.ADMIN_API_KEY,
     secretsKey: e.SECRETS_KEY,

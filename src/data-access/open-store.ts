@@ -12,6 +12,7 @@ export async function openStore(
   return PostgresStore.open(database.url, {
     poolSize: database.poolSize,
     statementTimeoutMs: database.statementTimeoutMs,
+    preparedStatements: database.preparedStatements,
     ...options,
   });
 }

@@ -182,6 +182,21 @@ describePostgres('PostgreSQL', () => {
       }
     });
 
+    it('sends statements unnamed when told to (a pooler that cannot keep prepared statements)', async () => {
+      const { store, schema } = await openFresh({ poolSize: 1, preparedStatements: false });
+      try {
+        await store.partners.upsert(partner('p1'));
+        expect(await store.partners.get('p1')).toEqual(partner('p1'));
+        await admin.query(`ALTER TABLE ${schema}.partners ADD COLUMN added_later TEXT`);
+        expect(await store.partners.get('p1')).toEqual(partner('p1'));
+        // Nothing prepared, so nothing refused and sent again: three statements, not four.
+        expect(store.stats().statements).toBe(3);
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    });
+
     it('refuse a schema name that is not a plain identifier', async () => {
       await expect(PostgresStore.open(URL_, { schema: 'x; DROP TABLE y' })).rejects.toThrow(/schema name/);
     });

@@ -28,6 +28,7 @@ export class MeasuredPool implements Queryable {
   constructor(
     private readonly pool: Pool,
     private readonly max: number,
+    private readonly prepare = true,
   ) {}
 
   async query<R extends QueryResultRow = QueryResultRow>(
@@ -70,7 +71,11 @@ export class MeasuredPool implements Queryable {
     client.on('error', onError);
     let failure: Error | undefined;
     try {
-      return await client.query<R>({ name: this.nameOf(text), text, ...(values ? { values } : {}) });
+      return await client.query<R>({
+        ...(this.prepare ? { name: this.nameOf(text) } : {}),
+        text,
+        ...(values ? { values } : {}),
+      });
     } catch (error) {
       failure = error as Error;
       throw error;

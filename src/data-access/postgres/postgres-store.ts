@@ -29,6 +29,12 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Server-side limit on every statement; default 5000 ms. */
   statementTimeoutMs?: number;
+  /**
+   * Prepare each statement once per connection (default true). false sends every statement
+   * unnamed, for a pooler between the service and PostgreSQL that cannot keep prepared
+   * statements (PgBouncer before 1.21 in transaction mode).
+   */
+  preparedStatements?: boolean;
   /** How long to wait for a connection (new or from the pool) before giving up; default 5000 ms. */
   connectionTimeoutMs?: number;
   /** Idle connections are closed after this; default 30 000 ms. */
@@ -62,9 +68,9 @@ export class PostgresStore implements Store {
   private readonly measured: MeasuredPool;
   private closed = false;
 
-  private constructor(pool: Pool, poolSize: number) {
+  private constructor(pool: Pool, poolSize: number, preparedStatements: boolean) {
     this.pool = pool;
-    const measured = new MeasuredPool(pool, poolSize);
+    const measured = new MeasuredPool(pool, poolSize, preparedStatements);
     this.measured = measured;
     this.partners = guarded(new PostgresPartnerRepository(measured));
     this.apiKeys = guarded(new PostgresApiKeyRepository(measured));
@@ -101,7 +107,7 @@ export class PostgresStore implements Store {
       await pool.end().catch(() => undefined);
       throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
     }
-    return new PostgresStore(pool, poolSize);
+    return new PostgresStore(pool, poolSize, options.preparedStatements ?? true);
   }
 
   async ping(): Promise<void> {
