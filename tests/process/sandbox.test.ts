@@ -23,8 +23,9 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
     await new Promise<void>((resolve, reject) => {
+      // The welcome, then the service's log lines: written one after the other, read in chunks.
       const timer = setInterval(() => {
-        if (out.includes('Ctrl-C stops')) {
+        if (out.includes('Ctrl-C stops') && out.includes('"sandbox":true')) {
           clearInterval(timer);
           resolve();
         }
