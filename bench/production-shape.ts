@@ -45,8 +45,6 @@ const ADVISERS = 5;
 const REGULARS = 300;
 const RESERVE = 7000;
 const NEW_SHARE = 0.1;
-/** The service's DATABASE_POOL_SIZE default (BENCH_POOL_SIZE=n measures another). */
-const DEFAULT_POOL_SIZE = 10;
 
 /** One contender's round. */
 export interface ShapeRound extends LoadFigures {
@@ -68,6 +66,8 @@ export interface ShapeRound extends LoadFigures {
   poolWaits?: number;
   poolWaitMs?: number;
   poolOpenMax?: number;
+  /** The pool's size, as the service reports it (DATABASE_POOL_SIZE; BENCH_POOL_SIZE sets it). */
+  poolSize?: number;
 }
 
 export interface ShapeResults {
@@ -198,6 +198,7 @@ function serviceProbe(svc: ServiceChild): Probe {
         poolWaits: metricValue(text, 'teams_meetings_store_pool_waits_total'),
         poolWaitSeconds: metricValue(text, 'teams_meetings_store_pool_wait_seconds_total'),
         poolOpen: metricValue(text, 'teams_meetings_store_pool_connections{state="open"}'),
+        poolSize: metricValue(text, 'teams_meetings_store_pool_connections{state="max"}'),
         created: metricValue(
           text,
           'teams_meetings_http_requests_total{method="POST",route="/appointments/meeting",status="201"}',
@@ -316,6 +317,7 @@ async function round(
       out.poolWaits = delta('poolWaits');
       out.poolWaitMs = +(delta('poolWaitSeconds') * 1000).toFixed(1);
       out.poolOpenMax = Math.max(...countersAfter.map((c) => c!.poolOpen!));
+      out.poolSize = countersAfter[0].poolSize!;
     }
   }
   return out;
@@ -431,7 +433,7 @@ export async function productionShape(options: ShapeOptions): Promise<ShapeResul
       );
     }
     await Promise.all([a.child, b.child].map(stop));
-    return { one, two, poolSize: Number(process.env.BENCH_POOL_SIZE ?? DEFAULT_POOL_SIZE) };
+    return { one, two, poolSize: one[0]?.poolSize ?? Number.NaN };
   };
 
   // SQLite: the service, the pass-through and the Express floor.

@@ -87,7 +87,8 @@ const envSchema = z.object({
     .default('false'),
   SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 100, 60_000).default(8000),
   REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1000, 120_000).default(30_000),
-  OUTBOUND_MAX_SOCKETS: integer('OUTBOUND_MAX_SOCKETS', 1, 10_000).default(512),
+  // No default here: the HTTP client's (DEFAULT_MAX_SOCKETS) applies.
+  OUTBOUND_MAX_SOCKETS: integer('OUTBOUND_MAX_SOCKETS', 1, 10_000).optional(),
   SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 120_000).default(5000),
   // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
   TEAMS_MEETINGS_SANDBOX: z.enum(['0', '1'], { error: 'TEAMS_MEETINGS_SANDBOX must be 0 or 1' }).default('0'),
@@ -130,7 +131,7 @@ export interface Config {
   /** One request's whole time budget: every step (store, tokens, Graph, waits) draws from it. */
   requestTimeoutMs: number;
   /** Sockets per Microsoft origin (Entra, Graph) at most; more requests wait for one. */
-  outboundMaxSockets: number;
+  outboundMaxSockets: number | undefined;
   sandbox: boolean;
 }
 
