@@ -4,7 +4,7 @@
  * waited for a connection because all of them were busy), read by /metrics.
  */
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import type { StoreStats } from '../../domain/ports';
+import { StoreUnavailableError, type StoreStats } from '../../domain/ports';
 
 /** What the repositories need of a pool. */
 export interface Queryable {
@@ -59,7 +59,9 @@ export class MeasuredPool implements Queryable {
       client = await this.pool.connect();
     } catch (error) {
       this.inFlight -= 1;
-      throw error;
+      // Whatever stops the store getting a connection (refused, no such database, CONNECT revoked,
+      // authentication, too many clients, a timeout) means it cannot serve now: never a 500.
+      throw new StoreUnavailableError(error);
     }
     if (queued) {
       this.waits += 1;

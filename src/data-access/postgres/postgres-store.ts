@@ -105,7 +105,7 @@ export class PostgresStore implements Store {
       }
     } catch (error) {
       await pool.end().catch(() => undefined);
-      throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+      throw unavailableOrAsIs(error);
     }
     return new PostgresStore(pool, poolSize, options.preparedStatements ?? true);
   }
@@ -114,7 +114,7 @@ export class PostgresStore implements Store {
     try {
       await this.measured.query('SELECT 1');
     } catch (error) {
-      throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+      throw unavailableOrAsIs(error);
     }
   }
 
@@ -151,6 +151,7 @@ const UNAVAILABLE_MESSAGES =
 
 /** Exported for tests: whether an error from pg means the store is unavailable. */
 export function isUnavailable(error: unknown): boolean {
+  if (error instanceof StoreUnavailableError) return true;
   if (error instanceof AggregateError || Array.isArray((error as { errors?: unknown } | null)?.errors)) {
     const inner = (error as { errors: unknown[] }).errors;
     if (inner.some(isUnavailable)) return true;
@@ -160,6 +161,11 @@ export function isUnavailable(error: unknown): boolean {
     return true;
   }
   return UNAVAILABLE_MESSAGES.test(String((error as Error | null)?.message));
+}
+
+function unavailableOrAsIs(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError || !isUnavailable(error)) return error;
+  return new StoreUnavailableError(error);
 }
 
 /** Every repository call in one place: engine failures become StoreUnavailableError. */
@@ -172,7 +178,7 @@ function guarded<T extends object>(repository: T): T {
         try {
           return await (value as (...a: unknown[]) => unknown).apply(target, args);
         } catch (error) {
-          throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+          throw unavailableOrAsIs(error);
         }
       };
     },
@@ -184,7 +190,12 @@ async function migrate(
   migrations: readonly Migration[],
   schema: string | undefined,
 ): Promise<void> {
-  const client = await pool.connect();
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw new StoreUnavailableError(error);
+  }
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
