@@ -31,6 +31,7 @@ function partner(id: string, credentialType: PartnerRecord['credentialType']): P
     meetingDefaults: {},
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
+    version: 1,
   };
 }
 

@@ -33,6 +33,7 @@ export interface PartnerRow<J> {
   created_at: string;
   updated_at: string;
   credential_type: string;
+  version: number;
 }
 
 export function partnerFromRow<J>(row: PartnerRow<J>, json: JsonColumn<J>): PartnerRecord {
@@ -51,6 +52,7 @@ export function partnerFromRow<J>(row: PartnerRow<J>, json: JsonColumn<J>): Part
     meetingDefaults: json(row.meeting_defaults) as MeetingOptions,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: Number(row.version),
   };
 }
 

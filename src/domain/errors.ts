@@ -16,7 +16,7 @@ export const ERROR_CATALOGUE = {
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   APPOINTMENT_EXISTS: { status: 409, title: 'The appointment already has a meeting with other details' },
   MEETING_IN_PROGRESS: { status: 409, title: "Another request is creating this appointment's meeting" },
-  CONCURRENT_UPDATE: { status: 409, title: 'The meeting changed while this request ran' },
+  CONCURRENT_UPDATE: { status: 409, title: 'The record changed while this request ran' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
   OPERATOR_IDENTITY_MISSING: {

@@ -21,8 +21,13 @@ export interface ApiKeyRecord {
 export interface PartnerRepository {
   get(id: string): Promise<PartnerRecord | null>;
   list(): Promise<PartnerRecord[]>;
-  /** Inserts or replaces; `created` tells which. */
-  upsert(record: PartnerRecord): Promise<{ created: boolean }>;
+  /** Inserts a new partner; false when one with that id exists already. */
+  insert(record: PartnerRecord): Promise<boolean>;
+  /**
+   * Writes `record` (its `version` the new one) if the stored version is still `expectedVersion`;
+   * false when another change won or the partner is gone. `createdAt` is never changed.
+   */
+  update(record: PartnerRecord, expectedVersion: number): Promise<boolean>;
   /** Removes the partner with its keys and meeting records; false when it did not exist. */
   delete(id: string): Promise<boolean>;
   /** Secret expiry dates of every partner, for health: no names, no secrets. */

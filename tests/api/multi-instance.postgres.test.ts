@@ -6,6 +6,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { PostgresStore } from '../../src/data-access/postgres/postgres-store';
+import { SecretCipher } from '../../src/domain/partners/secret-cipher';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { expectContract } from '../support/contract';
 import { makeHarness, type Harness } from '../support/harness';
@@ -58,10 +59,12 @@ maybe('two instances on one PostgreSQL database', () => {
   let storeA: PostgresStore;
   let storeB: PostgresStore;
   let schema: string;
+  let cipher: SecretCipher;
 
   beforeEach(async () => {
     schema = freshSchema();
     const secretsKey = randomBytes(32);
+    cipher = new SecretCipher(secretsKey);
     [storeA, storeB] = await Promise.all([
       PostgresStore.open(URL_, { schema, poolSize: 5 }),
       PostgresStore.open(URL_, { schema, poolSize: 5 }),
@@ -170,6 +173,33 @@ maybe('two instances on one PostgreSQL database', () => {
     expect((await b.request.get(path).set('Authorization', key)).body.subject).toBe(last);
     const stored = await admin.query(`SELECT data->>'subject' AS subject FROM ${schema}.meetings`);
     expect(stored.rows).toEqual([{ subject: last }]);
+  });
+
+  test('partner PATCHes of different fields at once, on one instance and on both, keep both changes', async () => {
+    const patch = (via: Harness, body: Record<string, unknown>) =>
+      via.request.patch('/partners/uni-x').set('Authorization', a.h.admin).send(body);
+    for (let round = 0; round < 40; round++) {
+      const secret = `round${round}Q~${'s'.repeat(30)}`;
+      const [first, second] = await Promise.all([
+        patch(a.h, { operatorLocalMatchField: `field${round}` }),
+        // Odd rounds through the other instance, even ones both through the same.
+        patch(round % 2 ? b : a.h, {
+          clientSecret: secret,
+          clientSecretExpiresAt: `2027-01-${String((round % 28) + 1).padStart(2, '0')}`,
+        }),
+      ]);
+      for (const answer of [first, second]) expect([200, 409]).toContain(answer.status);
+      const stored = (await b.request.get('/partners/uni-x').set('Authorization', a.h.admin)).body;
+      if (first.status === 200) expect(stored.operatorLocalMatchField).toBe(`field${round}`);
+      if (second.status === 200)
+        expect(stored.clientSecretExpiresAt).toMatch(
+          new RegExp(`^2027-01-${String((round % 28) + 1).padStart(2, '0')}`),
+        );
+      if (second.status === 409) expect((second.body as { code: string }).code).toBe('CONCURRENT_UPDATE');
+      // The secret written is the one stored: a PATCH of another field never restores an older one.
+      const row = await admin.query(`SELECT client_secret_ciphertext AS c FROM ${schema}.partners`);
+      if (second.status === 200) expect(cipher.decrypt(row.rows[0].c, 'uni-x')).toBe(secret);
+    }
   });
 
   test('a cancel through one instance is seen by a GET through the other', async () => {

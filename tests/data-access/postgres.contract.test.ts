@@ -107,7 +107,7 @@ describePostgres('PostgreSQL', () => {
           `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
         );
         expect(rows).toEqual(POSTGRES_MIGRATIONS.map(({ version }) => ({ version })));
-        expect(await stores[0].partners.upsert(partner('p1'))).toEqual({ created: true });
+        expect(await stores[0].partners.insert(partner('p1'))).toBe(true);
         expect(await stores[1].partners.get('p1')).toEqual(partner('p1'));
         await Promise.all(stores.map((store) => store.close()));
       } finally {
@@ -118,7 +118,7 @@ describePostgres('PostgreSQL', () => {
     it('leave a migrated schema as it is on the next open', async () => {
       const { store, schema } = await openFresh();
       try {
-        await store.partners.upsert(partner('p1'));
+        await store.partners.insert(partner('p1'));
         await store.close();
         const again = await PostgresStore.open(URL_, { schema });
         expect(await again.partners.list()).toEqual([partner('p1')]);
@@ -133,7 +133,7 @@ describePostgres('PostgreSQL', () => {
     it('prepares each statement once per connection, and re-prepares it after a migration elsewhere', async () => {
       const { store, schema } = await openFresh({ poolSize: 1 });
       try {
-        await store.partners.upsert(partner('p1'));
+        await store.partners.insert(partner('p1'));
         expect(await store.partners.get('p1')).toEqual(partner('p1'));
         // Another instance migrates: the prepared SELECT * would now return another row type.
         await admin.query(`ALTER TABLE ${schema}.partners ADD COLUMN added_later TEXT`);
@@ -150,8 +150,8 @@ describePostgres('PostgreSQL', () => {
     it('reads the keys asked for in one turn with one statement, each answered as if alone', async () => {
       const { store, schema } = await openFresh();
       try {
-        await store.partners.upsert(partner('p1'));
-        await store.partners.upsert(partner('p2'));
+        await store.partners.insert(partner('p1'));
+        await store.partners.insert(partner('p2'));
         const key = (id: string, partnerId: string) => ({
           id,
           partnerId,
@@ -185,7 +185,7 @@ describePostgres('PostgreSQL', () => {
     it('sends statements unnamed when told to (a pooler that cannot keep prepared statements)', async () => {
       const { store, schema } = await openFresh({ poolSize: 1, preparedStatements: false });
       try {
-        await store.partners.upsert(partner('p1'));
+        await store.partners.insert(partner('p1'));
         expect(await store.partners.get('p1')).toEqual(partner('p1'));
         await admin.query(`ALTER TABLE ${schema}.partners ADD COLUMN added_later TEXT`);
         expect(await store.partners.get('p1')).toEqual(partner('p1'));
@@ -226,7 +226,7 @@ describePostgres('PostgreSQL', () => {
       const idleErrors: Error[] = [];
       const { store, schema } = await openFresh({ onIdleError: (error) => idleErrors.push(error) });
       try {
-        await store.partners.upsert(partner('p1'));
+        await store.partners.insert(partner('p1'));
         const { rows } = await admin.query<{ ok: boolean }>(
           'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
           [schema],

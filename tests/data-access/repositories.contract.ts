@@ -28,6 +28,7 @@ export function partner(id: string, overrides: Partial<PartnerRecord> = {}): Par
     meetingDefaults: { lobbyBypassScope: 'organization', recordAutomatically: false },
     createdAt: '2025-01-01T10:00:00.000Z',
     updatedAt: '2025-01-01T10:00:00.000Z',
+    version: 1,
     ...overrides,
   };
 }
@@ -124,16 +125,16 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     });
 
     describe('partners', () => {
-      it('gets what upsert stored, field for field, and null for an unknown id', async () => {
+      it('gets what insert stored, field for field, and null for an unknown id', async () => {
         const record = partner('p1', { clientSecretCiphertext: null, clientSecretExpiresAt: null });
-        expect(await store.partners.upsert(record)).toEqual({ created: true });
+        expect(await store.partners.insert(record)).toBe(true);
         expect(await store.partners.get('p1')).toEqual(record);
         expect(await store.partners.get('nobody')).toBeNull();
       });
 
       it('lists every partner by id in byte order', async () => {
         for (const id of ['b-partner', 'B-partner', 'a-partner', '_x', 'A1'])
-          await store.partners.upsert(partner(id));
+          await store.partners.insert(partner(id));
         const ids = (await store.partners.list()).map((p) => p.id);
         expect(ids).toEqual(['A1', 'B-partner', '_x', 'a-partner', 'b-partner']);
       });
@@ -142,8 +143,9 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.partners.list()).toEqual([]);
       });
 
-      it('tells an insert from an update, and replace keeps exactly what is given', async () => {
-        expect(await store.partners.upsert(partner('p1'))).toEqual({ created: true });
+      it('inserts once, and an update writes exactly what is given over the version it read', async () => {
+        expect(await store.partners.insert(partner('p1'))).toBe(true);
+        expect(await store.partners.insert(partner('p1', { applicationId: 'other' }))).toBe(false);
         const replaced = partner('p1', {
           applicationId: 'app-2',
           tenantId: 'tenant-2',
@@ -153,21 +155,31 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           cloud: 'usgov',
           meetingDefaults: {},
           updatedAt: '2025-06-01T00:00:00.000Z',
+          version: 2,
         });
-        expect(await store.partners.upsert(replaced)).toEqual({ created: false });
+        expect(await store.partners.update(replaced, 1)).toBe(true);
         expect(await store.partners.get('p1')).toEqual(replaced);
         expect(await store.partners.list()).toHaveLength(1);
       });
 
-      it('keeps the first createdAt when replaced', async () => {
-        await store.partners.upsert(partner('p1'));
-        await store.partners.upsert(partner('p1', { createdAt: '2030-01-01T00:00:00.000Z' }));
+      it('refuses an update over a version that is no longer stored, and one of a partner gone', async () => {
+        await store.partners.insert(partner('p1'));
+        expect(await store.partners.update(partner('p1', { tenantId: 'first', version: 2 }), 1)).toBe(true);
+        expect(await store.partners.update(partner('p1', { tenantId: 'late', version: 2 }), 1)).toBe(false);
+        expect((await store.partners.get('p1'))?.tenantId).toBe('first');
+        expect(await store.partners.update(partner('nobody', { version: 2 }), 1)).toBe(false);
+        expect(await store.partners.get('nobody')).toBeNull();
+      });
+
+      it('keeps the first createdAt when updated', async () => {
+        await store.partners.insert(partner('p1'));
+        await store.partners.update(partner('p1', { createdAt: '2030-01-01T00:00:00.000Z', version: 2 }), 1);
         expect((await store.partners.get('p1'))?.createdAt).toBe('2025-01-01T10:00:00.000Z');
       });
 
       it('deletes a partner with its keys and meetings, leaving other partners alone', async () => {
-        await store.partners.upsert(partner('p1'));
-        await store.partners.upsert(partner('p2'));
+        await store.partners.insert(partner('p1'));
+        await store.partners.insert(partner('p2'));
         await store.apiKeys.insert(apiKey('k1', 'p1'));
         await store.apiKeys.insert(apiKey('k2', 'p2'));
         await store.meetings.claim(pending('p1', 'a1'));
@@ -185,9 +197,9 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       });
 
       it('lists secret expiries of every partner, null included', async () => {
-        await store.partners.upsert(partner('p1', { clientSecretExpiresAt: '2026-01-01T00:00:00.000Z' }));
-        await store.partners.upsert(partner('p2', { clientSecretExpiresAt: null }));
-        await store.partners.upsert(partner('p3', { clientSecretExpiresAt: '2027-01-01T00:00:00.000Z' }));
+        await store.partners.insert(partner('p1', { clientSecretExpiresAt: '2026-01-01T00:00:00.000Z' }));
+        await store.partners.insert(partner('p2', { clientSecretExpiresAt: null }));
+        await store.partners.insert(partner('p3', { clientSecretExpiresAt: '2027-01-01T00:00:00.000Z' }));
         const expiries = await store.partners.expiries();
         expect([...expiries].sort()).toEqual(
           ['2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z', null].sort(),
@@ -198,8 +210,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
     describe('api keys', () => {
       beforeEach(async () => {
-        await store.partners.upsert(partner('p1'));
-        await store.partners.upsert(partner('p2'));
+        await store.partners.insert(partner('p1'));
+        await store.partners.insert(partner('p2'));
       });
 
       it('finds a key by its hash with its partner, field for field', async () => {
@@ -210,8 +222,12 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect((await store.apiKeys.findByHash('hash-k2'))?.partner).toEqual(partner('p2'));
         expect(await store.apiKeys.findByHash('hash-none')).toBeNull();
         // The partner as it is now, not as it was when the key was issued.
-        const changed = partner('p1', { tenantId: 'tenant-new', updatedAt: '2025-06-01T00:00:00.000Z' });
-        await store.partners.upsert(changed);
+        const changed = partner('p1', {
+          tenantId: 'tenant-new',
+          updatedAt: '2025-06-01T00:00:00.000Z',
+          version: 2,
+        });
+        expect(await store.partners.update(changed, 1)).toBe(true);
         expect((await store.apiKeys.findByHash('hash-k1'))?.partner).toEqual(changed);
       });
 
@@ -265,8 +281,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
     describe('meetings', () => {
       beforeEach(async () => {
-        await store.partners.upsert(partner('p1'));
-        await store.partners.upsert(partner('p2'));
+        await store.partners.insert(partner('p1'));
+        await store.partners.insert(partner('p2'));
       });
 
       it('claims once, then returns the existing record', async () => {
@@ -426,8 +442,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
     describe('certificates', () => {
       beforeEach(async () => {
-        await store.partners.upsert(partner('p1', { credentialType: 'certificate' }));
-        await store.partners.upsert(partner('p2'));
+        await store.partners.insert(partner('p1', { credentialType: 'certificate' }));
+        await store.partners.insert(partner('p2'));
       });
 
       it('gets what was stored, field for field, only under its own partner', async () => {
@@ -476,12 +492,12 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       it('goes with its partner', async () => {
         await store.certificates.insertOnce(certificate('c1', 'p1'));
         await store.partners.delete('p1');
-        await store.partners.upsert(partner('p1'));
+        await store.partners.insert(partner('p1'));
         expect(await store.certificates.listByPartner('p1')).toEqual([]);
       });
 
       it('gives, per partner signing with certificates, its latest expiry (null: none)', async () => {
-        await store.partners.upsert(partner('p3', { credentialType: 'certificate' }));
+        await store.partners.insert(partner('p3', { credentialType: 'certificate' }));
         await store.certificates.insertOnce(
           certificate('c1', 'p1', { notAfter: '2027-01-01T00:00:00.000Z' }),
         );
@@ -506,8 +522,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expiresAt: '2026-12-08T09:00:00.000Z',
       });
       beforeEach(async () => {
-        await store.partners.upsert(partner('p1'));
-        await store.partners.upsert(partner('p2'));
+        await store.partners.insert(partner('p1'));
+        await store.partners.insert(partner('p2'));
       });
 
       it('finds a link by its hash with its partner, field for field', async () => {
@@ -560,7 +576,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         ],
       });
       beforeEach(async () => {
-        await store.partners.upsert(partner('p1'));
+        await store.partners.insert(partner('p1'));
         await store.meetings.claim(pending('p1', 'a1'));
       });
 
@@ -578,7 +594,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       it('goes with its meeting', async () => {
         await store.attendance.insert(report('r1'));
         await store.partners.delete('p1');
-        await store.partners.upsert(partner('p1'));
+        await store.partners.insert(partner('p1'));
         expect(await store.attendance.listByMeeting('p1', 'a1', 'm1')).toEqual([]);
       });
     });

@@ -23,7 +23,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('writes queued in one turn are committed by one transaction', async () => {
   const store = SqliteStore.open(path.join(dir, 'a.db'));
-  await store.partners.upsert(partner('p1'));
+  await store.partners.insert(partner('p1'));
   const before = { ...store.writes.stats };
   const results = await Promise.all(
     Array.from({ length: 16 }, (_, i) => store.meetings.claim(pending(`a${i}`))),
@@ -67,7 +67,7 @@ test('a failed commit rejects every write of the batch and writes none', async (
 test('close commits what is queued before closing; later writes are StoreUnavailableError', async () => {
   const file = path.join(dir, 'c.db');
   const store = SqliteStore.open(file);
-  await store.partners.upsert(partner('p1'));
+  await store.partners.insert(partner('p1'));
   const queued = store.meetings.claim(pending('queued'));
   await store.close();
   await expect(queued).resolves.toEqual({ claimed: true });

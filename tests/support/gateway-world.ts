@@ -110,6 +110,7 @@ export function partner(overrides: Partial<PartnerRecord> & { secret?: string | 
     meetingDefaults: {},
     createdAt: '2026-01-05T09:00:00.000Z',
     updatedAt: '2026-01-05T09:00:00.000Z',
+    version: 1,
     ...rest,
   };
 }

@@ -152,4 +152,13 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'partner versions',
+    sql: `
+      -- Optimistic concurrency for partners, as meetings have: a change is written only over the
+      -- version it was made from, so two changes at once never lose one (or restore an old secret).
+      ALTER TABLE partners ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];

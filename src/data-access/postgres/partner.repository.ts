@@ -7,24 +7,39 @@ import { jsonAsParsed, partnerFromRow, type PartnerRow as Row } from '../rows';
 type PartnerRow = Row<unknown>;
 const toRecord = (row: PartnerRow): PartnerRecord => partnerFromRow(row, jsonAsParsed);
 
-// xmax is 0 on a freshly inserted row version and set on one written by DO UPDATE: one statement
-// tells insert from update, with no read-then-write race between instances.
-const UPSERT = `
+const INSERT = `
   INSERT INTO partners (id, application_id, tenant_id, client_secret_ciphertext, client_secret_expires_at,
     operator_local_match_field, operator_remote_match_field, user_local_match_field, user_remote_match_field,
-    cloud, meeting_defaults, created_at, updated_at, credential_type)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json, $12, $13, $14)
-  ON CONFLICT (id) DO UPDATE SET
-    application_id = excluded.application_id, tenant_id = excluded.tenant_id,
-    client_secret_ciphertext = excluded.client_secret_ciphertext,
-    client_secret_expires_at = excluded.client_secret_expires_at,
-    operator_local_match_field = excluded.operator_local_match_field,
-    operator_remote_match_field = excluded.operator_remote_match_field,
-    user_local_match_field = excluded.user_local_match_field,
-    user_remote_match_field = excluded.user_remote_match_field,
-    cloud = excluded.cloud, meeting_defaults = excluded.meeting_defaults, updated_at = excluded.updated_at,
-    credential_type = excluded.credential_type
-  RETURNING (xmax = 0) AS inserted`;
+    cloud, meeting_defaults, updated_at, credential_type, version, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json, $12, $13, $14, $15)
+  ON CONFLICT (id) DO NOTHING`;
+
+const UPDATE = `
+  UPDATE partners SET application_id = $2, tenant_id = $3, client_secret_ciphertext = $4,
+    client_secret_expires_at = $5, operator_local_match_field = $6, operator_remote_match_field = $7,
+    user_local_match_field = $8, user_remote_match_field = $9, cloud = $10, meeting_defaults = $11::json,
+    updated_at = $12, credential_type = $13, version = $14
+  WHERE id = $1 AND version = $15`;
+
+/** $1…$14 of both statements (everything but created_at, which a change never touches). */
+function toParams(record: PartnerRecord): unknown[] {
+  return [
+    record.id,
+    record.applicationId,
+    record.tenantId,
+    record.clientSecretCiphertext,
+    record.clientSecretExpiresAt,
+    record.operatorLocalMatchField,
+    record.operatorRemoteMatchField,
+    record.userLocalMatchField,
+    record.userRemoteMatchField,
+    record.cloud,
+    JSON.stringify(record.meetingDefaults),
+    record.updatedAt,
+    record.credentialType,
+    record.version,
+  ];
+}
 
 export class PostgresPartnerRepository implements PartnerRepository {
   constructor(private readonly pool: Queryable) {}
@@ -40,24 +55,14 @@ export class PostgresPartnerRepository implements PartnerRepository {
     return rows.map(toRecord);
   }
 
-  async upsert(record: PartnerRecord): Promise<{ created: boolean }> {
-    const { rows } = await this.pool.query<{ inserted: boolean }>(UPSERT, [
-      record.id,
-      record.applicationId,
-      record.tenantId,
-      record.clientSecretCiphertext,
-      record.clientSecretExpiresAt,
-      record.operatorLocalMatchField,
-      record.operatorRemoteMatchField,
-      record.userLocalMatchField,
-      record.userRemoteMatchField,
-      record.cloud,
-      JSON.stringify(record.meetingDefaults),
-      record.createdAt,
-      record.updatedAt,
-      record.credentialType,
-    ]);
-    return { created: rows[0]?.inserted === true };
+  async insert(record: PartnerRecord): Promise<boolean> {
+    const result = await this.pool.query(INSERT, [...toParams(record), record.createdAt]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async update(record: PartnerRecord, expectedVersion: number): Promise<boolean> {
+    const result = await this.pool.query(UPDATE, [...toParams(record), expectedVersion]);
+    return (result.rowCount ?? 0) > 0;
   }
 
   async delete(id: string): Promise<boolean> {

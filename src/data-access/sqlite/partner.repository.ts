@@ -5,34 +5,38 @@ import { jsonFromText, partnerFromRow, type PartnerRow } from '../rows';
 
 type Row = PartnerRow<string>;
 const toRecord = (row: Row): PartnerRecord => partnerFromRow(row, jsonFromText);
+const toParams = (record: PartnerRecord) => ({
+  ...record,
+  meetingDefaults: JSON.stringify(record.meetingDefaults),
+});
 
 export class SqlitePartnerRepository implements PartnerRepository {
   private readonly getStmt;
   private readonly listStmt;
-  private readonly upsertStmt;
+  private readonly insertStmt;
+  private readonly updateStmt;
   private readonly deleteStmt;
   private readonly expiriesStmt;
 
   constructor(private readonly db: Database.Database) {
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM partners WHERE id = ?');
     this.listStmt = db.prepare<[], Row>('SELECT * FROM partners ORDER BY id');
-    this.upsertStmt = db.prepare(`
+    this.insertStmt = db.prepare(`
       INSERT INTO partners (id, application_id, tenant_id, client_secret_ciphertext, client_secret_expires_at,
         operator_local_match_field, operator_remote_match_field, user_local_match_field, user_remote_match_field,
-        cloud, meeting_defaults, created_at, updated_at, credential_type)
+        cloud, meeting_defaults, created_at, updated_at, credential_type, version)
       VALUES (@id, @applicationId, @tenantId, @clientSecretCiphertext, @clientSecretExpiresAt,
         @operatorLocalMatchField, @operatorRemoteMatchField, @userLocalMatchField, @userRemoteMatchField,
-        @cloud, @meetingDefaults, @createdAt, @updatedAt, @credentialType)
-      ON CONFLICT (id) DO UPDATE SET
-        application_id = excluded.application_id, tenant_id = excluded.tenant_id,
-        client_secret_ciphertext = excluded.client_secret_ciphertext,
-        client_secret_expires_at = excluded.client_secret_expires_at,
-        operator_local_match_field = excluded.operator_local_match_field,
-        operator_remote_match_field = excluded.operator_remote_match_field,
-        user_local_match_field = excluded.user_local_match_field,
-        user_remote_match_field = excluded.user_remote_match_field,
-        cloud = excluded.cloud, meeting_defaults = excluded.meeting_defaults, updated_at = excluded.updated_at,
-        credential_type = excluded.credential_type`);
+        @cloud, @meetingDefaults, @createdAt, @updatedAt, @credentialType, @version)
+      ON CONFLICT (id) DO NOTHING`);
+    this.updateStmt = db.prepare(`
+      UPDATE partners SET application_id = @applicationId, tenant_id = @tenantId,
+        client_secret_ciphertext = @clientSecretCiphertext, client_secret_expires_at = @clientSecretExpiresAt,
+        operator_local_match_field = @operatorLocalMatchField, operator_remote_match_field = @operatorRemoteMatchField,
+        user_local_match_field = @userLocalMatchField, user_remote_match_field = @userRemoteMatchField,
+        cloud = @cloud, meeting_defaults = @meetingDefaults, updated_at = @updatedAt,
+        credential_type = @credentialType, version = @version
+      WHERE id = @id AND version = @expectedVersion`);
     this.deleteStmt = db.prepare('DELETE FROM partners WHERE id = ?');
     this.expiriesStmt = db.prepare<[], { client_secret_expires_at: string | null }>(
       'SELECT client_secret_expires_at FROM partners',
@@ -48,13 +52,12 @@ export class SqlitePartnerRepository implements PartnerRepository {
     return this.listStmt.all().map(toRecord);
   }
 
-  async upsert(record: PartnerRecord): Promise<{ created: boolean }> {
-    const existed = this.db.transaction(() => {
-      const before = this.getStmt.get(record.id);
-      this.upsertStmt.run({ ...record, meetingDefaults: JSON.stringify(record.meetingDefaults) });
-      return before !== undefined;
-    })();
-    return { created: !existed };
+  async insert(record: PartnerRecord): Promise<boolean> {
+    return this.insertStmt.run(toParams(record)).changes > 0;
+  }
+
+  async update(record: PartnerRecord, expectedVersion: number): Promise<boolean> {
+    return this.updateStmt.run({ ...toParams(record), expectedVersion }).changes > 0;
   }
 
   async delete(id: string): Promise<boolean> {

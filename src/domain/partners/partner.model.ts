@@ -45,14 +45,16 @@ export interface PartnerRecord {
   meetingDefaults: MeetingOptions;
   createdAt: string;
   updatedAt: string;
+  /** Raised by every write; a write is made only over the version it was made from. */
+  version: number;
 }
 
 /** A partner as the API shows it: never the secret, only whether one is stored. */
-export interface PartnerView extends Omit<PartnerRecord, 'clientSecretCiphertext'> {
+export interface PartnerView extends Omit<PartnerRecord, 'clientSecretCiphertext' | 'version'> {
   hasClientSecret: boolean;
 }
 
 export function toPartnerView(record: PartnerRecord): PartnerView {
-  const { clientSecretCiphertext, ...rest } = record;
+  const { clientSecretCiphertext, version: _version, ...rest } = record;
   return { ...rest, hasClientSecret: clientSecretCiphertext !== null };
 }

@@ -38,6 +38,9 @@ export type PartnerPatch = Partial<Omit<PartnerInput, 'clientSecret'>> & {
   clientSecret?: string | null | undefined;
 };
 
+/** How often a change beaten by another is made again before the request gives up. */
+const MAX_WRITE_ATTEMPTS = 5;
+
 /** Told when a partner's configuration changes, so that caches built from it (MSAL) are rebuilt. */
 export type PartnerChangeListener = (partnerId: string) => void;
 
@@ -64,73 +67,101 @@ export class PartnerService {
 
   /** Creates or replaces the whole configuration; a missing secret keeps the stored one. */
   async put(id: string, input: PartnerInput): Promise<{ created: boolean; partner: PartnerView }> {
-    const existing = await this.partners.get(id);
-    const credentialType = input.credentialType ?? existing?.credentialType ?? 'clientSecret';
-    if (!existing && input.clientSecret === undefined && credentialType === 'clientSecret') {
-      throw secretRequired(
-        'A new partner needs its client secret.',
-        "Required when creating a partner: the client secret's Value from Certificates & secrets (Step 1, items 5-8).",
-      );
-    }
-    const timestamp = this.now().toISOString();
-    const record: PartnerRecord = {
-      id,
-      applicationId: input.applicationId,
-      tenantId: input.tenantId,
-      clientSecretCiphertext:
-        input.clientSecret === undefined
-          ? (existing?.clientSecretCiphertext ?? null)
-          : this.cipher.encrypt(input.clientSecret, id),
-      clientSecretExpiresAt:
-        input.clientSecretExpiresAt === undefined && input.clientSecret === undefined
-          ? (existing?.clientSecretExpiresAt ?? null)
-          : (input.clientSecretExpiresAt ?? null),
-      operatorLocalMatchField: input.operatorLocalMatchField,
-      operatorRemoteMatchField: input.operatorRemoteMatchField,
-      userLocalMatchField: input.userLocalMatchField,
-      userRemoteMatchField: input.userRemoteMatchField,
-      cloud: input.cloud ?? 'global',
-      credentialType,
-      meetingDefaults: input.meetingDefaults ?? {},
-      createdAt: existing?.createdAt ?? timestamp,
-      updatedAt: timestamp,
-    };
-    if (record.credentialType === 'clientSecret' && record.clientSecretCiphertext === null)
-      throw noSecretStored();
-    const { created } = await this.partners.upsert(record);
-    this.notify(id);
+    const { created, record } = await this.write(id, (existing) => {
+      const credentialType = input.credentialType ?? existing?.credentialType ?? 'clientSecret';
+      if (!existing && input.clientSecret === undefined && credentialType === 'clientSecret') {
+        throw secretRequired(
+          'A new partner needs its client secret.',
+          "Required when creating a partner: the client secret's Value from Certificates & secrets (Step 1, items 5-8).",
+        );
+      }
+      const timestamp = this.now().toISOString();
+      const record: PartnerRecord = {
+        id,
+        applicationId: input.applicationId,
+        tenantId: input.tenantId,
+        clientSecretCiphertext:
+          input.clientSecret === undefined
+            ? (existing?.clientSecretCiphertext ?? null)
+            : this.cipher.encrypt(input.clientSecret, id),
+        clientSecretExpiresAt:
+          input.clientSecretExpiresAt === undefined && input.clientSecret === undefined
+            ? (existing?.clientSecretExpiresAt ?? null)
+            : (input.clientSecretExpiresAt ?? null),
+        operatorLocalMatchField: input.operatorLocalMatchField,
+        operatorRemoteMatchField: input.operatorRemoteMatchField,
+        userLocalMatchField: input.userLocalMatchField,
+        userRemoteMatchField: input.userRemoteMatchField,
+        cloud: input.cloud ?? 'global',
+        credentialType,
+        meetingDefaults: input.meetingDefaults ?? {},
+        createdAt: existing?.createdAt ?? timestamp,
+        updatedAt: timestamp,
+        version: (existing?.version ?? 0) + 1,
+      };
+      if (record.credentialType === 'clientSecret' && record.clientSecretCiphertext === null)
+        throw noSecretStored();
+      return record;
+    });
     return { created, partner: toPartnerView(record) };
   }
 
   /** Changes some fields, e.g. a new secret after the old one expired. */
   async patch(id: string, patch: PartnerPatch): Promise<PartnerView> {
-    const existing = await this.require(id);
-    const { clientSecret, ...fields } = patch;
-    const record: PartnerRecord = {
-      ...existing,
-      ...definedOnly(fields),
-      clientSecretCiphertext:
-        clientSecret === undefined
-          ? existing.clientSecretCiphertext
-          : clientSecret === null
-            ? null
-            : this.cipher.encrypt(clientSecret, id),
-      updatedAt: this.now().toISOString(),
-    };
-    // A new secret without a new expiry date makes the old date meaningless; no secret has none.
-    if (clientSecret !== undefined && patch.clientSecretExpiresAt === undefined)
-      record.clientSecretExpiresAt = null;
-    if (record.credentialType === 'clientSecret' && record.clientSecretCiphertext === null) {
-      throw clientSecret === null
-        ? secretRequired(
-            'Tokens are signed with the client secret; it cannot be removed.',
-            "Switch to certificates first (credentialType 'certificate', once the certificate is uploaded and verify passes), then remove the secret.",
-          )
-        : noSecretStored();
-    }
-    await this.partners.upsert(record);
-    this.notify(id);
+    const { record } = await this.write(id, (existing) => {
+      if (!existing) throw partnerNotFound(id);
+      const { clientSecret, ...fields } = patch;
+      const record: PartnerRecord = {
+        ...existing,
+        ...definedOnly(fields),
+        clientSecretCiphertext:
+          clientSecret === undefined
+            ? existing.clientSecretCiphertext
+            : clientSecret === null
+              ? null
+              : this.cipher.encrypt(clientSecret, id),
+        updatedAt: this.now().toISOString(),
+        version: existing.version + 1,
+      };
+      // A new secret without a new expiry date makes the old date meaningless; no secret has none.
+      if (clientSecret !== undefined && patch.clientSecretExpiresAt === undefined)
+        record.clientSecretExpiresAt = null;
+      if (record.credentialType === 'clientSecret' && record.clientSecretCiphertext === null) {
+        throw clientSecret === null
+          ? secretRequired(
+              'Tokens are signed with the client secret; it cannot be removed.',
+              "Switch to certificates first (credentialType 'certificate', once the certificate is uploaded and verify passes), then remove the secret.",
+            )
+          : noSecretStored();
+      }
+      return record;
+    });
     return toPartnerView(record);
+  }
+
+  /**
+   * Read, change, write over the version read: a change that another one beat is made again on
+   * the newer record (so both are kept); one that keeps losing answers 409 CONCURRENT_UPDATE.
+   */
+  private async write(
+    id: string,
+    change: (existing: PartnerRecord | null) => PartnerRecord,
+  ): Promise<{ created: boolean; record: PartnerRecord }> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const existing = await this.partners.get(id);
+      const record = change(existing);
+      const written = existing
+        ? await this.partners.update(record, existing.version)
+        : await this.partners.insert(record);
+      if (written) {
+        this.notify(id);
+        return { created: !existing, record };
+      }
+    }
+    throw new AppError('CONCURRENT_UPDATE', {
+      detail: `Partner '${id}' kept changing while this request ran; nothing of it was stored.`,
+      remediation: 'Read the partner again and repeat the change.',
+    });
   }
 
   async delete(id: string): Promise<void> {
@@ -138,7 +169,6 @@ export class PartnerService {
     this.notify(id);
   }
 
-  /** The stored secret in clear, for the token client only. */
   /**
    * The partner's client secret in clear, or null when none is stored. A secret this service's
    * SECRETS_KEY cannot open (the key changed since it was stored) is a configuration failure:
