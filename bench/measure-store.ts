@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       updatedAt: at,
       lease: { owner: 'o', expiresAt: at },
       calendarSequence: 0,
+      pendingChange: null,
     };
   };
   const create = async () => {

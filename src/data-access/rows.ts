@@ -8,7 +8,7 @@ import type {
   PartnerRecord,
   RemoteMatchField,
 } from '../domain/partners/partner.model';
-import type { MeetingDetails, MeetingRecord } from '../domain/meetings/meeting.record';
+import type { MeetingDetails, MeetingRecord, PendingChange } from '../domain/meetings/meeting.record';
 import type { CertificateRecord } from '../domain/partners/certificates';
 import type { ApiKeyRecord, KeyHolder, SetupLinkRecord, StoredAttendanceReport } from '../domain/ports';
 
@@ -91,6 +91,7 @@ export interface MeetingRow<J> {
   lease_owner: string | null;
   lease_expires_at: string | null;
   calendar_sequence: number;
+  pending_change: J | null;
 }
 
 export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): MeetingRecord {
@@ -107,6 +108,7 @@ export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): Meet
         ? null
         : { owner: row.lease_owner, expiresAt: row.lease_expires_at },
     calendarSequence: Number(row.calendar_sequence),
+    pendingChange: row.pending_change === null ? null : (json(row.pending_change) as PendingChange),
   };
   if (row.status === 'pending') return { ...fields, status: 'pending', details: null };
   if (

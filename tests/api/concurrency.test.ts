@@ -89,6 +89,7 @@ describe('a create interrupted by a crash', () => {
       updatedAt: at,
       lease: { owner: 'a-request-that-died', expiresAt: new Date(Date.now() + leaseEndsInMs).toISOString() },
       calendarSequence: 0,
+      pendingChange: null,
     });
   }
 

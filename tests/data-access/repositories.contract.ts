@@ -62,6 +62,7 @@ export function pending(
     updatedAt: '2025-02-01T09:00:00.000Z',
     lease: null,
     calendarSequence: 0,
+    pendingChange: null,
     ...overrides,
   };
 }
@@ -379,6 +380,21 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         const stored = await store.meetings.get('p1', 'a1');
         expect(stored?.details).toEqual(DETAILS);
         expect(JSON.stringify(stored?.details)).toBe(JSON.stringify(DETAILS));
+      });
+
+      it('writes a pending change with the lease, exactly, and clears it', async () => {
+        const claimed = pending('p1', 'a1');
+        await store.meetings.claim(claimed);
+        const scheduled = { ...claimed, status: 'scheduled' as const, details: DETAILS, version: 2 };
+        await store.meetings.update(scheduled, 1);
+        const change = { kind: 'update' as const, details: { ...DETAILS, subject: 'Changed — Zoë' } };
+        const lease = { owner: 'request-3', expiresAt: '2025-02-01T09:01:00.000Z' };
+        await store.meetings.update({ ...scheduled, version: 3, lease, pendingChange: change }, 2);
+        expect(await store.meetings.get('p1', 'a1')).toMatchObject({ lease, pendingChange: change });
+        await store.meetings.update({ ...scheduled, version: 4, pendingChange: { kind: 'cancel' } }, 3);
+        expect((await store.meetings.get('p1', 'a1'))?.pendingChange).toEqual({ kind: 'cancel' });
+        await store.meetings.update({ ...scheduled, version: 5, pendingChange: null }, 4);
+        expect((await store.meetings.get('p1', 'a1'))?.pendingChange).toBeNull();
       });
 
       it('releases only a pending claim of that version', async () => {

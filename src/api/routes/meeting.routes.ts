@@ -42,7 +42,7 @@ export function meetingRoutes(
     .all(access.partner)
     .get(async (req, res) => {
       const { appointmentId } = parseOrThrow(appointmentParamsSchema, req.params, 'params');
-      res.json(await meetings.get(partnerOf(req).id, appointmentId));
+      res.json(await meetings.get(partnerOf(req), appointmentId));
     })
     .patch(async (req, res) => {
       const partner = partnerOf(req);
@@ -74,7 +74,7 @@ export function meetingRoutes(
     .get(async (req, res) => {
       const { appointmentId } = parseOrThrow(appointmentParamsSchema, req.params, 'params');
       const query = parseOrThrow(inviteQuerySchema, req.query, 'query');
-      const invite = calendarInvite(await meetings.get(partnerOf(req).id, appointmentId), query.for);
+      const invite = calendarInvite(await meetings.get(partnerOf(req), appointmentId), query.for);
       res.setHeader('Content-Type', `text/calendar; charset=utf-8; method=${invite.method}`);
       res.setHeader('Content-Disposition', 'inline; filename="meeting.ics"');
       res.setHeader('Cache-Control', 'no-store');

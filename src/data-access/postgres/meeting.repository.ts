@@ -7,7 +7,7 @@ import { jsonAsParsed, meetingFromRow, type MeetingRow as Row } from '../rows';
 type MeetingRow = Row<unknown>;
 const toRecord = (row: MeetingRow): MeetingRecord => meetingFromRow(row, jsonAsParsed);
 
-/** $1…$14 in the column order of CLAIM. */
+/** $1…$15 in the column order of CLAIM. */
 function toParams(record: MeetingRecord): unknown[] {
   return [
     record.partnerId,
@@ -24,6 +24,7 @@ function toParams(record: MeetingRecord): unknown[] {
     record.lease?.owner ?? null,
     record.lease?.expiresAt ?? null,
     record.calendarSequence,
+    record.pendingChange === null ? null : JSON.stringify(record.pendingChange),
   ];
 }
 
@@ -34,15 +35,15 @@ const GET = 'SELECT * FROM meetings WHERE partner_id = $1 AND appointment_id = $
 const CLAIM = `
   INSERT INTO meetings (partner_id, appointment_id, status, request_hash, external_id, organizer_id,
     graph_meeting_id, data, version, created_at, updated_at, lease_owner, lease_expires_at,
-    calendar_sequence)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $9, $10, $11, $12, $13, $14)
+    calendar_sequence, pending_change)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $9, $10, $11, $12, $13, $14, $15::json)
   ON CONFLICT (partner_id, appointment_id) DO NOTHING
   RETURNING version`;
 
 const UPDATE = `
   UPDATE meetings SET status = $3, request_hash = $4, organizer_id = $5, graph_meeting_id = $6,
     data = $7::json, version = $8, updated_at = $9, external_id = $11, lease_owner = $12,
-    lease_expires_at = $13, calendar_sequence = $14
+    lease_expires_at = $13, calendar_sequence = $14, pending_change = $15::json
   WHERE partner_id = $1 AND appointment_id = $2 AND version = $10`;
 
 const RELEASE = `
@@ -90,6 +91,7 @@ export class PostgresMeetingRepository implements MeetingRepository {
       record.lease?.owner ?? null,
       record.lease?.expiresAt ?? null,
       record.calendarSequence,
+      record.pendingChange === null ? null : JSON.stringify(record.pendingChange),
     ]);
     return (result.rowCount ?? 0) > 0;
   }

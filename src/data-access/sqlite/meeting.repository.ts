@@ -23,6 +23,7 @@ function toParams(record: MeetingRecord) {
     leaseOwner: record.lease?.owner ?? null,
     leaseExpiresAt: record.lease?.expiresAt ?? null,
     calendarSequence: record.calendarSequence,
+    pendingChange: record.pendingChange === null ? null : JSON.stringify(record.pendingChange),
   };
 }
 
@@ -43,16 +44,16 @@ export class SqliteMeetingRepository implements MeetingRepository {
     this.claimStmt = db.prepare(`
       INSERT INTO meetings (partner_id, appointment_id, status, request_hash, external_id, organizer_id,
         graph_meeting_id, data, version, created_at, updated_at, lease_owner, lease_expires_at,
-        calendar_sequence)
+        calendar_sequence, pending_change)
       VALUES (@partnerId, @appointmentId, @status, @requestHash, @externalId, @organizerId,
         @graphMeetingId, @data, @version, @createdAt, @updatedAt, @leaseOwner, @leaseExpiresAt,
-        @calendarSequence)
+        @calendarSequence, @pendingChange)
       ON CONFLICT (partner_id, appointment_id) DO NOTHING`);
     this.updateStmt = db.prepare(`
       UPDATE meetings SET status = @status, request_hash = @requestHash, external_id = @externalId,
         organizer_id = @organizerId, graph_meeting_id = @graphMeetingId, data = @data, version = @version,
         updated_at = @updatedAt, lease_owner = @leaseOwner, lease_expires_at = @leaseExpiresAt,
-        calendar_sequence = @calendarSequence
+        calendar_sequence = @calendarSequence, pending_change = @pendingChange
       WHERE partner_id = @partnerId AND appointment_id = @appointmentId AND version = @expectedVersion`);
     this.releaseStmt = db.prepare(
       "DELETE FROM meetings WHERE partner_id = ? AND appointment_id = ? AND version = ? AND status = 'pending'",

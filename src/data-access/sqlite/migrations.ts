@@ -158,4 +158,13 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE partners ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 9,
+    name: 'pending changes',
+    sql: `
+      -- What a change or cancel asked of Teams, kept until its outcome is known: a record left
+      -- with one (a lost answer, a crash) is read back from Teams before it is used again.
+      ALTER TABLE meetings ADD COLUMN pending_change TEXT;
+    `,
+  },
 ];

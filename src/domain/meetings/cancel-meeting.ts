@@ -11,6 +11,7 @@ import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
 import type { MeetingRepository } from '../ports';
 import type { Leases } from './leases';
 import type { CancelledMeeting, MeetingRecord, ScheduledMeeting } from './meeting.record';
+import type { UnsettledChanges } from './unsettled-changes';
 
 /** What a cancelled meeting's link leads to, if Teams keeps it joinable. */
 export const LOCKED_OPTIONS: MeetingOptions = {
@@ -30,15 +31,18 @@ export class CancelMeeting {
     private readonly meetings: MeetingRepository,
     private readonly gateway: MicrosoftGateway,
     private readonly leases: Leases,
+    private readonly unsettled: UnsettledChanges,
     private readonly now: () => Date,
   ) {}
 
   async run(partner: PartnerRecord, appointmentId: string): Promise<LockOutcome> {
     for (let round = 0; ; round += 1) {
-      const record = await this.meetings.get(partner.id, appointmentId);
-      if (!record || record.status === 'pending') {
+      const found = await this.meetings.get(partner.id, appointmentId);
+      if (!found || found.status === 'pending') {
         throw new AppError('MEETING_NOT_FOUND', { detail: `Appointment '${appointmentId}' has no meeting.` });
       }
+      const record = await this.unsettled.current(partner, found);
+      if (record.status === 'pending') continue;
       if (record.status === 'cancelled') return { lock: 'none' };
       if (this.leases.isHeld(record)) {
         if (await this.leases.pause(round)) continue;
@@ -52,15 +56,22 @@ export class CancelMeeting {
         if (await this.meetings.update(this.cancelled(record), record.version)) return { lock: 'gone' };
         continue;
       }
-      const leased = await this.leases.take(record);
+      const leased = await this.leases.take({ ...record, pendingChange: { kind: 'cancel' as const } });
       if (leased === null) continue;
-      const outcome = await this.removeFromTeams(partner, leased);
-      if (await this.meetings.update(this.cancelled(leased), leased.version)) return outcome;
+      const { recorded, ...outcome } = await this.removeFromTeams(partner, leased);
+      if (recorded || (await this.meetings.update(this.cancelled(leased), leased.version))) return outcome;
     }
   }
 
-  /** The lock (one PATCH), then the DELETE; a lock that fails for another reason than a lost meeting does not stop it. */
-  private async removeFromTeams(partner: PartnerRecord, record: ScheduledMeeting): Promise<LockOutcome> {
+  /**
+   * The lock (one PATCH), then the DELETE; a lock that fails for another reason than a lost
+   * meeting does not stop it. `recorded`: a DELETE whose answer was lost was settled from what
+   * Teams holds, and the record already says cancelled.
+   */
+  private async removeFromTeams(
+    partner: PartnerRecord,
+    record: ScheduledMeeting,
+  ): Promise<LockOutcome & { recorded?: boolean }> {
     const { organizer, meetingId } = record.details;
     let outcome: LockOutcome = { lock: 'locked' };
     try {
@@ -74,7 +85,8 @@ export class CancelMeeting {
     try {
       if (outcome.lock !== 'gone') await this.gateway.deleteMeeting(partner, organizer.id, meetingId);
     } catch (error) {
-      await this.leases.release(record).catch(() => undefined);
+      const settled = await this.unsettled.afterFailure(partner, record, error);
+      if (settled?.status === 'cancelled') return { ...outcome, recorded: true };
       throw error;
     }
     return outcome;
@@ -85,6 +97,7 @@ export class CancelMeeting {
       ...record,
       status: 'cancelled',
       lease: null,
+      pendingChange: null,
       version: record.version + 1,
       calendarSequence: record.calendarSequence + 1,
       updatedAt: this.now().toISOString(),

@@ -120,6 +120,7 @@ export class CreateMeeting {
       updatedAt: timestamp,
       lease: this.leases.grant(),
       calendarSequence: 0,
+      pendingChange: null,
     };
     const attempt = await this.meetings.claim(claim);
     if (attempt.claimed) return { kind: 'won', claim, fresh: true };

@@ -36,6 +36,12 @@ export interface Lease {
   expiresAt: string;
 }
 
+/**
+ * A change asked of Teams whose outcome is not known yet: what the record becomes if it took
+ * effect (unsettled-changes.ts). Written with the lease, cleared with the result.
+ */
+export type PendingChange = { kind: 'update'; details: MeetingDetails } | { kind: 'cancel' };
+
 interface RecordFields {
   partnerId: string;
   appointmentId: string;
@@ -52,6 +58,8 @@ interface RecordFields {
    * attendees, after a new meeting replaced one Teams lost, and after the cancel.
    */
   calendarSequence: number;
+  /** Set while a change or cancel is sent to Teams; left set when its outcome was lost. */
+  pendingChange: PendingChange | null;
 }
 
 /** Claimed by a create that has not finished (or that died). */

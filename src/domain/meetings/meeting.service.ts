@@ -9,7 +9,8 @@ import type { MeetingRepository } from '../ports';
 import { CancelMeeting, type LockOutcome } from './cancel-meeting';
 import { CreateMeeting, type CreateMeetingInput } from './create-meeting';
 import { toView, type MeetingView } from './meeting.record';
-import { requireMeeting } from './meeting-lookup';
+import { requireMeeting, settledOr404 } from './meeting-lookup';
+import { UnsettledChanges } from './unsettled-changes';
 import { Leases } from './leases';
 import { Participants } from './participants';
 import { UpdateMeeting, type UpdateMeetingInput } from './update-meeting';
@@ -24,6 +25,7 @@ export class MeetingService {
   private readonly creating: CreateMeeting;
   private readonly updating: UpdateMeeting;
   private readonly cancelling: CancelMeeting;
+  private readonly unsettled: UnsettledChanges;
   private readonly calendarDomain: string;
 
   constructor(
@@ -46,9 +48,10 @@ export class MeetingService {
       now,
       ...(options.sleep ? { sleep: options.sleep } : {}),
     });
+    this.unsettled = new UnsettledChanges(meetings, gateway, leases, now);
     this.creating = new CreateMeeting(meetings, gateway, participants, leases, now);
-    this.updating = new UpdateMeeting(meetings, gateway, participants, leases, now);
-    this.cancelling = new CancelMeeting(meetings, gateway, leases, now);
+    this.updating = new UpdateMeeting(meetings, gateway, participants, leases, this.unsettled, now);
+    this.cancelling = new CancelMeeting(meetings, gateway, leases, this.unsettled, now);
   }
 
   /** `created` is true only for the request that made the record. */
@@ -57,11 +60,16 @@ export class MeetingService {
     input: CreateMeetingInput,
   ): Promise<{ created: boolean; meeting: MeetingView }> {
     const { created, record } = await this.creating.run(partner, input);
-    return { created, meeting: toView(record, this.calendarDomain) };
+    // A replay of a record whose last change lost its answer answers what Teams holds.
+    const current = created ? record : await this.unsettled.current(partner, record);
+    return { created, meeting: toView(settledOr404(current, input.appointmentId), this.calendarDomain) };
   }
 
-  async get(partnerId: string, appointmentId: string): Promise<MeetingView> {
-    return toView(await requireMeeting(this.meetings, partnerId, appointmentId), this.calendarDomain);
+  /** The meeting as stored, once a change whose outcome was lost is settled from Teams. */
+  async get(partner: PartnerRecord, appointmentId: string): Promise<MeetingView> {
+    const record = await requireMeeting(this.meetings, partner.id, appointmentId);
+    const current = settledOr404(await this.unsettled.current(partner, record), appointmentId);
+    return toView(current, this.calendarDomain);
   }
 
   async update(

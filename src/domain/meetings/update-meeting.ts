@@ -10,10 +10,11 @@ import { MeetingGoneError, type MeetingPatch, type MicrosoftGateway } from '../m
 import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
 import type { MeetingRepository } from '../ports';
 import type { Leases } from './leases';
-import { toUtc, type ScheduledMeeting } from './meeting.record';
+import { toUtc, type AttendeeOutcome, type MeetingDetails, type ScheduledMeeting } from './meeting.record';
 import { changesInvite, detailsFrom } from './meeting-changes';
 import { goneFromTeams, settledOr404 } from './meeting-lookup';
 import { matchedOf, type Participants } from './participants';
+import { holdsChange, type UnsettledChanges } from './unsettled-changes';
 
 export interface UpdateMeetingInput {
   subject?: string | undefined;
@@ -29,6 +30,7 @@ export class UpdateMeeting {
     private readonly gateway: MicrosoftGateway,
     private readonly participants: Participants,
     private readonly leases: Leases,
+    private readonly unsettled: UnsettledChanges,
     private readonly now: () => Date,
   ) {}
 
@@ -37,9 +39,12 @@ export class UpdateMeeting {
     appointmentId: string,
     input: UpdateMeetingInput,
   ): Promise<ScheduledMeeting> {
-    const record = await this.leased(partner.id, appointmentId);
+    const attendees =
+      input.attendees === undefined ? undefined : await this.participants.attendees(partner, input.attendees);
+    const record = await this.leased(partner, appointmentId, input, attendees);
+    const intended = record.pendingChange.details;
     try {
-      return await this.apply(partner, record, input);
+      return await this.apply(partner, record, intended, input);
     } catch (error) {
       if (error instanceof MeetingGoneError) {
         // Teams lost it: the record says so (and gives the lease back), and a create may make a new one.
@@ -48,6 +53,7 @@ export class UpdateMeeting {
             ...record,
             status: 'gone',
             lease: null,
+            pendingChange: null,
             version: record.version + 1,
             updatedAt: this.now().toISOString(),
           },
@@ -55,15 +61,27 @@ export class UpdateMeeting {
         );
         throw goneFromTeams(record);
       }
-      await this.leases.release(record).catch(() => undefined);
+      // Teams' answer lost: what Teams holds now decides; a change it holds is a success.
+      const settled = await this.unsettled.afterFailure(partner, record, error);
+      if (settled?.status === 'scheduled' && holdsChange(settled.details, intended)) return settled;
+      if (settled?.status === 'gone') throw goneFromTeams(settled);
       throw error;
     }
   }
 
-  /** The latest scheduled record with this request's lease; waits while another change holds it. */
-  private async leased(partnerId: string, appointmentId: string): Promise<ScheduledMeeting> {
+  /**
+   * The latest scheduled record with this request's lease and the change it is about to make;
+   * waits while another change holds it, and settles one whose outcome was lost first.
+   */
+  private async leased(
+    partner: PartnerRecord,
+    appointmentId: string,
+    input: UpdateMeetingInput,
+    attendees: AttendeeOutcome[] | undefined,
+  ): Promise<ScheduledMeeting & { pendingChange: { kind: 'update'; details: MeetingDetails } }> {
     for (let round = 0; ; round += 1) {
-      const record = settledOr404(await this.meetings.get(partnerId, appointmentId), appointmentId);
+      const found = settledOr404(await this.meetings.get(partner.id, appointmentId), appointmentId);
+      const record = settledOr404(await this.unsettled.current(partner, found), appointmentId);
       if (record.status === 'cancelled') {
         throw new AppError('MEETING_NOT_FOUND', {
           detail: `The meeting of appointment '${appointmentId}' was cancelled; create a new appointment instead.`,
@@ -73,7 +91,11 @@ export class UpdateMeeting {
         if (await this.leases.pause(round)) continue;
         throw concurrentUpdate(this.leases.secondsLeft(record));
       }
-      const taken = await this.leases.take(record);
+      const pendingChange = {
+        kind: 'update' as const,
+        details: intendedDetails(record.details, input, attendees),
+      };
+      const taken = await this.leases.take({ ...record, pendingChange });
       if (taken !== null) return taken;
     }
   }
@@ -82,24 +104,20 @@ export class UpdateMeeting {
   private async apply(
     partner: PartnerRecord,
     record: ScheduledMeeting,
+    intended: MeetingDetails,
     input: UpdateMeetingInput,
   ): Promise<ScheduledMeeting> {
     const details = record.details;
-    const attendees =
-      input.attendees === undefined
-        ? details.attendees
-        : await this.participants.attendees(partner, input.attendees);
-    const options = input.options === undefined ? undefined : { ...details.options, ...input.options };
     const patch: MeetingPatch = {
-      ...(input.subject === undefined ? {} : { subject: input.subject }),
+      ...(input.subject === undefined ? {} : { subject: intended.subject }),
       ...(input.startDateTime === undefined || input.endDateTime === undefined
         ? {}
-        : { startDateTime: toUtc(input.startDateTime), endDateTime: toUtc(input.endDateTime) }),
-      ...(input.attendees === undefined ? {} : { attendees: matchedOf(attendees) }),
-      ...(options === undefined ? {} : { options }),
+        : { startDateTime: intended.startDateTime, endDateTime: intended.endDateTime }),
+      ...(input.attendees === undefined ? {} : { attendees: matchedOf(intended.attendees) }),
+      ...(input.options === undefined ? {} : { options: intended.options }),
     };
     const updated = await this.gateway.updateMeeting(partner, details.organizer.id, details.meetingId, patch);
-    const nextDetails = detailsFrom(updated, details.organizer, attendees, options ?? details.options);
+    const nextDetails = detailsFrom(updated, details.organizer, intended.attendees, intended.options);
     const next: ScheduledMeeting = {
       ...record,
       details: nextDetails,
@@ -107,11 +125,29 @@ export class UpdateMeeting {
       version: record.version + 1,
       updatedAt: this.now().toISOString(),
       lease: null,
+      pendingChange: null,
     };
     // Only a lease that outlived its term could lose here (its owner took longer than any request may).
     if (!(await this.meetings.update(next, record.version))) throw concurrentUpdate(1);
     return next;
   }
+}
+
+/** The details the record has once Teams took the change. */
+function intendedDetails(
+  details: MeetingDetails,
+  input: UpdateMeetingInput,
+  attendees: AttendeeOutcome[] | undefined,
+): MeetingDetails {
+  return {
+    ...details,
+    ...(input.subject === undefined ? {} : { subject: input.subject }),
+    ...(input.startDateTime === undefined || input.endDateTime === undefined
+      ? {}
+      : { startDateTime: toUtc(input.startDateTime), endDateTime: toUtc(input.endDateTime) }),
+    attendees: attendees ?? details.attendees,
+    options: input.options === undefined ? details.options : { ...details.options, ...input.options },
+  };
 }
 
 function concurrentUpdate(retryAfterSeconds: number): AppError {
