@@ -66,6 +66,30 @@ describe('impossible dates', () => {
     expect400(await w.create(appointment({ startDateTime: start })), 'body.startDateTime');
   });
 
+  test.each([
+    ['in year 10000 once in UTC', '9999-12-31T20:00:00-23:59', '9999-12-31T20:30:00-23:59'],
+    ['in year 0 once in UTC', '0001-01-01T00:00:00+23:59', '0001-01-01T00:30:00+23:59'],
+  ])('a time whose UTC instant is %s is refused, and Graph is not asked', async (_label, start, end) => {
+    const w = await worlds.world();
+    const res = await w.create(appointment({ startDateTime: start, endDateTime: end }));
+    expect400(res, 'body.startDateTime');
+    expect400(res, 'body.endDateTime');
+    expect(w.sim.requests().filter((r) => r.operation.startsWith('onlineMeetings'))).toHaveLength(0);
+  });
+
+  test('the last and first instants of years 0001-9999 in UTC are dates', async () => {
+    const w = await worlds.world();
+    const late = await w.create(
+      appointment({ startDateTime: '9999-12-31T23:00:00+00:00', endDateTime: '9999-12-31T23:59:59Z' }),
+    );
+    expect(late.status).toBe(201);
+    expect(late.body.endDateTime).toBe('9999-12-31T23:59:59Z');
+    const invite = await w.h.request
+      .get(`/appointments/${late.body.appointmentId}/meeting.ics`)
+      .set('Authorization', `Bearer ${w.partnerKey}`);
+    expect(invite.text).toMatch(/^DTEND:99991231T235959Z\r$/m);
+  });
+
   test('29 February of a leap year is a date', async () => {
     const w = await worlds.world();
     const res = await w.create(
@@ -73,6 +97,15 @@ describe('impossible dates', () => {
     );
     expect(res.status).toBe(201);
     expect(res.body.startDateTime).toBe('2028-02-29T10:00:00Z');
+  });
+
+  test('a secret expiry in year 10000 once in UTC is refused', async () => {
+    const w = await worlds.world();
+    const res = await w.h.request
+      .patch('/partners/uni-x')
+      .set('Authorization', w.h.admin)
+      .send({ clientSecretExpiresAt: '9999-12-31T23:00:00-01:00' });
+    expect400(res, 'body.clientSecretExpiresAt');
   });
 
   test('a secret expiry of 31 April is refused', async () => {

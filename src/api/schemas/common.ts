@@ -79,7 +79,8 @@ function daysInMonth(year: number, month: number): number {
 /**
  * A date (`2027-06-30`) or date-time that names a real instant: a month that has that day (no
  * 30 February, shifted to March by Date.parse), hours 00-23, minutes and seconds 00-59, an offset
- * within ±23:59, and a year from 0001.
+ * within ±23:59, and a year from 0001 to 9999 both as written and once in UTC (the form Graph,
+ * the store and calendars get: `9999-12-31T20:00:00-23:59` is in year 10000 there).
  */
 export function isRealDate(value: string): boolean {
   const m =
@@ -92,7 +93,9 @@ export function isRealDate(value: string): boolean {
     .map((part) => (part === undefined ? undefined : Number(part)));
   if (year === undefined || month === undefined || day === undefined || year < 1) return false;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
-  return hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return false;
+  const utcYear = new Date(Date.parse(value)).getUTCFullYear();
+  return utcYear >= 1 && utcYear <= 9999;
 }
 
 export const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

@@ -29,7 +29,7 @@ const dateTime = (name: string) => {
     .regex(RFC3339_WITH_OFFSET, { error: message, abort: true })
     .refine(
       isRealDate,
-      `${name} is not a real date and time (check the day of the month, hours 00-23, minutes 00-59).`,
+      `${name} is not a real date and time (check the day of the month, hours 00-23, minutes 00-59, and a year from 0001 to 9999 once in UTC).`,
     );
 };
 
