@@ -235,3 +235,49 @@ test('a cancelled meeting answers from what was kept, without Graph; another par
   expect(metrics.text).toMatch(/teams_meetings_attendance_reads_total\{outcome="available"\} 2/);
   expect(metrics.text).toMatch(/teams_meetings_attendance_reads_total\{outcome="error"\} 1/);
 });
+
+describe('a malformed answer from Graph is 502 GRAPH_ERROR, never a no-show', () => {
+  const lists: Array<[string, unknown]> = [
+    ['no value', {}],
+    ['value not a list', { value: 'nope' }],
+    ['a report without an id', { value: [{ meetingStartDateTime: at(0), meetingEndDateTime: at(30) }] }],
+    ['a report without its times', { value: [{ id: 'r1', totalParticipantCount: 2 }] }],
+    ['not JSON', 'not json'],
+  ];
+  test.each(lists)('attendance reports with %s', async (_label, body) => {
+    const w = await worlds.world({ roles: WITH_ATTENDANCE });
+    const { appointmentId } = await meeting(w);
+    w.sim.injectFault({ match: { operation: 'attendanceReports.list' }, status: 200, body });
+    const res = await read(w, appointmentId);
+    expect(res.status).toBe(502);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.code).toBe('GRAPH_ERROR');
+  });
+
+  const records: Array<[string, unknown]> = [
+    ['no value', {}],
+    ['value not a list', { value: {} }],
+    ['a record without its seconds', { value: [{ identity: { id: 'x' }, attendanceIntervals: [] }] }],
+    [
+      'a record whose intervals are not a list',
+      { value: [{ identity: { id: 'x' }, totalAttendanceInSeconds: 60, attendanceIntervals: 'x' }] },
+    ],
+  ];
+  test.each(records)('attendance records with %s', async (_label, body) => {
+    const w = await worlds.world({ roles: WITH_ATTENDANCE });
+    const { appointmentId, meetingId } = await meeting(w);
+    w.sim.addAttendanceSession(
+      meetingId,
+      session(w, '2026-11-20', [{ userId: w.adviser.id, from: 0, to: 30 }]),
+    );
+    w.sim.injectFault({ match: { operation: 'attendanceRecords.list' }, status: 200, body });
+    const res = await read(w, appointmentId);
+    expect(res.status).toBe(502);
+    expect(res.body.code).toBe('GRAPH_ERROR');
+    // Nothing half-read is kept: once Graph answers properly, the session is read whole.
+    w.sim.clearFaults();
+    const again = await read(w, appointmentId);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ state: 'available', organizerAttended: true });
+  });
+});

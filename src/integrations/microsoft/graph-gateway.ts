@@ -25,6 +25,7 @@ import { GraphClient, type GraphResponse } from './graph-client';
 import { readGraphError } from './graph-errors';
 import { createGraphMetrics } from './graph-metrics';
 import { createHttpClient, type OutboundStats } from './http-client';
+import { attendanceRecordOf, pageItems, readAll, reportSummaryOf } from './attendance-mapper';
 import { objectOr } from './json';
 import { createOrGetBody, patchBody, toTeamsMeeting } from './meeting-mapper';
 import { matchFilters, odataString, withQuery } from './odata';
@@ -105,25 +106,6 @@ function encodeSegment(value: string): string {
 
 /** More pages than any meeting's participants fill: a Graph that keeps paging is stopped. */
 const MAX_RECORD_PAGES = 100;
-
-function attendanceRecordOf(item: unknown): AttendanceRecord {
-  const r = objectOr(item);
-  const identity = objectOr(r['identity']);
-  const intervals = r['attendanceIntervals'];
-  return {
-    objectId: typeof identity['id'] === 'string' && identity['id'] !== '' ? identity['id'] : null,
-    email: typeof r['emailAddress'] === 'string' && r['emailAddress'] !== '' ? r['emailAddress'] : null,
-    role: String(r['role'] ?? 'Attendee'),
-    totalAttendanceInSeconds: Number(r['totalAttendanceInSeconds'] ?? 0),
-    intervals: (Array.isArray(intervals) ? intervals : []).map((i) => {
-      const interval = objectOr(i);
-      return {
-        joinDateTime: String(interval['joinDateTime'] ?? ''),
-        leaveDateTime: String(interval['leaveDateTime'] ?? ''),
-      };
-    }),
-  };
-}
 
 function meetingsPath(organizerId: string): string {
   return `/users/${encodeSegment(organizerId)}/onlineMeetings`;
@@ -452,19 +434,11 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     });
     if (response.status === 404 && isMeetingNotFound(response.data)) throw new MeetingGoneError();
     if (response.status !== 200) throw graph.fail({ partner, operation, organizerId }, response);
-    const value = objectOr(response.data)['value'];
-    return (Array.isArray(value) ? value : []).flatMap((item) => {
-      const r = objectOr(item);
-      if (typeof r['id'] !== 'string') return [];
-      return [
-        {
-          id: r['id'],
-          meetingStartDateTime: String(r['meetingStartDateTime'] ?? ''),
-          meetingEndDateTime: String(r['meetingEndDateTime'] ?? ''),
-          totalParticipantCount: Number(r['totalParticipantCount'] ?? 0),
-        },
-      ];
-    });
+    const items = pageItems(response.data);
+    const reports = items && readAll(items, reportSummaryOf);
+    if (reports === undefined)
+      throw graph.unexpected({ operation }, response, 'no readable attendance reports');
+    return reports;
   }
 
   async function attendanceRecords(
@@ -489,10 +463,12 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
       });
       if (response.status === 404 && isMeetingNotFound(response.data)) throw new MeetingGoneError();
       if (response.status !== 200) throw graph.fail({ partner, operation, organizerId }, response);
-      const body = objectOr(response.data);
-      const value = body['value'];
-      for (const item of Array.isArray(value) ? value : []) records.push(attendanceRecordOf(item));
-      const next = body['@odata.nextLink'];
+      const items = pageItems(response.data);
+      const read = items && readAll(items, attendanceRecordOf);
+      if (read === undefined)
+        throw graph.unexpected({ operation }, response, 'no readable attendance records');
+      records.push(...read);
+      const next = objectOr(response.data)['@odata.nextLink'];
       if (typeof next !== 'string') return records;
       // The next page, asked of the configured Graph only: a link elsewhere never gets our token.
       const url = new URL(next);
