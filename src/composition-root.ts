@@ -19,6 +19,7 @@ import { SetupDiagnosticsService } from './domain/setup/setup-diagnostics.servic
 import type { Store } from './domain/ports';
 import { createMicrosoftGateway, type GraphMicrosoftGateway } from './integrations/microsoft/graph-gateway';
 import type { Logger } from './logging/logger';
+import { rememberProcessSecret } from './logging/redact';
 import { VERSION } from './version';
 
 /** How the service reaches Microsoft beyond the configuration: tests pass the simulator's CA. */
@@ -69,6 +70,8 @@ function microsoftOptions(options: MicrosoftOptions = {}) {
 
 export function composeServices(deps: CompositionDeps): Services {
   const now = deps.now ?? (() => new Date());
+  rememberProcessSecret(deps.config.adminApiKey);
+  rememberProcessSecret(deps.config.secretsKey.toString('base64'));
   const registry = new Registry();
   const cipher = new SecretCipher(deps.config.secretsKey);
   const partners = new PartnerService(deps.store.partners, cipher, now);

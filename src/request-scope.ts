@@ -12,6 +12,8 @@ export interface RequestScope {
   deadlineAt?: number;
   /** The clock of the budget (the wall clock; tests pass theirs). */
   now?: () => number;
+  /** Secrets this request carries or used, redacted from its lines and answer (logging/redact.ts). */
+  secrets?: Set<string>;
 }
 
 export const requestScope = new AsyncLocalStorage<RequestScope>();

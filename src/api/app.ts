@@ -2,6 +2,7 @@
  * Builds the Express app from its parts. Listening, signals and process lifetime live in
  * `main.ts`; tests build the app with real parts and listen on port 0.
  */
+import { rememberSecretsIn } from '../logging/redact';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Services } from '../composition-root';
 import type { Logger } from '../logging/logger';
@@ -69,6 +70,12 @@ export function buildApp(deps: AppDeps): BuiltApp {
   });
   app.use(requireJsonBody);
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  // A secret a request sends (a client secret, a key's passphrase) is redacted from its lines and
+  // its answer whatever its shape, also where something else quotes it back.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    rememberSecretsIn(req.body);
+    next();
+  });
 
   // Each router declares who may call each of its routes; the order below is only for speed
   // (the meeting routes, the hot path, first) and decides nothing about access.

@@ -7,6 +7,7 @@ import { AppError } from '../../domain/errors';
 import type { ApiKeyService, Principal } from '../../domain/partners/api-key.service';
 import type { PartnerRecord } from '../../domain/partners/partner.model';
 import type { FailedAuthLimit } from './rate-limit';
+import { rememberSecret } from '../../logging/redact';
 
 const FORBIDDEN_DETAIL: Record<Principal['kind'], string> = {
   partner: 'A partner key cannot use this endpoint; it needs the admin key.',
@@ -20,6 +21,8 @@ function bearerOf(req: Request): string | undefined {
   const header = req.get('authorization');
   if (!header) return undefined;
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  // Whatever was sent as a key is redacted from this request's lines and answer.
+  if (match?.[1]) rememberSecret(match[1]);
   return match?.[1];
 }
 

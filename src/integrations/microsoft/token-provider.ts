@@ -20,6 +20,7 @@ import { AppError, type ErrorCode } from '../../domain/errors';
 import type { PartnerRecord } from '../../domain/partners/partner.model';
 import type { Logger } from '../../logging/logger';
 import { MSAL_BUILT_IN_HOSTS, type CloudEndpoints } from './clouds';
+import { rememberSecret } from '../../logging/redact';
 import {
   certificateNotRegisteredError,
   CREDENTIAL_ERROR_CODES,
@@ -99,6 +100,8 @@ class PartnerEntry {
   inflight: Promise<AccessToken> | undefined;
   /** No token request to Entra before this (epoch ms), after throttling. */
   blockedUntil = 0;
+  /** The client secret read for this entry, redacted from every request that uses the partner. */
+  secret: string | undefined;
 
   constructor(
     private readonly applicationId: string,
@@ -173,6 +176,8 @@ export class TokenProvider {
       entry = PartnerEntry.of(partner);
       this.entries.set(partner.id, entry);
     }
+    // Whatever Microsoft echoes of it, no line or answer of a request using the partner shows it.
+    if (entry.secret !== undefined) rememberSecret(entry.secret);
     const now = this.now();
     const held = entry.token;
     if (held !== undefined && now < held.renewAt) return Promise.resolve(held);
@@ -254,7 +259,7 @@ export class TokenProvider {
     if (!TENANT_SEGMENT.test(partner.tenantId)) {
       throw this.credentialFailed(partner, malformedTenantError(partner));
     }
-    const credentials = await this.credentials(partner, endpoints);
+    const credentials = await this.credentials(entry, partner, endpoints);
     const refused: string[] = [];
     for (const [index, credential] of credentials.entries()) {
       try {
@@ -282,7 +287,11 @@ export class TokenProvider {
   }
 
   /** The ways to ask for this partner's token, in the order to try them. */
-  private async credentials(partner: PartnerRecord, endpoints: CloudEndpoints): Promise<Credential[]> {
+  private async credentials(
+    entry: PartnerEntry,
+    partner: PartnerRecord,
+    endpoints: CloudEndpoints,
+  ): Promise<Credential[]> {
     const read = await this.options.credentialsOf(partner).catch((error: unknown) => {
       // A secret or key that cannot be read is the partner's configuration failing, like a wrong one.
       if (error instanceof AppError && CREDENTIAL_ERROR_CODES.has(error.code)) {
@@ -293,6 +302,8 @@ export class TokenProvider {
     if (read.type === 'clientSecret') {
       const secret = read.secret;
       if (secret === null || secret === '') throw this.credentialFailed(partner, missingSecretError(partner));
+      entry.secret = secret;
+      rememberSecret(secret);
       return [{ key: 'secret', build: () => this.buildMsal(partner, { clientSecret: secret }, endpoints) }];
     }
     if (read.certificates.length === 0) {
