@@ -17,6 +17,8 @@ import { CertificateService } from './domain/partners/certificate.service';
 import { x509Certificates } from './integrations/certificates/x509';
 import { SetupDiagnosticsService } from './domain/setup/setup-diagnostics.service';
 import type { Store } from './domain/ports';
+import { openStore } from './data-access/open-store';
+import type { PostgresStoreOptions } from './data-access/postgres/postgres-store';
 import { createMicrosoftGateway, type GraphMicrosoftGateway } from './integrations/microsoft/graph-gateway';
 import type { Logger } from './logging/logger';
 import { rememberProcessSecret } from './logging/redact';
@@ -35,12 +37,10 @@ export interface MicrosoftOptions {
   clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
-export interface CompositionDeps {
-  config: Pick<Config, 'adminApiKey' | 'secretsKey' | 'azureAuthorityHost' | 'graphBaseUrl'> &
-    Partial<Pick<Config, 'requestTimeoutMs' | 'publicBaseUrl' | 'outboundMaxSockets'>>;
-  store: Store;
+export interface CompositionOptions {
   logger: Logger;
   microsoft?: MicrosoftOptions;
+  /** The domain's clock (leases, timestamps); tests pass theirs. */
   now?: () => Date;
 }
 
@@ -63,40 +63,43 @@ export interface Services {
 /** How much longer than the request budget a lease lasts. */
 const LEASE_MARGIN_MS = 5_000;
 
+/**
+ * The whole service from its configuration: the store DATABASE_URL names (opened and migrated),
+ * then the services over it. The caller closes both (`services.close()`, then `store.close()`).
+ */
+export async function compose(
+  config: Config,
+  options: CompositionOptions & Pick<PostgresStoreOptions, 'onIdleError'>,
+): Promise<{ services: Services; store: Store }> {
+  const { onIdleError, ...rest } = options;
+  const store = await openStore(config.database, onIdleError ? { onIdleError } : {});
+  return { services: composeServices(config, store, rest), store };
+}
+
+/** NODE_EXTRA_CA_CERTS's certificates and the caller's (the simulator's), as one PEM text. */
+function extraCas(...pems: Array<string | undefined>): string | undefined {
+  const present = pems.filter((pem): pem is string => pem !== undefined);
+  return present.length > 0 ? present.join('\n') : undefined;
+}
+
 function microsoftOptions(options: MicrosoftOptions = {}) {
   const { clock, ...rest } = options;
   return clock ? { ...rest, now: clock.now, sleep: clock.sleep } : rest;
 }
 
-export function composeServices(deps: CompositionDeps): Services {
-  const now = deps.now ?? (() => new Date());
-  rememberProcessSecret(deps.config.adminApiKey);
-  rememberProcessSecret(deps.config.secretsKey.toString('base64'));
+/** The services over an open store (tests bring their own store: PostgreSQL in a fresh schema). */
+export function composeServices(config: Config, store: Store, options: CompositionOptions): Services {
+  const now = options.now ?? (() => new Date());
+  rememberProcessSecret(config.adminApiKey);
+  rememberProcessSecret(config.secretsKey.toString('base64'));
   const registry = new Registry();
-  const cipher = new SecretCipher(deps.config.secretsKey);
-  const partners = new PartnerService(deps.store.partners, cipher, now);
-  const certificates = new CertificateService(
-    deps.store.certificates,
-    partners,
-    cipher,
-    x509Certificates,
-    now,
-  );
-  const setupLinks = new SetupLinkService(
-    deps.store.setupLinks,
-    deps.store.partners,
-    deps.config.publicBaseUrl ?? 'http://localhost',
-    now,
-  );
-  const apiKeys = new ApiKeyService(
-    deps.store.apiKeys,
-    deps.store.partners,
-    deps.config.adminApiKey,
-    now,
-    setupLinks,
-  );
+  const cipher = new SecretCipher(config.secretsKey);
+  const partners = new PartnerService(store.partners, cipher, now);
+  const certificates = new CertificateService(store.certificates, partners, cipher, x509Certificates, now);
+  const setupLinks = new SetupLinkService(store.setupLinks, store.partners, config.publicBaseUrl, now);
+  const apiKeys = new ApiKeyService(store.apiKeys, store.partners, config.adminApiKey, now, setupLinks);
   const gateway = createMicrosoftGateway({
-    logger: deps.logger,
+    logger: options.logger,
     registry,
     // Read for every token request, so that a new certificate or a switch of credential type made
     // on any instance is used at the next one.
@@ -104,12 +107,13 @@ export function composeServices(deps: CompositionDeps): Services {
       partner.credentialType === 'certificate'
         ? { type: 'certificate', ...(await certificates.usable(partner)) }
         : { type: 'clientSecret', secret: await partners.clientSecretOf(partner) },
-    authorityHostOverride: deps.config.azureAuthorityHost,
-    graphBaseUrlOverride: deps.config.graphBaseUrl,
-    ...(deps.config.outboundMaxSockets ? { maxSockets: deps.config.outboundMaxSockets } : {}),
-    ...microsoftOptions(deps.microsoft),
+    authorityHostOverride: config.azureAuthorityHost,
+    graphBaseUrlOverride: config.graphBaseUrl,
+    ...(config.outboundMaxSockets ? { maxSockets: config.outboundMaxSockets } : {}),
+    ...microsoftOptions(options.microsoft),
+    extraCaPem: extraCas(config.extraCaPem, options.microsoft?.extraCaPem),
   });
-  registerResourceMetrics(registry, deps.store, gateway);
+  registerResourceMetrics(registry, store, gateway);
   const identityLookups = new Counter({
     name: 'teams_meetings_identity_lookups_total',
     help: 'Identity values resolved, by whether the cache answered (hit) or Graph was asked (miss).',
@@ -135,14 +139,14 @@ export function composeServices(deps: CompositionDeps): Services {
     apiKeys,
     setupLinks,
     certificates,
-    health: new HealthService(deps.store, VERSION, now, () => gateway.credentialFailures().length),
-    meetings: new MeetingService(deps.store.meetings, gateway, identities, {
+    health: new HealthService(store, VERSION, now, () => gateway.credentialFailures().length),
+    meetings: new MeetingService(store.meetings, gateway, identities, {
       now,
       // A lease outlives any request that holds it: the request budget plus a margin.
-      leaseMs: (deps.config.requestTimeoutMs ?? 30_000) + LEASE_MARGIN_MS,
-      calendarDomain: new URL(deps.config.publicBaseUrl ?? 'http://localhost').hostname,
+      leaseMs: config.requestTimeoutMs + LEASE_MARGIN_MS,
+      calendarDomain: new URL(config.publicBaseUrl).hostname,
     }),
-    attendance: new AttendanceService(deps.store.meetings, deps.store.attendance, gateway, now, (outcome) =>
+    attendance: new AttendanceService(store.meetings, store.attendance, gateway, now, (outcome) =>
       attendanceReads.inc({ outcome }),
     ),
     diagnostics: new SetupDiagnosticsService(partners, certificates, gateway, identities, now),

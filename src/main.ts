@@ -3,15 +3,12 @@
  * SIGTERM/SIGINT (/health answers 503 for a grace period, then stop accepting, finish what is in
  * flight, close the store, exit 0).
  */
-import fs from 'node:fs';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import dotenv from 'dotenv';
 import { buildApp } from './api/app';
 import { answerProtocolErrors } from './api/protocol-errors';
-import { composeServices } from './composition-root';
-import { ConfigError, loadConfig, type Config } from './config/config';
-import { openStore } from './data-access/open-store';
+import { compose } from './composition-root';
+import { ConfigError, environment, loadConfig, type Config } from './config/config';
 import type { Store } from './domain/ports';
 import { createLogger, type Logger } from './logging/logger';
 import { VERSION } from './version';
@@ -29,12 +26,12 @@ export async function start(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningService> {
-  const store = await openStore(config.database, {
+  const { services, store } = await compose(config, {
+    logger,
     // PostgreSQL dropped an idle connection (restart, failover): the pool reconnects on next use.
     onIdleError: (error) =>
       logger.warn({ err: { message: error.message } }, 'database connection lost; reconnecting on next use'),
   });
-  const services = composeServices({ config, store, logger });
   const built = buildApp({
     services,
     logger,
@@ -98,12 +95,12 @@ export async function start(
 }
 
 async function main(): Promise<void> {
-  if (fs.existsSync('.env')) dotenv.config({ path: '.env', quiet: true });
   let config: Config;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(environment());
   } catch (error) {
     if (error instanceof ConfigError) {
+      // Every bad variable, one line each.
       process.stderr.write(`${error.message}\n`);
       process.exit(78); // EX_CONFIG
     }

@@ -9,12 +9,9 @@
  * Exit code: 0 every check passed (or was skipped), 1 a check failed, 2 only warnings, 3 the
  * doctor could not run.
  */
-import fs from 'node:fs';
 import axios from 'axios';
-import dotenv from 'dotenv';
-import { composeServices } from '../composition-root';
-import { ConfigError, loadConfig, type Config } from '../config/config';
-import { openStore } from '../data-access/open-store';
+import { compose } from '../composition-root';
+import { ConfigError, environment, loadConfig, type Config } from '../config/config';
 import { SETUP_STEPS } from '../domain/setup/setup-guide';
 import type { SetupCheck, VerifyResult } from '../domain/setup/setup-diagnostics.service';
 import { createLogger } from '../logging/logger';
@@ -153,16 +150,14 @@ async function viaService(args: DoctorArgs): Promise<VerifyResult> {
 }
 
 async function onThisMachine(args: DoctorArgs): Promise<VerifyResult> {
-  if (fs.existsSync('.env')) dotenv.config({ path: '.env', quiet: true });
   let config: Config;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(environment());
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(`${error.message}\n${HOW_TO_RUN}`);
     throw error;
   }
-  const store = await openStore(config.database);
-  const services = composeServices({ config, store, logger: createLogger('error', process.stderr) });
+  const { services, store } = await compose(config, { logger: createLogger('error', process.stderr) });
   try {
     const partner = await services.partners.get(args.partner);
     const operators = args.operators.map((value) => ({ [partner.operatorLocalMatchField]: value }));

@@ -1,7 +1,11 @@
 /**
- * The service's configuration: parsed once from the environment (and `.env` when present) into a
- * typed object. A bad or missing value stops the boot with one line naming the variable.
+ * The service's configuration: one schema that parses the environment (and `.env` when present)
+ * into a typed object, every default stated once. Bad or missing values stop the boot with one
+ * line for each variable, all of them at once.
  */
+import fs from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import dotenv from 'dotenv';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -60,125 +64,112 @@ const integer = (name: string, min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
 
-const envSchema = z.object({
-  PORT: integer('PORT', 0, 65535).default(3000),
-  HOST: z.string().trim().min(1).default('0.0.0.0'),
-  PUBLIC_BASE_URL: publicBaseUrl.optional(),
-  DATABASE_URL: databaseUrl.default('sqlite:./data/teams-meetings.db'),
-  ADMIN_API_KEY: z.string().min(32, 'ADMIN_API_KEY must be at least 32 characters'),
-  SECRETS_KEY: secretsKey,
-  AZURE_AUTHORITY_HOST: httpsOrigin('AZURE_AUTHORITY_HOST').optional(),
-  GRAPH_BASE_URL: httpsOrigin('GRAPH_BASE_URL').optional(),
-  DATABASE_POOL_SIZE: integer('DATABASE_POOL_SIZE', 1, 200).default(10),
-  DATABASE_STATEMENT_TIMEOUT_MS: integer('DATABASE_STATEMENT_TIMEOUT_MS', 100, 600_000).default(5000),
-  DATABASE_PREPARED_STATEMENTS: z
-    .enum(['true', 'false'], { error: 'DATABASE_PREPARED_STATEMENTS must be true or false' })
-    .default('true'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  RATE_LIMIT_PER_MINUTE: integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000).default(600),
-  UNAUTHENTICATED_LIMIT_PER_MINUTE: integer('UNAUTHENTICATED_LIMIT_PER_MINUTE', 1, 1_000_000).default(60),
-  TRUST_PROXY: z
-    .string()
-    .trim()
-    .regex(
-      /^(true|false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*)$/,
-      'TRUST_PROXY must be false, true, a number of proxy hops, or a comma-separated list of addresses/subnets (loopback, linklocal, uniquelocal)',
-    )
-    .default('false'),
-  SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 100, 60_000).default(8000),
-  REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1000, 120_000).default(30_000),
-  // No default here: the HTTP client's (DEFAULT_MAX_SOCKETS) applies.
-  OUTBOUND_MAX_SOCKETS: integer('OUTBOUND_MAX_SOCKETS', 1, 10_000).optional(),
-  SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 120_000).default(5000),
-  // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
-  TEAMS_MEETINGS_SANDBOX: z.enum(['0', '1'], { error: 'TEAMS_MEETINGS_SANDBOX must be 0 or 1' }).default('0'),
-});
+/** The extra CA file's certificates, read now: Node reads NODE_EXTRA_CA_CERTS only at its start. */
+const extraCaFile = z
+  .string()
+  .trim()
+  .transform((file, ctx) => {
+    let pem: string;
+    try {
+      pem = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `NODE_EXTRA_CA_CERTS names a file that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): ${file}`,
+      });
+      return z.NEVER;
+    }
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const readable = blocks.filter((block) => {
+      try {
+        new X509Certificate(block);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (readable.length === 0 || readable.length !== blocks.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `NODE_EXTRA_CA_CERTS holds no readable PEM certificate: ${file}`,
+      });
+      return z.NEVER;
+    }
+    return readable.join('\n');
+  });
 
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export interface Config {
-  port: number;
-  host: string;
-  /**
-   * The service's address as people reach it (PUBLIC_BASE_URL; default http://localhost:<PORT>).
-   * Its host names the calendar invites' UIDs: keep it stable.
-   */
-  publicBaseUrl: string;
-  database:
-    | { kind: 'sqlite'; path: string }
-    | {
-        kind: 'postgres';
-        url: string;
-        poolSize: number;
-        statementTimeoutMs: number;
-        /** false behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode). */
-        preparedStatements: boolean;
-      };
-  adminApiKey: string;
-  /** 32-byte key for AES-256-GCM encryption of client secrets at rest. */
-  secretsKey: Buffer;
-  azureAuthorityHost: string | undefined;
-  graphBaseUrl: string | undefined;
-  logLevel: LogLevel;
-  rateLimitPerMinute: number;
-  /** Failed authentications per client address and minute. */
-  unauthenticatedLimitPerMinute: number;
-  /** Express `trust proxy`: false, true, a hop count, or addresses/subnets. */
-  trustProxy: boolean | number | string;
-  shutdownTimeoutMs: number;
-  /** After SIGTERM, how long /health answers 503 (and requests are still served) before the listener closes. */
-  shutdownGraceMs: number;
-  /** One request's whole time budget: every step (store, tokens, Graph, waits) draws from it. */
-  requestTimeoutMs: number;
-  /** Sockets per Microsoft origin (Entra, Graph) at most; more requests wait for one. */
-  outboundMaxSockets: number | undefined;
-  sandbox: boolean;
-}
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+const trueOrFalse = (name: string) =>
+  z.enum(['true', 'false'], { error: `${name} must be true or false` }).transform((v) => v === 'true');
 
 /**
- * Parses the environment. Throws a ConfigError whose message is one line naming the first bad
- * variable; never returns a half-valid configuration.
+ * Every variable the service reads, each default stated here once, and the typed configuration
+ * made from them: `Config` is what this schema gives.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // Empty strings count as unset, as in most .env files.
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const name = String(issue?.path[0] ?? 'environment');
-    const message = issue?.code === 'invalid_type' ? `${name} is required` : (issue?.message ?? 'is invalid');
-    throw new ConfigError(`Configuration error: ${name}: ${message}`);
-  }
-  const e = parsed.data;
-  return {
+const configSchema = z
+  .object({
+    PORT: integer('PORT', 0, 65535).default(3000),
+    HOST: z.string().trim().min(1).default('0.0.0.0'),
+    PUBLIC_BASE_URL: publicBaseUrl.optional(),
+    DATABASE_URL: databaseUrl.default('sqlite:./data/teams-meetings.db'),
+    ADMIN_API_KEY: z.string().min(32, 'ADMIN_API_KEY must be at least 32 characters'),
+    SECRETS_KEY: secretsKey,
+    AZURE_AUTHORITY_HOST: httpsOrigin('AZURE_AUTHORITY_HOST').optional(),
+    GRAPH_BASE_URL: httpsOrigin('GRAPH_BASE_URL').optional(),
+    NODE_EXTRA_CA_CERTS: extraCaFile.optional(),
+    DATABASE_POOL_SIZE: integer('DATABASE_POOL_SIZE', 1, 200).default(10),
+    DATABASE_STATEMENT_TIMEOUT_MS: integer('DATABASE_STATEMENT_TIMEOUT_MS', 100, 600_000).default(5000),
+    DATABASE_PREPARED_STATEMENTS: trueOrFalse('DATABASE_PREPARED_STATEMENTS').default(true),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    RATE_LIMIT_PER_MINUTE: integer('RATE_LIMIT_PER_MINUTE', 1, 1_000_000).default(600),
+    UNAUTHENTICATED_LIMIT_PER_MINUTE: integer('UNAUTHENTICATED_LIMIT_PER_MINUTE', 1, 1_000_000).default(60),
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .regex(
+        /^(true|false|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*)$/,
+        'TRUST_PROXY must be false, true, a number of proxy hops, or a comma-separated list of addresses/subnets (loopback, linklocal, uniquelocal)',
+      )
+      .default('false'),
+    SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 100, 60_000).default(8000),
+    REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1000, 120_000).default(30_000),
+    // No default here: the HTTP client's (DEFAULT_MAX_SOCKETS) applies.
+    OUTBOUND_MAX_SOCKETS: integer('OUTBOUND_MAX_SOCKETS', 1, 10_000).optional(),
+    SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 120_000).default(5000),
+    // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
+    TEAMS_MEETINGS_SANDBOX: z
+      .enum(['0', '1'], { error: 'TEAMS_MEETINGS_SANDBOX must be 0 or 1' })
+      .default('0'),
+  })
+  .transform((e) => ({
     port: e.PORT,
     host: e.HOST,
+    /**
+     * The service's address as people reach it (PUBLIC_BASE_URL; default http://localhost:<PORT>).
+     * Its host names the calendar invites' UIDs: keep it stable.
+     */
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
     database: e.DATABASE_URL.startsWith('sqlite:')
-      ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }
+      ? { kind: 'sqlite' as const, path: e.DATABASE_URL.slice('sqlite:'.length) }
       : {
-          kind: 'postgres',
+          kind: 'postgres' as const,
           url: e.DATABASE_URL,
           poolSize: e.DATABASE_POOL_SIZE,
           statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
-          preparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'true',
+          /** false behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode). */
+          preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
         },
     adminApiKey: e.ADMIN_API_KEY,
+    /** 32-byte key for AES-256-GCM encryption of secrets at rest. */
     secretsKey: e.SECRETS_KEY,
     azureAuthorityHost: e.AZURE_AUTHORITY_HOST,
     graphBaseUrl: e.GRAPH_BASE_URL,
+    /** NODE_EXTRA_CA_CERTS's certificates, trusted by the service's own HTTPS agents (Entra, Graph). */
+    extraCaPem: e.NODE_EXTRA_CA_CERTS,
     logLevel: e.LOG_LEVEL,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    /** Failed authentications per client address and minute. */
     unauthenticatedLimitPerMinute: e.UNAUTHENTICATED_LIMIT_PER_MINUTE,
+    /** Express `trust proxy`: false, true, a hop count, or addresses/subnets. */
     trustProxy:
       e.TRUST_PROXY === 'true'
         ? true
@@ -188,9 +179,55 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             ? Number(e.TRUST_PROXY)
             : e.TRUST_PROXY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    /** After SIGTERM, how long /health answers 503 (and requests are still served) before the listener closes. */
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    /** One request's whole time budget: every step (store, tokens, Graph, waits) draws from it. */
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    /** Sockets per Microsoft origin (Entra, Graph) at most; more requests wait for one. */
     outboundMaxSockets: e.OUTBOUND_MAX_SOCKETS,
     sandbox: e.TEAMS_MEETINGS_SANDBOX === '1',
-  };
+  }));
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The service's configuration, as the schema above makes it. */
+export type Config = z.output<typeof configSchema>;
+
+/** Every bad variable, one line each (`Configuration error: NAME: what is wrong`). */
+export class ConfigError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment. Throws a ConfigError with one line for every bad variable; never
+ * returns a half-valid configuration.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in most .env files.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const lines = new Map<string, string>();
+  for (const issue of parsed.error.issues) {
+    const name = String(issue.path[0] ?? 'environment');
+    if (lines.has(name)) continue;
+    const message = issue.code === 'invalid_type' ? `${name} is required` : issue.message;
+    lines.set(name, `Configuration error: ${name}: ${message}`);
+  }
+  throw new ConfigError([...lines.values()]);
+}
+
+/**
+ * The environment with `.env` (in the working directory, when present) read into it, once, for
+ * the processes that run from a configuration (the service and the doctor). Variables already
+ * set win over the file's.
+ */
+export function environment(): NodeJS.ProcessEnv {
+  if (fs.existsSync('.env')) dotenv.config({ path: '.env', quiet: true });
+  return process.env;
 }

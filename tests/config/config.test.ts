@@ -1,4 +1,8 @@
-import { loadConfig } from '../../src/config/config';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/config';
+import { createCertificates } from '../../tools/microsoft-simulator/certificates';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const base = { ADMIN_API_KEY: 'a'.repeat(32), SECRETS_KEY: KEY };
@@ -80,6 +84,40 @@ describe('loadConfig', () => {
     expect(thrown?.message).toMatch(new RegExp(`^Configuration error: ${name}: `));
     expect(thrown?.message).toMatch(message);
     expect(thrown?.message).not.toContain('\n');
+  });
+
+  test('every bad variable is named, one line each, not only the first', () => {
+    let thrown: ConfigError | undefined;
+    try {
+      loadConfig({ SECRETS_KEY: 'short', PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
+    } catch (error) {
+      thrown = error as ConfigError;
+    }
+    expect(thrown?.lines).toEqual([
+      expect.stringMatching(/^Configuration error: PORT: /),
+      expect.stringMatching(/^Configuration error: DATABASE_URL: /),
+      'Configuration error: ADMIN_API_KEY: ADMIN_API_KEY is required',
+      expect.stringMatching(/^Configuration error: SECRETS_KEY: .*32 bytes/),
+      expect.stringMatching(/^Configuration error: LOG_LEVEL: /),
+    ]);
+    expect(thrown?.message.split('\n')).toEqual(thrown?.lines);
+  });
+
+  test('NODE_EXTRA_CA_CERTS is read into the configuration (Node reads it only at its own start)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-ca-'));
+    const { caCertPem } = await createCertificates([]);
+    const file = path.join(dir, 'ca.pem');
+    fs.writeFileSync(file, caCertPem);
+    expect(loadConfig({ ...base, NODE_EXTRA_CA_CERTS: file }).extraCaPem).toBe(caCertPem.trim());
+    expect(loadConfig(base).extraCaPem).toBeUndefined();
+    expect(() => loadConfig({ ...base, NODE_EXTRA_CA_CERTS: path.join(dir, 'missing.pem') })).toThrow(
+      /^Configuration error: NODE_EXTRA_CA_CERTS: .*cannot be read \(ENOENT\)/,
+    );
+    fs.writeFileSync(path.join(dir, 'junk.pem'), 'not a certificate');
+    expect(() => loadConfig({ ...base, NODE_EXTRA_CA_CERTS: path.join(dir, 'junk.pem') })).toThrow(
+      /^Configuration error: NODE_EXTRA_CA_CERTS: .*no readable PEM certificate/,
+    );
+    fs.rmSync(dir, { recursive: true });
   });
 
   test('empty values count as unset', () => {

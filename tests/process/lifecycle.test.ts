@@ -9,6 +9,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { tempDbPath, validPartner } from '../support/harness';
+import { startSimulator } from '../../tools/microsoft-simulator';
+import * as university from '../../tools/fixtures/university';
 
 const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 const ADMIN = 'process-admin-key-0123456789abcdefghijkl';
@@ -38,6 +40,80 @@ test('a bad configuration stops the boot with one line naming the variable', asy
   const { code } = await exitOf(child);
   expect(code).toBe(78);
   expect(stderr.trim()).toBe('Configuration error: ADMIN_API_KEY: ADMIN_API_KEY is required');
+});
+
+test('several bad variables: every one is named, one line each, exit 78', async () => {
+  const child = spawn(process.execPath, [MAIN], {
+    env: env({ ADMIN_API_KEY: undefined, SECRETS_KEY: 'short', PORT: 'eighty' }),
+    cwd: path.dirname(tempDbPath()),
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const { code } = await exitOf(child);
+  expect(code).toBe(78);
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(3);
+  expect(lines.map((line) => /^Configuration error: (\w+): /.exec(line)?.[1]).sort()).toEqual([
+    'ADMIN_API_KEY',
+    'PORT',
+    'SECRETS_KEY',
+  ]);
+});
+
+test('NODE_EXTRA_CA_CERTS in .env is trusted for Entra and Graph (Node itself reads it only at start)', async () => {
+  const sim = await startSimulator();
+  const dir = path.dirname(tempDbPath());
+  fs.writeFileSync(path.join(dir, 'ca.pem'), sim.caCertPem);
+  sim.addTenant({ id: university.TENANT_ID, domains: ['uni.ac.uk'] });
+  sim.addApp({
+    tenantId: university.TENANT_ID,
+    appId: university.APP_ID,
+    secrets: [{ value: university.CLIENT_SECRET, id: university.SECRET_ID }],
+    roles: university.ROLES,
+  });
+  const adviser = sim.addUser({ tenantId: university.TENANT_ID, ...university.ADVISER });
+  sim.grantPolicy(university.TENANT_ID, adviser.id, university.APP_ID);
+  fs.writeFileSync(
+    path.join(dir, '.env'),
+    [
+      `ADMIN_API_KEY=${ADMIN}`,
+      `SECRETS_KEY=${randomBytes(32).toString('base64')}`,
+      'DATABASE_URL=sqlite:./service.db',
+      `AZURE_AUTHORITY_HOST=${sim.authorityHost}`,
+      `GRAPH_BASE_URL=${sim.graphBaseUrl}`,
+      'NODE_EXTRA_CA_CERTS=./ca.pem',
+    ].join('\n'),
+  );
+  const { NODE_EXTRA_CA_CERTS: _ca, ...rest } = env({});
+  const child = spawn(process.execPath, [MAIN], { env: rest, cwd: dir });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', () => {
+        const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', () => reject(new Error(`exited before listening: ${out}`)));
+    });
+    const call = async (method: string, route: string, key: string, body?: unknown) => {
+      const res = await fetch(`${url}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect((await call('PUT', '/partners/uni-a', ADMIN, university.universityPartner())).status).toBe(201);
+    const key = (await call('POST', '/partners/uni-a/api-keys', ADMIN)).body.key as string;
+    const created = await call('POST', '/appointments/meeting', key, university.appointment());
+    expect(created.body).toMatchObject({ status: 'scheduled' });
+    expect(created.status).toBe(201);
+    expect(sim.meetings()).toHaveLength(1);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await sim.close();
+  }
 });
 
 test('SIGTERM: /health answers 503 for the grace period, then new connections are refused; the request in flight completes, exit 0', async () => {

@@ -9,6 +9,7 @@ import { LogCapture } from './log-capture';
 import supertest from 'supertest';
 import { buildApp, type BuiltApp } from '../../src/api/app';
 import { composeServices, type MicrosoftOptions, type Services } from '../../src/composition-root';
+import { loadConfig } from '../../src/config/config';
 import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
 import { createLogger } from '../../src/logging/logger';
 import type { Store } from '../../src/domain/ports';
@@ -57,17 +58,16 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
   const logs = new LogCapture();
   const logger = createLogger(options.logLevel ?? 'debug', logs);
   const secretsKey = options.secretsKey ?? randomBytes(32);
-  const services = composeServices({
-    config: {
-      adminApiKey: ADMIN_KEY,
-      secretsKey,
-      azureAuthorityHost: options.microsoft?.azureAuthorityHost,
-      graphBaseUrl: options.microsoft?.graphBaseUrl,
-      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-      ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
-    },
+  const config = loadConfig({
+    ADMIN_API_KEY: ADMIN_KEY,
+    SECRETS_KEY: secretsKey.toString('base64'),
+    AZURE_AUTHORITY_HOST: options.microsoft?.azureAuthorityHost,
+    GRAPH_BASE_URL: options.microsoft?.graphBaseUrl,
+    REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs ?? 30_000),
+    PUBLIC_BASE_URL: options.publicBaseUrl ?? 'http://localhost',
+  });
+  const services = composeServices(config, store, {
     microsoft: options.microsoft ?? {},
-    store,
     logger,
     ...(options.now ? { now: options.now } : {}),
   });

@@ -13,8 +13,9 @@ export const MAX_ANSWER_BYTES = 5 * 1024 * 1024;
 
 export interface HttpClientOptions {
   /**
-   * A CA (PEM) to trust besides the public roots, e.g. the simulator's. Without it the agent sets
-   * no `ca` at all, so Node's default store, NODE_EXTRA_CA_CERTS included, stays in force.
+   * CAs (PEM) to trust besides Node's default store (the public roots, and NODE_EXTRA_CA_CERTS when
+   * it was set at the process's start): NODE_EXTRA_CA_CERTS read from `.env`, the simulator's.
+   * Without them the agent sets no `ca` at all, so Node's default store stays in force.
    */
   extraCaPem?: string | undefined;
   /** Per-attempt timeout when a call gives none. */
@@ -93,7 +94,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     maxFreeSockets: maxSockets,
     // Built once: a `ca` option would make Node parse ~140 root certificates for every new socket.
     ...(options.extraCaPem !== undefined
-      ? { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, options.extraCaPem] }) }
+      ? {
+          secureContext: tls.createSecureContext({
+            ca: [...tls.getCACertificates('default'), options.extraCaPem],
+          }),
+        }
       : {}),
   });
   const instance = axios.create({
