@@ -23,6 +23,7 @@ import { createMicrosoftGateway, type GraphMicrosoftGateway } from './integratio
 import type { Logger } from './logging/logger';
 import { rememberProcessSecret } from './logging/redact';
 import { VERSION } from './version';
+import { systemClock, type Clock } from './clock';
 
 /** How the service reaches Microsoft beyond the configuration: tests pass the simulator's CA. */
 export interface MicrosoftOptions {
@@ -33,15 +34,13 @@ export interface MicrosoftOptions {
   maxAttempts?: number;
   /** Sockets per Microsoft origin (tests; the service takes OUTBOUND_MAX_SOCKETS). */
   maxSockets?: number;
-  /** The clock of retries and deadlines; tests pass one whose sleeps return at once. */
-  clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
 export interface CompositionOptions {
   logger: Logger;
   microsoft?: MicrosoftOptions;
-  /** The domain's clock (leases, timestamps); tests pass theirs. */
-  now?: () => Date;
+  /** The service's time: records, leases, tokens, retries, request budgets. Tests pass theirs. */
+  clock?: Clock;
 }
 
 /** The domain services, wired, and what they share with the HTTP layer. */
@@ -54,6 +53,8 @@ export interface Services {
   meetings: MeetingService;
   attendance: AttendanceService;
   diagnostics: SetupDiagnosticsService;
+  /** The service's time, which the HTTP layer's request budgets use too. */
+  clock: Clock;
   /** Every metric of the service (Microsoft calls, identity lookups; HTTP adds its own). */
   registry: Registry;
   /** Releases the outbound connections; the store is the caller's to close. */
@@ -82,22 +83,17 @@ function extraCas(...pems: Array<string | undefined>): string | undefined {
   return present.length > 0 ? present.join('\n') : undefined;
 }
 
-function microsoftOptions(options: MicrosoftOptions = {}) {
-  const { clock, ...rest } = options;
-  return clock ? { ...rest, now: clock.now, sleep: clock.sleep } : rest;
-}
-
 /** The services over an open store (tests bring their own store: PostgreSQL in a fresh schema). */
 export function composeServices(config: Config, store: Store, options: CompositionOptions): Services {
-  const now = options.now ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   rememberProcessSecret(config.adminApiKey);
   rememberProcessSecret(config.secretsKey.toString('base64'));
   const registry = new Registry();
   const cipher = new SecretCipher(config.secretsKey);
-  const partners = new PartnerService(store.partners, cipher, now);
-  const certificates = new CertificateService(store.certificates, partners, cipher, x509Certificates, now);
-  const setupLinks = new SetupLinkService(store.setupLinks, store.partners, config.publicBaseUrl, now);
-  const apiKeys = new ApiKeyService(store.apiKeys, store.partners, config.adminApiKey, now, setupLinks);
+  const partners = new PartnerService(store.partners, cipher, clock);
+  const certificates = new CertificateService(store.certificates, partners, cipher, x509Certificates, clock);
+  const setupLinks = new SetupLinkService(store.setupLinks, store.partners, config.publicBaseUrl, clock);
+  const apiKeys = new ApiKeyService(store.apiKeys, store.partners, config.adminApiKey, clock, setupLinks);
   const gateway = createMicrosoftGateway({
     logger: options.logger,
     registry,
@@ -110,7 +106,8 @@ export function composeServices(config: Config, store: Store, options: Compositi
     authorityHostOverride: config.azureAuthorityHost,
     graphBaseUrlOverride: config.graphBaseUrl,
     ...(config.outboundMaxSockets ? { maxSockets: config.outboundMaxSockets } : {}),
-    ...microsoftOptions(options.microsoft),
+    ...options.microsoft,
+    clock,
     extraCaPem: extraCas(config.extraCaPem, options.microsoft?.extraCaPem),
   });
   registerResourceMetrics(registry, store, gateway);
@@ -121,6 +118,7 @@ export function composeServices(config: Config, store: Store, options: Compositi
     registers: [registry],
   });
   const identities = new IdentityMatcher(gateway, {
+    clock,
     onLookup: (outcome) => identityLookups.inc({ outcome }),
   });
   const attendanceReads = new Counter({
@@ -139,17 +137,18 @@ export function composeServices(config: Config, store: Store, options: Compositi
     apiKeys,
     setupLinks,
     certificates,
-    health: new HealthService(store, VERSION, now, () => gateway.credentialFailures().length),
+    health: new HealthService(store, VERSION, clock, () => gateway.credentialFailures().length),
     meetings: new MeetingService(store.meetings, gateway, identities, {
-      now,
+      clock,
       // A lease outlives any request that holds it: the request budget plus a margin.
       leaseMs: config.requestTimeoutMs + LEASE_MARGIN_MS,
       calendarDomain: new URL(config.publicBaseUrl).hostname,
     }),
-    attendance: new AttendanceService(store.meetings, store.attendance, gateway, now, (outcome) =>
+    attendance: new AttendanceService(store.meetings, store.attendance, gateway, clock, (outcome) =>
       attendanceReads.inc({ outcome }),
     ),
-    diagnostics: new SetupDiagnosticsService(partners, certificates, gateway, identities, now),
+    diagnostics: new SetupDiagnosticsService(partners, certificates, gateway, identities, clock),
+    clock,
     registry,
     close: () => gateway.close(),
   };

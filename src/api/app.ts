@@ -33,10 +33,8 @@ export interface AppDeps {
   unauthenticatedLimitPerMinute: number;
   /** Express's `trust proxy`: which hops' X-Forwarded-For to believe for the client address (TRUST_PROXY). */
   trustProxy: boolean | number | string;
-  /** The time budget of one request (REQUEST_TIMEOUT_MS). */
+  /** The time budget of one request (REQUEST_TIMEOUT_MS), on the services' clock. */
   requestTimeoutMs: number;
-  /** The budget's clock; tests pass the one they give the Microsoft gateway. */
-  now?: () => number;
 }
 
 export interface BuiltApp {
@@ -59,7 +57,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.set('strict routing', true);
   app.set('trust proxy', deps.trustProxy);
 
-  app.use(requestContext(deps.logger, deps.requestTimeoutMs, deps.now));
+  app.use(requestContext(deps.logger, deps.requestTimeoutMs, deps.services.clock.now));
   app.use(metrics.middleware);
   app.use(accessLog(deps.logger));
   app.use(securityHeaders());

@@ -108,7 +108,7 @@ describe('/health', () => {
   const now = new Date('2026-11-27T12:00:00Z');
 
   test('ok with partners counted, no names; degraded when a secret expires within 30 days or has expired', async () => {
-    const hh = makeHarness({ now: () => now });
+    const hh = makeHarness({ clock: { now: () => now.getTime(), sleep: async () => undefined } });
     try {
       const put = (id: string, expires: string | null) =>
         hh.request

@@ -11,6 +11,7 @@ import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-s
 import { expectContract } from '../support/contract';
 import { makeHarness, type Harness } from '../support/harness';
 import { appointment, makeWorld, type ServiceWorld } from '../support/service-world';
+import { openPostgres } from '../support/postgres';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SKIP = process.env.TEAMS_MEETINGS_SKIP_POSTGRES === '1';
@@ -66,8 +67,8 @@ maybe('two instances on one PostgreSQL database', () => {
     const secretsKey = randomBytes(32);
     cipher = new SecretCipher(secretsKey);
     [storeA, storeB] = await Promise.all([
-      PostgresStore.open(URL_, { schema, poolSize: 5 }),
-      PostgresStore.open(URL_, { schema, poolSize: 5 }),
+      openPostgres(URL_, { schema, poolSize: 5 }),
+      openPostgres(URL_, { schema, poolSize: 5 }),
     ]);
     a = await makeWorld({ sim, store: storeA, secretsKey });
     b = makeHarness({ store: storeB, secretsKey, microsoft: microsoftOptions() });
@@ -269,7 +270,7 @@ maybe('a PostgreSQL outage', () => {
     const target = new URL(URL_);
     target.host = `127.0.0.1:${relay.port}`;
     const schema = freshSchema();
-    const store = await PostgresStore.open(target.toString(), {
+    const store = await openPostgres(target.toString(), {
       schema,
       poolSize: 3,
       connectionTimeoutMs: 1000,

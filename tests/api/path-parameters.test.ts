@@ -10,6 +10,7 @@ import { PostgresStore } from '../../src/data-access/postgres/postgres-store';
 import type { Store } from '../../src/domain/ports';
 import { openapiDocument } from '../support/contract';
 import { makeHarness, validPartner, type Harness } from '../support/harness';
+import { openPostgres } from '../support/postgres';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SKIP_POSTGRES = process.env.TEAMS_MEETINGS_SKIP_POSTGRES === '1';
@@ -74,7 +75,7 @@ if (!SKIP_POSTGRES) {
     'PostgreSQL',
     async () => {
       const schema = `tm_params_${randomBytes(5).toString('hex')}`;
-      const store = await PostgresStore.open(URL_, { schema, poolSize: 3 });
+      const store = await openPostgres(URL_, { schema, poolSize: 3 });
       return {
         store,
         done: async () => {

@@ -12,11 +12,11 @@ import { makeHarness, validPartner, type Harness } from '../support/harness';
 
 const BASE = 'https://meetings.uni.example.ac.uk';
 let current = new Date('2026-12-01T09:00:00.000Z');
-const now = () => current;
+const clock = { now: () => current.getTime(), sleep: async () => undefined };
 
 const harnesses: Harness[] = [];
 function harness(options: Parameters<typeof makeHarness>[0] = {}): Harness {
-  const h = makeHarness({ publicBaseUrl: BASE, now, ...options });
+  const h = makeHarness({ publicBaseUrl: BASE, clock, ...options });
   harnesses.push(h);
   return h;
 }

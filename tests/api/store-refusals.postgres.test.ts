@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import { PostgresStore } from '../../src/data-access/postgres/postgres-store';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { appointment, makeWorld, type ServiceWorld } from '../support/service-world';
+import { openPostgres } from '../support/postgres';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SKIP = process.env.TEAMS_MEETINGS_SKIP_POSTGRES === '1';
@@ -55,7 +56,7 @@ maybe('PostgreSQL refusing connections', () => {
     role = `tm_refuse_${suffix}`;
     await admin.query(`CREATE ROLE ${role} LOGIN`);
     await admin.query(`CREATE DATABASE ${database} OWNER ${role}`);
-    store = await PostgresStore.open(urlFor(database, role), { poolSize: 3, connectionTimeoutMs: 2000 });
+    store = await openPostgres(urlFor(database, role), { poolSize: 3, connectionTimeoutMs: 2000 });
     world = await makeWorld({ sim, store });
     expect((await world.create(appointment())).status).toBe(201);
   });

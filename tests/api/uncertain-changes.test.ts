@@ -87,8 +87,8 @@ describe('a PATCH whose answer from Teams is lost', () => {
   });
 
   test('a request that died with its change in flight: after its lease, the next read stores what Teams holds', async () => {
-    let now = Date.now();
-    const w = await worlds.world({ now: () => new Date(now), clock: new TestClock() });
+    const clock = new TestClock();
+    const w = await worlds.world({ clock });
     const { id, path } = await scheduled(w);
     // Teams applies the change and its answer is lost; then the request dies before it can ask
     // again: the record keeps its lease and the change it sent.
@@ -101,14 +101,14 @@ describe('a PATCH whose answer from Teams is lost', () => {
       {
         ...left,
         version: left.version + 1,
-        lease: { owner: 'a-request-that-died', expiresAt: new Date(now + 35_000).toISOString() },
+        lease: { owner: 'a-request-that-died', expiresAt: new Date(clock.now() + 35_000).toISOString() },
       },
       left.version,
     );
     expect(w.sim.meetings()[0]!.subject).toBe('Sent before the crash');
     // While the lease lasts its change may still be running: the stored details are answered.
     expect((await w.h.request.get(path).set('Authorization', as(w))).body.subject).toBe('Before');
-    now += 36_000;
+    clock.advance(36_000);
     const read = await w.h.request.get(path).set('Authorization', as(w));
     expect(read.body.subject).toBe('Sent before the crash');
     expect(await invite(w, path)).toEqual({ summary: 'Sent before the crash', sequence: 1 });

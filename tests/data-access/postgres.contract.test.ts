@@ -9,6 +9,7 @@ import { PostgresStore, type PostgresStoreOptions } from '../../src/data-access/
 import { StoreUnavailableError } from '../../src/domain/ports';
 import { describeStoreContract, partner } from './repositories.contract';
 import { POSTGRES_MIGRATIONS } from '../../src/data-access/postgres/migrations';
+import { openPostgres } from '../support/postgres';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SHOWN_URL = redact(URL_);
@@ -74,10 +75,10 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 async function openFresh(
-  options: PostgresStoreOptions = {},
+  options: Partial<PostgresStoreOptions> = {},
 ): Promise<{ store: PostgresStore; schema: string }> {
   const schema = freshSchema();
-  const store = await PostgresStore.open(URL_, { schema, poolSize: 5, applicationName: schema, ...options });
+  const store = await openPostgres(URL_, { schema, poolSize: 5, applicationName: schema, ...options });
   return { store, schema };
 }
 
@@ -100,8 +101,8 @@ describePostgres('PostgreSQL', () => {
       const schema = freshSchema();
       try {
         const stores = await Promise.all([
-          PostgresStore.open(URL_, { schema, poolSize: 2 }),
-          PostgresStore.open(URL_, { schema, poolSize: 2 }),
+          openPostgres(URL_, { schema, poolSize: 2 }),
+          openPostgres(URL_, { schema, poolSize: 2 }),
         ]);
         const { rows } = await admin.query<{ version: number }>(
           `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
@@ -120,7 +121,7 @@ describePostgres('PostgreSQL', () => {
       try {
         await store.partners.insert(partner('p1'));
         await store.close();
-        const again = await PostgresStore.open(URL_, { schema });
+        const again = await openPostgres(URL_, { schema });
         expect(await again.partners.list()).toEqual([partner('p1')]);
         const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations`);
         expect(rows).toHaveLength(POSTGRES_MIGRATIONS.length);
@@ -198,7 +199,7 @@ describePostgres('PostgreSQL', () => {
     });
 
     it('refuse a schema name that is not a plain identifier', async () => {
-      await expect(PostgresStore.open(URL_, { schema: 'x; DROP TABLE y' })).rejects.toThrow(/schema name/);
+      await expect(openPostgres(URL_, { schema: 'x; DROP TABLE y' })).rejects.toThrow(/schema name/);
     });
   });
 
@@ -206,7 +207,7 @@ describePostgres('PostgreSQL', () => {
     const DEAD = 'postgres://postgres@127.0.0.1:1/test';
 
     it('makes repository calls and ping reject quickly with StoreUnavailableError', async () => {
-      const store = await PostgresStore.open(DEAD, { migrate: false, connectionTimeoutMs: 500 });
+      const store = await openPostgres(DEAD, { migrate: false, connectionTimeoutMs: 500 });
       const started = Date.now();
       await expect(store.partners.get('p1')).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(store.apiKeys.findByHash('h')).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -217,7 +218,7 @@ describePostgres('PostgreSQL', () => {
     });
 
     it('makes open reject with StoreUnavailableError', async () => {
-      await expect(PostgresStore.open(DEAD, { connectionTimeoutMs: 500 })).rejects.toBeInstanceOf(
+      await expect(openPostgres(DEAD, { connectionTimeoutMs: 500 })).rejects.toBeInstanceOf(
         StoreUnavailableError,
       );
     });

@@ -29,8 +29,7 @@ const g = gatewayPerTest(() => ({
   deadlineMs: 5000,
   maxAttempts: 4,
   random: () => 0.2,
-  now: clock.now,
-  sleep: clock.sleep,
+  clock,
 }));
 
 const ADVISER_MAIL = 'ada.adviser@careers-uni.ac.uk';
@@ -101,8 +100,7 @@ describe('safe calls are repeated', () => {
       attemptTimeoutMs: 200,
       deadlineMs: 700,
       random: () => 0.5,
-      now: clock.now,
-      sleep: clock.sleep,
+      clock,
     });
     const p = partner();
     await g.t.gateway.tokenRoles(p);

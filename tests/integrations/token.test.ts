@@ -20,7 +20,9 @@ let clockOffsetMs = 0;
 beforeEach(() => {
   clockOffsetMs = 0;
 });
-const g = gatewayPerTest(() => ({ now: () => Date.now() + clockOffsetMs }));
+const g = gatewayPerTest(() => ({
+  clock: { now: () => Date.now() + clockOffsetMs, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+}));
 
 const lookUpAdviser = (p = partner()) => g.t.gateway.findUsers(p, 'mail', ['ada.adviser@careers-uni.ac.uk']);
 

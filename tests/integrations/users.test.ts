@@ -58,7 +58,7 @@ describe('findUsers', () => {
 
   it('repeats only the $batch items that were throttled, after their Retry-After', async () => {
     const clock = new TestClock();
-    g.replace({ random: () => 0.2, now: clock.now, sleep: clock.sleep });
+    g.replace({ random: () => 0.2, clock });
     g.sim.injectFault({ match: { operation: 'users.list' }, status: 429, retryAfter: '0.3' });
     const values = g.world.students.slice(0, 20).map((s) => s.mail!);
 

@@ -10,6 +10,7 @@ import supertest from 'supertest';
 import { buildApp, type BuiltApp } from '../../src/api/app';
 import { composeServices, type MicrosoftOptions, type Services } from '../../src/composition-root';
 import { loadConfig } from '../../src/config/config';
+import type { Clock } from '../../src/clock';
 import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
 import { createLogger } from '../../src/logging/logger';
 import type { Store } from '../../src/domain/ports';
@@ -42,7 +43,8 @@ export interface HarnessOptions {
   /** The request budget (REQUEST_TIMEOUT_MS); default 30 s as in production. */
   requestTimeoutMs?: number;
   logLevel?: string;
-  now?: () => Date;
+  /** The service's time (records, leases, tokens, retries, budgets): a TestClock moves and waits at once. */
+  clock?: Clock;
   microsoft?: MicrosoftOptions & { azureAuthorityHost?: string; graphBaseUrl?: string };
   /** Another store than a fresh SQLite file (PostgreSQL); the harness does not close it. */
   store?: Store;
@@ -69,7 +71,7 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
   const services = composeServices(config, store, {
     microsoft: options.microsoft ?? {},
     logger,
-    ...(options.now ? { now: options.now } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const built = buildApp({
     services,
@@ -78,7 +80,6 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
     unauthenticatedLimitPerMinute: options.unauthenticatedLimitPerMinute ?? 10_000,
     trustProxy: options.trustProxy ?? false,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-    ...(options.microsoft?.clock ? { now: options.microsoft.clock.now } : {}),
   });
   return {
     built,

@@ -30,12 +30,10 @@ export interface WorldOptions {
   roles?: string[];
   partner?: Record<string, unknown>;
   graph?: { attemptTimeoutMs?: number; deadlineMs?: number; maxAttempts?: number; maxSockets?: number };
-  /** The clock of retries and deadlines (a TestClock: waits return at once, and are recorded). */
+  /** The service's time (a TestClock: waits return at once and are recorded; tests move it). */
   clock?: TestClock;
   /** The request budget (REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
-  /** The domain's clock (leases, timestamps). */
-  now?: () => Date;
   sim?: MicrosoftSimulator;
   logLevel?: string;
   store?: Store;
@@ -79,7 +77,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorl
   const h = makeHarness({
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-    ...(options.now ? { now: options.now } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.store ? { store: options.store } : {}),
     ...(options.secretsKey ? { secretsKey: options.secretsKey } : {}),
     ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
@@ -91,7 +89,6 @@ export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorl
       deadlineMs: options.graph?.deadlineMs ?? 8000,
       maxAttempts: options.graph?.maxAttempts ?? 4,
       ...(options.graph?.maxSockets ? { maxSockets: options.graph.maxSockets } : {}),
-      ...(options.clock ? { clock: options.clock } : {}),
     },
   });
   const put = await h.request

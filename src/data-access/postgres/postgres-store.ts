@@ -25,10 +25,10 @@ import { PostgresSetupLinkRepository } from './setup-link.repository';
 import { PostgresAttendanceRepository } from './attendance.repository';
 
 export interface PostgresStoreOptions {
-  /** Connections at most in the pool; default 10. */
-  poolSize?: number;
-  /** Server-side limit on every statement; default 5000 ms. */
-  statementTimeoutMs?: number;
+  /** Connections at most in the pool (DATABASE_POOL_SIZE). */
+  poolSize: number;
+  /** Server-side limit on every statement (DATABASE_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs: number;
   /**
    * Prepare each statement once per connection (default true). false sends every statement
    * unnamed, for a pooler between the service and PostgreSQL that cannot keep prepared
@@ -81,15 +81,15 @@ export class PostgresStore implements Store {
   }
 
   /** Connects and migrates; rejects with StoreUnavailableError when the server cannot be reached. */
-  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  static async open(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {
     if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
       throw new Error(`PostgreSQL schema name must match ${SCHEMA_NAME}: ${JSON.stringify(options.schema)}`);
     }
-    const poolSize = options.poolSize ?? 10;
+    const { poolSize } = options;
     const pool = new Pool({
       connectionString: url,
       max: poolSize,
-      statement_timeout: options.statementTimeoutMs ?? 5000,
+      statement_timeout: options.statementTimeoutMs,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
       idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
       application_name: options.applicationName ?? 'teams-meetings',

@@ -3,6 +3,7 @@
  * health as counts. It never names a partner, an identity or a secret.
  */
 import type { Store } from '../ports';
+import { systemClock, type Clock } from '../../clock';
 
 export const SECRET_EXPIRY_WARNING_DAYS = 30;
 const STORE_CHECK_TIMEOUT_MS = 2000;
@@ -35,15 +36,15 @@ export class HealthService {
   constructor(
     private readonly store: Store,
     private readonly version: string,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
     /** Partners whose last token request failed for a credential reason (wrong or expired secret…). */
     private readonly credentialFailures: () => number = () => 0,
   ) {
-    this.startedAt = this.now().getTime();
+    this.startedAt = this.clock.now();
   }
 
   async report(options: { draining?: boolean } = {}): Promise<HealthReport> {
-    const nowMs = this.now().getTime();
+    const nowMs = this.clock.now();
     const base = { version: this.version, uptimeSeconds: Math.floor((nowMs - this.startedAt) / 1000) };
     // `status` first in the JSON: it is what a person reads.
     const started = process.hrtime.bigint();

@@ -6,6 +6,7 @@
 import type { DirectoryUser, MicrosoftGateway } from '../microsoft.port';
 import type { PartnerRecord, RemoteMatchField } from '../partners/partner.model';
 import { normaliseIdentity } from './identity';
+import { systemClock, type Clock } from '../../clock';
 
 export type IdentityMatch =
   | { status: 'matched'; user: DirectoryUser }
@@ -19,7 +20,7 @@ export interface IdentityMatcherOptions {
   hitTtlMs?: number;
   missTtlMs?: number;
   maxEntries?: number;
-  now?: () => number;
+  clock?: Clock;
   /** Told of each value served from the cache or looked up, for metrics. */
   onLookup?: (outcome: 'hit' | 'miss') => void;
 }
@@ -35,7 +36,7 @@ export class IdentityMatcher {
   private readonly hitTtlMs: number;
   private readonly missTtlMs: number;
   private readonly maxEntries: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly onLookup: (outcome: 'hit' | 'miss') => void;
 
   constructor(
@@ -45,7 +46,7 @@ export class IdentityMatcher {
     this.hitTtlMs = options.hitTtlMs ?? 15 * 60_000;
     this.missTtlMs = options.missTtlMs ?? 60_000;
     this.maxEntries = options.maxEntries ?? 50_000;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.onLookup = options.onLookup ?? (() => undefined);
   }
 
@@ -59,7 +60,7 @@ export class IdentityMatcher {
     const answer = new Map<string, IdentityMatch>();
     const waiting: Array<Promise<void>> = [];
     const missing: string[] = [];
-    const at = this.now();
+    const at = this.clock.now();
     for (const value of wanted) {
       const key = this.key(partner, field, value);
       const entry = this.cache.get(key);
@@ -125,7 +126,7 @@ export class IdentityMatcher {
     });
     try {
       const found = await call;
-      const at = this.now();
+      const at = this.clock.now();
       for (const value of values) {
         const match = found.get(value) ?? ({ status: 'not_found' } as const);
         answer.set(value, match);

@@ -10,6 +10,7 @@ import type { PartnerRecord } from '../partners/partner.model';
 import type { AttendanceRepository, MeetingRepository, StoredAttendanceReport } from '../ports';
 import type { AttendeeOutcome } from './meeting.record';
 import { requireMeeting } from './meeting-lookup';
+import { systemClock, type Clock } from '../../clock';
 
 export type AttendanceState = 'not_started' | 'no_report_yet' | 'available';
 
@@ -38,7 +39,7 @@ export class AttendanceService {
     private readonly meetings: MeetingRepository,
     private readonly reports: AttendanceRepository,
     private readonly gateway: MicrosoftGateway,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
     /** Told the outcome of every read (metrics). */
     private readonly counted: (outcome: AttendanceState | 'error') => void = () => undefined,
   ) {}
@@ -57,7 +58,7 @@ export class AttendanceService {
   private async read(partner: PartnerRecord, appointmentId: string): Promise<AttendanceView> {
     const record = await requireMeeting(this.meetings, partner.id, appointmentId);
     const { details } = record;
-    if (this.now().getTime() < Date.parse(details.startDateTime)) {
+    if (this.clock.now() < Date.parse(details.startDateTime)) {
       return summarize(appointmentId, 'not_started', details.organizer.id, details.attendees, []);
     }
     const kept = await this.reports.listByMeeting(partner.id, appointmentId, details.meetingId);

@@ -12,6 +12,7 @@ import type { MeetingRepository } from '../ports';
 import type { Leases } from './leases';
 import type { CancelledMeeting, MeetingRecord, ScheduledMeeting } from './meeting.record';
 import type { UnsettledChanges } from './unsettled-changes';
+import { isoNow, type Clock } from '../../clock';
 
 /** What a cancelled meeting's link leads to, if Teams keeps it joinable. */
 export const LOCKED_OPTIONS: MeetingOptions = {
@@ -32,7 +33,7 @@ export class CancelMeeting {
     private readonly gateway: MicrosoftGateway,
     private readonly leases: Leases,
     private readonly unsettled: UnsettledChanges,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   async run(partner: PartnerRecord, appointmentId: string): Promise<LockOutcome> {
@@ -100,7 +101,7 @@ export class CancelMeeting {
       pendingChange: null,
       version: record.version + 1,
       calendarSequence: record.calendarSequence + 1,
-      updatedAt: this.now().toISOString(),
+      updatedAt: isoNow(this.clock),
     };
   }
 }

@@ -36,6 +36,7 @@ import {
 import type { Leases } from './leases';
 import { detailsFrom, optionDifferences } from './meeting-changes';
 import { matchedOf, type Participants } from './participants';
+import { isoNow, type Clock } from '../../clock';
 
 export interface CreateMeetingInput {
   appointmentId: string;
@@ -65,7 +66,7 @@ export class CreateMeeting {
     private readonly gateway: MicrosoftGateway,
     private readonly participants: Participants,
     private readonly leases: Leases,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -107,7 +108,7 @@ export class CreateMeeting {
   private async claim(partner: PartnerRecord, appointmentId: string, requestHash: string): Promise<Claim> {
     // The claim first: a new appointment, the common case, costs one write and no read; a record
     // already there comes back with the attempt.
-    const timestamp = this.now().toISOString();
+    const timestamp = isoNow(this.clock);
     const claim = {
       partnerId: partner.id,
       appointmentId,
@@ -137,7 +138,7 @@ export class CreateMeeting {
         externalId: existing.status === 'gone' ? nextExternalId(existing.externalId) : existing.externalId,
         // A new meeting (a new join link) for the same calendar event: invites must be sent again.
         calendarSequence: existing.calendarSequence + (existing.status === 'gone' ? 1 : 0),
-        updatedAt: this.now().toISOString(),
+        updatedAt: isoNow(this.clock),
       });
       return taken === null
         ? { kind: 'lost' }
@@ -254,7 +255,7 @@ export class CreateMeeting {
       status: 'scheduled',
       details: detailsFrom(meeting, organizer, attendees, meeting.options),
       version: claim.version + 1,
-      updatedAt: this.now().toISOString(),
+      updatedAt: isoNow(this.clock),
       lease: null,
     };
     if (await this.meetings.update(record, claim.version)) return record;

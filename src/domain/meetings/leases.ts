@@ -11,12 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { remainingBudgetMs } from '../../request-scope';
 import type { MeetingRepository } from '../ports';
 import type { Lease, MeetingRecord } from './meeting.record';
+import { type Clock } from '../../clock';
 
 export interface LeaseOptions {
   /** How long a lease lasts: longer than any request may take (REQUEST_TIMEOUT_MS + a margin). */
   ttlMs: number;
-  now: () => Date;
-  sleep?: (ms: number) => Promise<void>;
+  clock: Clock;
 }
 
 /** Waits between looks at a busy record: short first, then up to this. */
@@ -24,32 +24,28 @@ const MAX_POLL_MS = 250;
 const FIRST_POLL_MS = 20;
 
 export class Leases {
-  private readonly sleep: (ms: number) => Promise<void>;
-
   constructor(
     private readonly meetings: MeetingRepository,
     private readonly options: LeaseOptions,
-  ) {
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-  }
+  ) {}
 
   /** A new lease for the request asking. */
   grant(): Lease {
     return {
       owner: randomUUID(),
-      expiresAt: new Date(this.options.now().getTime() + this.options.ttlMs).toISOString(),
+      expiresAt: new Date(this.options.clock.now() + this.options.ttlMs).toISOString(),
     };
   }
 
   /** Whether another request holds the record now. */
   isHeld(record: MeetingRecord): boolean {
-    return record.lease !== null && Date.parse(record.lease.expiresAt) > this.options.now().getTime();
+    return record.lease !== null && Date.parse(record.lease.expiresAt) > this.options.clock.now();
   }
 
   /** Whole seconds until the record's lease expires (at least 1), for a Retry-After. */
   secondsLeft(record: MeetingRecord): number {
     if (record.lease === null) return 1;
-    return Math.max(1, Math.ceil((Date.parse(record.lease.expiresAt) - this.options.now().getTime()) / 1000));
+    return Math.max(1, Math.ceil((Date.parse(record.lease.expiresAt) - this.options.clock.now()) / 1000));
   }
 
   /**
@@ -60,7 +56,7 @@ export class Leases {
     const wait = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** round);
     // Keep time to answer after the last look.
     if (remainingBudgetMs() < wait + 2 * MAX_POLL_MS) return false;
-    await this.sleep(wait);
+    await this.options.clock.sleep(wait);
     return true;
   }
 

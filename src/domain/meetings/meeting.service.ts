@@ -14,12 +14,10 @@ import { UnsettledChanges } from './unsettled-changes';
 import { Leases } from './leases';
 import { Participants } from './participants';
 import { UpdateMeeting, type UpdateMeetingInput } from './update-meeting';
+import { type Clock } from '../../clock';
 
 export type { CreateMeetingInput } from './create-meeting';
 export type { UpdateMeetingInput } from './update-meeting';
-
-/** The default request budget (30 s) and a margin: no live request holds a lease longer. */
-const DEFAULT_LEASE_MS = 35_000;
 
 export class MeetingService {
   private readonly creating: CreateMeeting;
@@ -33,25 +31,21 @@ export class MeetingService {
     gateway: MicrosoftGateway,
     identities: IdentityMatcher,
     options: {
-      now?: () => Date;
-      leaseMs?: number;
-      sleep?: (ms: number) => Promise<void>;
+      clock: Clock;
+      /** How long a lease lasts: longer than any request may take (REQUEST_TIMEOUT_MS + a margin). */
+      leaseMs: number;
       /** The right-hand side of calendar UIDs: the host of PUBLIC_BASE_URL. */
-      calendarDomain?: string;
-    } = {},
+      calendarDomain: string;
+    },
   ) {
-    this.calendarDomain = options.calendarDomain ?? 'localhost';
-    const now = options.now ?? (() => new Date());
+    this.calendarDomain = options.calendarDomain;
+    const clock = options.clock;
     const participants = new Participants(identities);
-    const leases = new Leases(meetings, {
-      ttlMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-      now,
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-    });
-    this.unsettled = new UnsettledChanges(meetings, gateway, leases, now);
-    this.creating = new CreateMeeting(meetings, gateway, participants, leases, now);
-    this.updating = new UpdateMeeting(meetings, gateway, participants, leases, this.unsettled, now);
-    this.cancelling = new CancelMeeting(meetings, gateway, leases, this.unsettled, now);
+    const leases = new Leases(meetings, { ttlMs: options.leaseMs, clock: options.clock });
+    this.unsettled = new UnsettledChanges(meetings, gateway, leases, clock);
+    this.creating = new CreateMeeting(meetings, gateway, participants, leases, clock);
+    this.updating = new UpdateMeeting(meetings, gateway, participants, leases, this.unsettled, clock);
+    this.cancelling = new CancelMeeting(meetings, gateway, leases, this.unsettled, clock);
   }
 
   /** `created` is true only for the request that made the record. */

@@ -19,6 +19,7 @@ import type {
   ScheduledMeeting,
 } from './meeting.record';
 import { changesInvite, detailsFrom, optionDifferences } from './meeting-changes';
+import { isoNow, type Clock } from '../../clock';
 
 /** Answers of Graph that leave open whether Teams applied the request. */
 const UNCERTAIN_CODES = new Set(['GRAPH_TIMEOUT', 'GRAPH_UNAVAILABLE', 'GRAPH_ERROR', 'INTERNAL_ERROR']);
@@ -33,7 +34,7 @@ export class UnsettledChanges {
     private readonly meetings: MeetingRepository,
     private readonly gateway: MicrosoftGateway,
     private readonly leases: Leases,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   /** A scheduled record whose change's request is gone (its lease expired) or lost Teams' answer. */
@@ -62,7 +63,7 @@ export class UnsettledChanges {
     if (change === null) return record;
     const { organizer, meetingId } = record.details;
     const teams = await this.gateway.getMeeting(partner, organizer.id, meetingId);
-    const next = settledRecord(record, change, teams, this.now().toISOString());
+    const next = settledRecord(record, change, teams, isoNow(this.clock));
     return (await this.meetings.update(next, record.version)) ? next : null;
   }
 

@@ -15,6 +15,7 @@ import { changesInvite, detailsFrom } from './meeting-changes';
 import { goneFromTeams, settledOr404 } from './meeting-lookup';
 import { matchedOf, type Participants } from './participants';
 import { holdsChange, type UnsettledChanges } from './unsettled-changes';
+import { isoNow, type Clock } from '../../clock';
 
 export interface UpdateMeetingInput {
   subject?: string | undefined;
@@ -31,7 +32,7 @@ export class UpdateMeeting {
     private readonly participants: Participants,
     private readonly leases: Leases,
     private readonly unsettled: UnsettledChanges,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   async run(
@@ -55,7 +56,7 @@ export class UpdateMeeting {
             lease: null,
             pendingChange: null,
             version: record.version + 1,
-            updatedAt: this.now().toISOString(),
+            updatedAt: isoNow(this.clock),
           },
           record.version,
         );
@@ -123,7 +124,7 @@ export class UpdateMeeting {
       details: nextDetails,
       calendarSequence: record.calendarSequence + (changesInvite(details, nextDetails) ? 1 : 0),
       version: record.version + 1,
-      updatedAt: this.now().toISOString(),
+      updatedAt: isoNow(this.clock),
       lease: null,
       pendingChange: null,
     };

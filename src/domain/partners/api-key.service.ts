@@ -9,6 +9,7 @@ import type { ApiKeyRecord, ApiKeyRepository, PartnerRepository } from '../ports
 import { partnerNotFound } from './partner.service';
 import { SETUP_TOKEN_PREFIX, type SetupLinkService } from './setup-link.service';
 import type { PartnerRecord } from './partner.model';
+import { isoNow, systemClock, type Clock } from '../../clock';
 
 export const PARTNER_KEY_PREFIX = 'tmk_';
 /** How often a key's `lastUsedAt` is written at most: a write per request would dominate the hot path. */
@@ -42,7 +43,7 @@ export class ApiKeyService {
     private readonly keys: ApiKeyRepository,
     private readonly partners: PartnerRepository,
     adminApiKey: string,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
     private readonly setupLinks?: SetupLinkService,
   ) {
     this.adminDigest = createHash('sha256').update(adminApiKey, 'utf8').digest();
@@ -73,7 +74,7 @@ export class ApiKeyService {
       partnerId,
       keyHash: hashKey(key),
       keyPrefix: key.slice(0, PARTNER_KEY_PREFIX.length + 4),
-      createdAt: this.now().toISOString(),
+      createdAt: isoNow(this.clock),
       lastUsedAt: null,
     };
     await this.keys.insert(record);
@@ -98,7 +99,7 @@ export class ApiKeyService {
   }
 
   private touch(keyId: string): void {
-    const now = this.now().getTime();
+    const now = this.clock.now();
     if (now - (this.lastTouched.get(keyId) ?? 0) < TOUCH_INTERVAL_MS) return;
     this.lastTouched.set(keyId, now);
     // Best effort: a failed bookkeeping write must not fail the request it rides on.

@@ -18,6 +18,7 @@ import {
 import type { PartnerRecord } from './partner.model';
 import type { PartnerService } from './partner.service';
 import type { SecretCipher } from './secret-cipher';
+import { systemClock, type Clock } from '../../clock';
 
 export const DEFAULT_VALIDITY_DAYS = 365;
 
@@ -42,7 +43,7 @@ export class CertificateService {
     private readonly partners: PartnerService,
     private readonly cipher: SecretCipher,
     private readonly authority: CertificateAuthority,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async create(
@@ -50,7 +51,7 @@ export class CertificateService {
     request: CertificateRequest,
   ): Promise<{ created: boolean; certificate: CertificateView }> {
     await this.partners.require(partnerId);
-    const now = this.now();
+    const now = new Date(this.clock.now());
     const imported = 'certificatePem' in request;
     const facts = imported
       ? this.authority.inspect(request, now)
@@ -96,7 +97,7 @@ export class CertificateService {
 
   /** The partner's certificates valid now, newest first, with their keys opened; and how many expired. */
   async usable(partner: PartnerRecord): Promise<{ certificates: UsableCertificate[]; expired: number }> {
-    const now = this.now();
+    const now = new Date(this.clock.now());
     const all = await this.certificates.listByPartner(partner.id);
     const valid = all.filter((c) => isValidAt(c, now));
     const certificates = valid.map((c) => ({

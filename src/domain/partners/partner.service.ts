@@ -14,6 +14,7 @@ import type {
 import { toPartnerView } from './partner.model';
 import type { PartnerRepository } from '../ports';
 import type { SecretCipher } from './secret-cipher';
+import { isoNow, systemClock, type Clock } from '../../clock';
 
 /** What to do when a stored secret cannot be read (the create's 424 and verify say the same). */
 export const SECRETS_KEY_REMEDIATION =
@@ -50,7 +51,7 @@ export class PartnerService {
   constructor(
     private readonly partners: PartnerRepository,
     private readonly cipher: SecretCipher,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {}
 
   onChange(listener: PartnerChangeListener): void {
@@ -75,7 +76,7 @@ export class PartnerService {
           "Required when creating a partner: the client secret's Value from Certificates & secrets (Step 1, items 5-8).",
         );
       }
-      const timestamp = this.now().toISOString();
+      const timestamp = isoNow(this.clock);
       const record: PartnerRecord = {
         id,
         applicationId: input.applicationId,
@@ -120,7 +121,7 @@ export class PartnerService {
             : clientSecret === null
               ? null
               : this.cipher.encrypt(clientSecret, id),
-        updatedAt: this.now().toISOString(),
+        updatedAt: isoNow(this.clock),
         version: existing.version + 1,
       };
       // A new secret without a new expiry date makes the old date meaningless; no secret has none.

@@ -10,6 +10,7 @@ import { AppError } from '../errors';
 import type { PartnerRepository, SetupLinkRecord, SetupLinkRepository } from '../ports';
 import type { PartnerRecord } from './partner.model';
 import { partnerNotFound } from './partner.service';
+import { systemClock, type Clock } from '../../clock';
 
 export const SETUP_TOKEN_PREFIX = 'tms_';
 export const DEFAULT_SETUP_LINK_HOURS = 168;
@@ -38,13 +39,13 @@ export class SetupLinkService {
     private readonly partners: PartnerRepository,
     /** PUBLIC_BASE_URL, without a trailing slash. */
     private readonly publicBaseUrl: string,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async issue(partnerId: string, expiresInHours = DEFAULT_SETUP_LINK_HOURS): Promise<IssuedSetupLink> {
     if (!(await this.partners.get(partnerId))) throw partnerNotFound(partnerId);
     const token = SETUP_TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const now = this.now();
+    const now = new Date(this.clock.now());
     const record: SetupLinkRecord = {
       id: randomUUID(),
       partnerId,
@@ -63,7 +64,7 @@ export class SetupLinkService {
 
   async list(partnerId: string): Promise<SetupLinkView[]> {
     if (!(await this.partners.get(partnerId))) throw partnerNotFound(partnerId);
-    const now = this.now().getTime();
+    const now = this.clock.now();
     return (await this.links.listByPartner(partnerId)).map(({ id, createdAt, expiresAt }) => ({
       id,
       createdAt,
@@ -90,7 +91,7 @@ export class SetupLinkService {
         detail: 'This setup link is not known or was revoked; ask TARGETconnect for a new one.',
       });
     }
-    if (Date.parse(holder.link.expiresAt) <= this.now().getTime()) {
+    if (Date.parse(holder.link.expiresAt) <= this.clock.now()) {
       throw new AppError('UNAUTHENTICATED', {
         detail: `This setup link expired at ${holder.link.expiresAt}; ask TARGETconnect for a new one.`,
       });

@@ -18,6 +18,7 @@ import {
   missingPermissions,
   type SetupStep,
 } from './setup-guide';
+import { systemClock, type Clock } from '../../clock';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -84,7 +85,7 @@ export class SetupDiagnosticsService {
     private readonly certificates: CertificateService,
     private readonly gateway: MicrosoftGateway & SetupProbe,
     private readonly identities: IdentityMatcher,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async verify(partnerId: string, operators: Identity[] = []): Promise<VerifyResult> {
@@ -239,7 +240,7 @@ export class SetupDiagnosticsService {
       'Make a new certificate (POST /partners/{partnerId}/certificates), upload it under Certificates & secrets > Certificates (Step 1), and delete the old one once verify passes.';
     if (inUse === undefined)
       return check(id, SETUP_STEPS.azure, 'fail', 'No certificate is valid now.', renew);
-    const remaining = Date.parse(inUse.notAfter) - this.now().getTime();
+    const remaining = Date.parse(inUse.notAfter) - this.clock.now();
     const days = Math.floor(remaining / 86_400_000);
     const on = inUse.notAfter.slice(0, 10);
     if (days < SECRET_EXPIRY_WARNING_DAYS) {
@@ -334,7 +335,7 @@ export class SetupDiagnosticsService {
     if (partner.clientSecretExpiresAt === null) {
       return check(id, SETUP_STEPS.azure, 'skip', 'No expiry date is stored for the client secret.');
     }
-    const remaining = Date.parse(partner.clientSecretExpiresAt) - this.now().getTime();
+    const remaining = Date.parse(partner.clientSecretExpiresAt) - this.clock.now();
     const days = Math.floor(remaining / 86_400_000);
     const renew =
       'Create a new client secret under Certificates & secrets (Step 1, items 5-8) and store its Value and expiry date with PATCH /partners/{partnerId} (clientSecret, clientSecretExpiresAt).';

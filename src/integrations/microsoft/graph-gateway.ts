@@ -29,8 +29,8 @@ import { attendanceRecordOf, pageItems, readAll, reportSummaryOf } from './atten
 import { objectOr } from './json';
 import { createOrGetBody, patchBody, toTeamsMeeting } from './meeting-mapper';
 import { matchFilters, odataString, withQuery } from './odata';
-import { realClock } from './retry-policy';
 import { TokenProvider, type CredentialFailure, type PartnerCredentials } from './token-provider';
+import { systemClock, type Clock } from '../../clock';
 
 export { UnknownOrganizerError } from '../../domain/microsoft.port';
 export type { CredentialFailure, PartnerCredentials } from './token-provider';
@@ -53,10 +53,8 @@ export interface MicrosoftGatewayOptions {
   deadlineMs?: number;
   /** HTTP attempts per Graph call (and rounds of a $batch). Default 4. */
   maxAttempts?: number;
-  /** How retries wait; for tests, which advance their clock instead of sleeping. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Clock of deadlines and token lifetimes (epoch ms); for tests. */
-  now?: () => number;
+  /** Time of deadlines and token lifetimes, and how retries wait (tests move theirs instead). */
+  clock?: Clock;
   random?: () => number;
   /** Sockets per origin (OUTBOUND_MAX_SOCKETS). */
   maxSockets?: number;
@@ -144,7 +142,7 @@ function asResponse(answer: BatchAnswer): GraphResponse {
 
 export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphMicrosoftGateway {
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const http = createHttpClient({
     extraCaPem: options.extraCaPem,
     timeoutMs: attemptTimeoutMs,
@@ -164,7 +162,7 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     logger,
     metrics,
     timeoutMs: attemptTimeoutMs,
-    now,
+    now: clock.now,
   });
   const graph = new GraphClient({
     http: http.axios,
@@ -175,11 +173,7 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     attemptTimeoutMs,
     deadlineMs: options.deadlineMs ?? 25_000,
     maxAttempts: options.maxAttempts ?? 4,
-    clock: {
-      now,
-      sleep: options.sleep ?? realClock.sleep,
-      random: options.random ?? realClock.random,
-    },
+    clock: { now: clock.now, sleep: clock.sleep, random: options.random ?? Math.random },
   });
 
   async function findUsers(

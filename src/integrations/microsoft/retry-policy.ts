@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../clock';
 /**
  * The one retry mechanism for calls to Microsoft (single Graph calls and the throttled items of a
  * `$batch`): how many tries, how long to wait (the answer's Retry-After, else capped exponential
@@ -30,18 +31,12 @@ export function toRetryAfterSeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
-/** Time as the retries see it: epoch ms, and a wait. Tests pass a clock that only pretends to wait. */
-export interface RetryClock {
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
+/** Time as the retries see it (tests pass a clock that only pretends to wait), and their jitter. */
+export interface RetryClock extends Clock {
   random: () => number;
 }
 
-export const realClock: RetryClock = {
-  now: Date.now,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: Math.random,
-};
+export const realClock: RetryClock = { ...systemClock, random: Math.random };
 
 export class RetryPolicy {
   constructor(
