@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
-import { PostgresStore } from '../../src/data-access/postgres/postgres-store';
 import type { Store } from '../../src/domain/ports';
 import { openapiDocument } from '../support/contract';
 import { makeHarness, validPartner, type Harness } from '../support/harness';
