@@ -3,6 +3,8 @@
  * SIGTERM/SIGINT (/health answers 503 for a grace period, then stop accepting, finish what is in
  * flight, close the store, exit 0).
  */
+// First: a Node older than 24 is refused with one line before any native module loads.
+import './node-version';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './api/app';

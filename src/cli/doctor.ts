@@ -9,6 +9,8 @@
  * Exit code: 0 every check passed (or was skipped), 1 a check failed, 2 only warnings, 3 the
  * doctor could not run.
  */
+// First: a Node older than 24 is refused with one line before any native module loads.
+import '../node-version';
 import axios from 'axios';
 import { compose } from '../composition-root';
 import { ConfigError, environment, loadConfig, type Config } from '../config/config';
