@@ -4,7 +4,8 @@
  * fixes a field from the API's own message, stores the secret, sees the access-policy failure for
  * an adviser without a policy, copies the PowerShell, makes and downloads a certificate, and sees
  * every check pass; axe-core finds no serious or critical violation; a revoked link says so. The
- * test also writes the README's screenshots (docs/screenshots/).
+ * test writes screenshots of what it saw to an ignored folder (test-results/screenshots/), and
+ * leaves the README's own (docs/screenshots/) alone: `npm run screenshots` refreshes those.
  *
  * Chromium: CHROMIUM_PATH or /usr/bin/chromium (`.ci/run` installs it). Without it the file fails,
  * unless TEAMS_MEETINGS_SKIP_BROWSER=1 says to skip it (with a warning), as for PostgreSQL.
@@ -18,7 +19,20 @@ import { APP_ID, CLIENT_SECRET, makeWorld, type ServiceWorld } from '../support/
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SKIP = process.env['TEAMS_MEETINGS_SKIP_BROWSER'] === '1';
-const SCREENSHOTS = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+const ROOT = path.join(__dirname, '..', '..');
+/** Where screenshots go: an ignored folder, unless `npm run screenshots` names the README's. */
+const SCREENSHOTS = path.resolve(
+  ROOT,
+  process.env['TEAMS_MEETINGS_SCREENSHOT_DIR'] ?? 'test-results/screenshots',
+);
+const README_SCREENSHOTS = path.join(ROOT, 'docs', 'screenshots');
+/** The README's pictures as they were before this file ran: a test run must not change them. */
+const readmePictures = () =>
+  Object.fromEntries(
+    fs
+      .readdirSync(README_SCREENSHOTS)
+      .map((name) => [name, fs.readFileSync(path.join(README_SCREENSHOTS, name))]),
+  );
 if (SKIP) {
   process.stderr.write(
     '\n*** WARNING: TEAMS_MEETINGS_SKIP_BROWSER=1: the setup page is NOT tested in a browser.\n\n',
@@ -32,7 +46,11 @@ maybe('the setup page', () => {
   let origin: string;
   let browser: Browser;
 
+  let before: Record<string, Buffer>;
+
   beforeAll(async () => {
+    before = readmePictures();
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
     if (!fs.existsSync(CHROMIUM)) {
       throw new Error(
         `No Chromium at ${CHROMIUM}: install it (apt-get install chromium; .ci/run does) or set TEAMS_MEETINGS_SKIP_BROWSER=1`,
@@ -47,6 +65,13 @@ maybe('the setup page', () => {
   }, 30_000);
 
   afterAll(async () => {
+    // Written where they belong; the README's pictures untouched unless they were asked for.
+    if (SCREENSHOTS !== README_SCREENSHOTS) {
+      expect(readmePictures()).toEqual(before);
+      expect(fs.readdirSync(SCREENSHOTS)).toEqual(
+        expect.arrayContaining(['setup-wrong-secret.png', 'setup-desktop.png', 'setup-400px.png']),
+      );
+    }
     await browser?.close();
     await new Promise((resolve) => server?.close(resolve));
     await w?.close();
