@@ -263,6 +263,24 @@ describe('tokens signed with certificates', () => {
     expect(byId('certificate-expiry').status).toBe('pass');
   });
 
+  test('before switching: verify probes each certificate as a warning while the secret still signs', async () => {
+    const w = await worlds.world();
+    const made = (await admin(w).post('/partners/uni-x/certificates')).body as {
+      thumbprint: string;
+      certificatePem: string;
+    };
+    const id = `certificate:${made.thumbprint}`;
+    const before = await admin(w).post('/partners/uni-x/verify', {});
+    const probe = before.body.checks.find((c: { id: string }) => c.id === id);
+    expect(probe).toMatchObject({ status: 'warn', step: expect.any(String) });
+    expect(probe.remediation).toContain(made.thumbprint);
+    expect(before.body.ok).toBe(true);
+    expect(before.body.checks.find((c: { id: string }) => c.id === 'credentials').status).toBe('pass');
+    worlds.sim.uploadCertificate(TENANT_ID, APP_ID, made.certificatePem);
+    const after = await admin(w).post('/partners/uni-x/verify', {});
+    expect(after.body.checks.find((c: { id: string }) => c.id === id).status).toBe('pass');
+  });
+
   test('uploaded: the create works, Entra received an assertion and no secret; a warm create asks for no token', async () => {
     const w = await worlds.world();
     const cert = await certificatePartner(w);

@@ -90,8 +90,9 @@ export class SetupDiagnosticsService {
 
   async verify(partnerId: string, operators: Identity[] = []): Promise<VerifyResult> {
     const partner = await this.partners.require(partnerId);
-    const usable =
-      partner.credentialType === 'certificate' ? await this.usableCertificates(partner) : undefined;
+    // Every certificate is probed, also while the secret still signs: the check before switching.
+    const certificates = await this.usableCertificates(partner);
+    const usable = partner.credentialType === 'certificate' ? certificates : undefined;
     const configuration =
       usable === undefined
         ? await this.configurationCheck(partner)
@@ -124,8 +125,10 @@ export class SetupDiagnosticsService {
       }
     }
     checks.push(credentials);
-    if (usable !== undefined && configuration.status !== 'fail') {
-      checks.push(...(await this.certificateChecks(partner, usable.certificates)));
+    if (configuration.status !== 'fail' && certificates.certificates.length > 0) {
+      const probed = await this.certificateChecks(partner, certificates.certificates);
+      // Not signing yet: a certificate Entra refuses breaks nothing, but must be fixed before switching.
+      checks.push(...(usable !== undefined ? probed : probed.map(notInUseYet)));
     }
     checks.push(this.permissionsCheck(roles), this.attendancePermissionCheck(roles));
     checks.push(expiry);
@@ -479,4 +482,14 @@ export class SetupDiagnosticsService {
       return { index, value: outcome.value, status: outcome.status };
     });
   }
+}
+
+/** A certificate check of a partner that still signs with its secret: a refusal is a warning. */
+function notInUseYet(result: SetupCheck): SetupCheck {
+  if (result.status !== 'fail') return result;
+  return {
+    ...result,
+    status: 'warn',
+    detail: `${result.detail} Tokens still use the client secret; fix this before switching credentialType to certificate.`,
+  };
 }
