@@ -50,7 +50,11 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
     });
     expect(partner.data).toMatchObject({ id: 'uni-example', tenantId: 'uni.ac.uk', hasClientSecret: true });
     // What the README's examples need, printed for a second terminal.
-    expect(out).toContain(`export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}'`);
+    expect(out).toMatch(
+      new RegExp(
+        `export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' SIMULATOR_URL='https://127\\.0\\.0\\.1:\\d+' SIMULATOR_CA='[^']+simulator-ca\\.pem'`,
+      ),
+    );
     expect(out).toMatch(/stays in the foreground/);
     // The log lines come after the welcome, not through it.
     expect(out.indexOf('"sandbox":true')).toBeGreaterThan(out.indexOf('Ctrl-C stops'));

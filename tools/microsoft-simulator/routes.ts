@@ -97,9 +97,26 @@ function identityRoute(method: string, segments: string[]): Route {
   return { kind: 'openid', operation: 'unknown', params };
 }
 
-/** The route of a request to the simulator's origin (`/v1.0/...` is Graph, the rest is Entra). */
+/** The portal's *Upload certificate*, for the sandbox (portal.ts). */
+function portalRoute(segments: string[]): Route {
+  const [, tenant, applications, appId, certificates] = segments;
+  if (segments.length === 5 && same(applications, 'applications') && same(certificates, 'certificates')) {
+    return {
+      kind: 'portal',
+      operation: 'portal.uploadCertificate',
+      params: { tenant: tenant!, appId: appId! },
+    };
+  }
+  return { kind: 'portal', operation: 'unknown', params: {} };
+}
+
+/**
+ * The route of a request to the simulator's origin (`/v1.0/...` is Graph, `/portal/...` the
+ * portal's uploads, the rest is Entra).
+ */
 export function resolveRoute(method: string, rawPath: string): Route {
   const segments = pathSegments(rawPath);
+  if (same(segments[0], 'portal')) return portalRoute(segments);
   if (same(segments[0], GRAPH_VERSION)) return graphRoute(method.toUpperCase(), segments);
   if (same(segments[0], 'beta'))
     return { kind: 'graph', operation: 'unknown', params: {}, unknownSegment: 'beta' };

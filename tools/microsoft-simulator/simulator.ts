@@ -36,6 +36,7 @@ import type {
   SimResponse,
   SimUser,
 } from './types';
+import { handlePortal } from './portal';
 
 export interface SimulatorOptions {
   /** Default 0: a free port. */
@@ -491,6 +492,11 @@ class Simulator implements MicrosoftSimulator {
         return this.noteGraph(entry, result);
       }
       return this.noteGraph(entry, dispatchGraph(req, route, this.graphEnv(answer)));
+    }
+    if (route.kind === 'portal') {
+      return route.operation === 'unknown'
+        ? { status: 404, headers: { 'content-type': 'application/json' }, body: { error: 'not_found' } }
+        : handlePortal(req, route.params, this.directory);
     }
     const env = this.identityEnv(answer);
     const tenant = route.params['tenant'] ?? '';

@@ -4,7 +4,7 @@
  */
 
 /** Which side of Microsoft a request was for. */
-export type RequestKind = 'token' | 'openid' | 'graph';
+export type RequestKind = 'token' | 'openid' | 'graph' | 'portal';
 
 export type Operation =
   | 'token'
@@ -22,6 +22,7 @@ export type Operation =
   | 'attendanceReports.list'
   | 'attendanceRecords.list'
   | 'batch'
+  | 'portal.uploadCertificate'
   | 'unknown';
 
 export interface SimTenant {

@@ -22,7 +22,7 @@ import {
   SANDBOX_PARTNER_ID,
   SANDBOX_STUDENTS,
   sandboxWorld,
-} from './world';
+} from '../fixtures/sandbox-world';
 
 const DATA_DIR = path.resolve(process.env.SANDBOX_DATA_DIR ?? path.join('data', 'sandbox'));
 /** The built service: `npm run build` writes it; this file runs from dist-tools/sandbox/. */
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const url = await log.listening;
   await seedPartner(url, adminKey).then(
     ({ partnerKey, setupUrl }) => {
-      printWelcome(url, adminKey, partnerKey, setupUrl, simulator);
+      printWelcome(url, adminKey, partnerKey, setupUrl, simulator, caFile);
       // The service's JSON log lines, held back until now so they do not cut through the welcome.
       say('Service log (JSON lines):');
       log.flow();
@@ -210,6 +210,7 @@ function printWelcome(
   partnerKey: string,
   setupUrl: string,
   simulator: MicrosoftSimulator,
+  caFile: string,
 ): void {
   const start = new Date(Date.now() + 86_400_000);
   start.setUTCMinutes(0, 0, 0);
@@ -245,8 +246,8 @@ function printWelcome(
       `Health: curl -sS ${url}/health`,
       `Partner: curl -sS ${url}/partners/${SANDBOX_PARTNER_ID} -H 'Authorization: Bearer ${adminKey}'`,
       '',
-      "The README's examples use these two variables; in a second terminal:",
-      `  export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}'`,
+      "The README's examples use these variables; in a second terminal:",
+      `  export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' SIMULATOR_URL='${simulator.url}' SIMULATOR_CA='${caFile}'`,
       '',
       'The setup checks for the advisers (one passes, one shows the missing access policy):',
       `  ADMIN_API_KEY='${adminKey}' npm run doctor -- --url ${url} --partner ${SANDBOX_PARTNER_ID} \\`,
