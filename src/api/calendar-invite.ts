@@ -46,9 +46,10 @@ export function calendarInvite(meeting: MeetingView, copy: InviteCopy): Calendar
     // A cancellation carries no way in: the meeting is locked and deleted, the link is no use.
     url: cancelled ? null : meeting.joinWebUrl,
     description: descriptionOf(meeting),
+    // The mailbox address: a calendar matches the organizer (and "you") by it, not by the UPN.
     organizer: {
       name: organizer.displayName ?? organizer.userPrincipalName,
-      email: organizer.userPrincipalName,
+      email: organizer.mail ?? organizer.userPrincipalName,
     },
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
     busystatus: cancelled ? ICalEventBusyStatus.FREE : ICalEventBusyStatus.BUSY,
@@ -58,7 +59,7 @@ export function calendarInvite(meeting: MeetingView, copy: InviteCopy): Calendar
     for (const attendee of meeting.attendees) {
       if (!attendee.matched) continue;
       event.createAttendee({
-        email: attendee.userPrincipalName,
+        email: attendee.mail ?? attendee.userPrincipalName,
         role: ICalAttendeeRole.REQ,
         status: ICalAttendeeStatus.NEEDSACTION,
         rsvp: !cancelled,

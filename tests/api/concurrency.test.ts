@@ -39,7 +39,12 @@ describe('concurrent PATCHes of one meeting', () => {
     const stored = (await get(w, id)).body;
     expect(stored.startDateTime).toBe('2026-12-03T09:00:00Z');
     expect(stored.attendees).toEqual([
-      { matched: true, id: w.students[7]!.id, userPrincipalName: w.students[7]!.userPrincipalName },
+      {
+        matched: true,
+        id: w.students[7]!.id,
+        userPrincipalName: w.students[7]!.userPrincipalName,
+        mail: w.students[7]!.mail,
+      },
     ]);
   });
 

@@ -124,7 +124,12 @@ describe('POST /appointments/meeting', () => {
       { matched: false, reason: 'not_found', value: 'ghost@uni.example.ac.uk' },
       { matched: false, reason: 'ambiguous', value: 'twin@uni.example.ac.uk' },
       { matched: false, reason: 'missing_field', value: null },
-      { matched: true, id: w.students[2]!.id, userPrincipalName: w.students[2]!.userPrincipalName },
+      {
+        matched: true,
+        id: w.students[2]!.id,
+        userPrincipalName: w.students[2]!.userPrincipalName,
+        mail: w.students[2]!.mail,
+      },
     ]);
     const sent = received(sim, 'onlineMeetings.createOrGet')[0]!.body as {
       participants: { attendees: unknown[] };
@@ -146,6 +151,7 @@ describe('POST /appointments/meeting', () => {
       matched: true,
       id: w.obrien.id,
       userPrincipalName: w.obrien.userPrincipalName,
+      mail: w.obrien.mail,
     });
     expect(res.body.attendees[1]).toMatchObject({ matched: false, reason: 'not_found' });
     const filters = sim

@@ -43,6 +43,11 @@ export function changesInvite(before: MeetingDetails, after: MeetingDetails): bo
     before.subject !== after.subject ||
     before.startDateTime !== after.startDateTime ||
     before.endDateTime !== after.endDateTime ||
-    JSON.stringify(before.attendees) !== JSON.stringify(after.attendees)
+    whoIsInvited(before.attendees) !== whoIsInvited(after.attendees)
   );
+}
+
+/** The attendees as an invite names them: who, not what else is kept of them (a record's age). */
+function whoIsInvited(attendees: MeetingDetails['attendees']): string {
+  return JSON.stringify(attendees.map((a) => (a.matched ? a.id : [a.reason, a.value])));
 }

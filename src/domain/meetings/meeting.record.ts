@@ -7,13 +7,16 @@ import { createHash } from 'node:crypto';
 import type { MeetingOptions } from '../partners/partner.model';
 
 export type AttendeeOutcome =
-  | { matched: true; id: string; userPrincipalName: string }
+  /** `mail`: the mailbox address (it can differ from the UPN); null without a mailbox, absent in records kept before it was. */
+  | { matched: true; id: string; userPrincipalName: string; mail?: string | null }
   | { matched: false; reason: 'not_found' | 'ambiguous' | 'missing_field'; value: string | null };
 
 export interface Organizer {
   id: string;
   userPrincipalName: string;
   displayName: string | null;
+  /** The adviser's mailbox address (it can differ from the UPN); null without one, absent in older records. */
+  mail?: string | null;
 }
 
 /** What is kept of a meeting once Teams has it. */

@@ -70,6 +70,7 @@ function organizerFrom(partner: PartnerRecord, outcome: IdentityOutcome): Organi
         id: outcome.user.id,
         userPrincipalName: outcome.user.userPrincipalName,
         displayName: outcome.user.displayName,
+        mail: outcome.user.mail,
       };
     case 'ambiguous':
       throw new AppError('OPERATOR_AMBIGUOUS', {
@@ -87,7 +88,12 @@ function organizerFrom(partner: PartnerRecord, outcome: IdentityOutcome): Organi
 function attendeeFrom(outcome: IdentityOutcome): AttendeeOutcome {
   switch (outcome.status) {
     case 'matched':
-      return { matched: true, id: outcome.user.id, userPrincipalName: outcome.user.userPrincipalName };
+      return {
+        matched: true,
+        id: outcome.user.id,
+        userPrincipalName: outcome.user.userPrincipalName,
+        mail: outcome.user.mail,
+      };
     case 'missing_field':
       return { matched: false, reason: 'missing_field', value: null };
     default:
