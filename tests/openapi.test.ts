@@ -54,7 +54,6 @@ const SETUP_OPERATIONS = [
   'post /partners/{partnerId}/certificates',
   'get /partners/{partnerId}/certificates',
   'get /partners/{partnerId}/certificates/{certificateId}/file',
-  'delete /partners/{partnerId}/certificates/{certificateId}',
   'post /partners/{partnerId}/verify',
   'post /partners/{partnerId}/access-policy-script',
 ];

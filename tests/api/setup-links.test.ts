@@ -107,6 +107,46 @@ test("the token does its partner's setup: read, fix a field, make a certificate,
   expect((await h.request.post('/partners/uni-x/setup-links').set('Authorization', auth)).status).toBe(403);
 });
 
+test("the token may not change meeting policy nor delete a certificate (the careers service's and the admin's)", async () => {
+  const h = harness();
+  await withPartner(h);
+  const auth = `Bearer ${tokenOf((await issue(h)).body.url)}`;
+  const policy = await h.request
+    .patch('/partners/uni-x')
+    .set('Authorization', auth)
+    .send({
+      tenantId: 'uni.example.ac.uk',
+      meetingDefaults: { lobbyBypassScope: 'everyone', recordAutomatically: true },
+    });
+  expect(policy.status).toBe(403);
+  expect(policy.body.code).toBe('FORBIDDEN');
+  expect(policy.body.detail).toMatch(/meetingDefaults/);
+  const stored = (await h.store.partners.get('uni-x'))!;
+  expect(stored.meetingDefaults).toEqual({});
+  expect(stored.tenantId).not.toBe('uni.example.ac.uk');
+  const made = await h.request.post('/partners/uni-x/certificates').set('Authorization', auth).send({});
+  expect(made.status).toBe(201);
+  expect((await h.request.get('/partners/uni-x/certificates').set('Authorization', auth)).status).toBe(200);
+  const removed = await h.request
+    .delete(`/partners/uni-x/certificates/${made.body.id}`)
+    .set('Authorization', auth);
+  expect(removed.status).toBe(403);
+  expect(await h.store.certificates.listByPartner('uni-x')).toHaveLength(1);
+  // The admin key may do both.
+  expect(
+    (
+      await h.request
+        .patch('/partners/uni-x')
+        .set('Authorization', h.admin)
+        .send({ meetingDefaults: { allowMeetingChat: 'disabled' } })
+    ).status,
+  ).toBe(200);
+  expect(
+    (await h.request.delete(`/partners/uni-x/certificates/${made.body.id}`).set('Authorization', h.admin))
+      .status,
+  ).toBe(204);
+});
+
 test('expiry: 401 saying so, from the moment it passes; the list marks it', async () => {
   const h = harness();
   await withPartner(h);

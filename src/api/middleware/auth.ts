@@ -14,7 +14,7 @@ const FORBIDDEN_DETAIL: Record<Principal['kind'], string> = {
   admin:
     'The admin key cannot act as a partner or a setup link; use a key issued by POST /partners/{partnerId}/api-keys.',
   setup:
-    "A setup link reaches only its partner's setup: GET and PATCH of the partner, its certificates, verify and access-policy-script.",
+    "A setup link reaches only its partner's setup: GET and PATCH of the partner (not meetingDefaults), making and reading its certificates, verify and access-policy-script.",
 };
 
 function bearerOf(req: Request): string | undefined {

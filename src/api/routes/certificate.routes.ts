@@ -61,7 +61,8 @@ export function certificateRoutes(certificates: CertificateService, access: Acce
 
   router
     .route('/partners/:partnerId/certificates/:certificateId')
-    .all(access.setup)
+    // Deleting a credential is the admin's: a setup link makes and reads certificates only.
+    .all(access.admin)
     .delete(async (req, res) => {
       const { partnerId, certificateId } = parseOrThrow(certificateParams, req.params, 'params');
       await certificates.delete(partnerId, certificateId);

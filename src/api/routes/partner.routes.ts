@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { AppError } from '../../domain/errors';
 import type { PartnerService } from '../../domain/partners/partner.service';
 import { parseOrThrow, partnerIdSchema } from '../schemas/common';
 import { partnerPatchSchema, partnerPutSchema } from '../schemas/partner.schemas';
@@ -38,6 +39,13 @@ export function partnerRoutes(partners: PartnerService, access: Access): Router 
   router.patch('/partners/:partnerId', ...access.setup, async (req, res) => {
     const { partnerId } = parseOrThrow(params, req.params, 'params');
     const body = parseOrThrow(partnerPatchSchema, req.body, 'body');
+    if (req.principal?.kind === 'setup' && body.meetingDefaults !== undefined) {
+      // Meeting policy belongs to the careers service, not to the IT team's setup.
+      throw new AppError('FORBIDDEN', {
+        detail:
+          "A setup link changes the setup guide's fields only; meetingDefaults (meeting policy) are the careers service's, set with the admin key.",
+      });
+    }
     const partner = await partners.patch(partnerId, body);
     req.log.info({ partnerId, fields: Object.keys(body) }, 'partner updated');
     res.json(partner);
