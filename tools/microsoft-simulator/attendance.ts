@@ -4,38 +4,13 @@
  * `OnlineMeetingArtifact.Read.All` and the Teams application access policy, like meetings.
  */
 import { randomUUID } from 'node:crypto';
-import type { GraphCall } from './graph-api';
 import { guard } from './graph-meetings/guard';
 import { meetingNotFound, ownMeeting } from './graph-meetings/render';
 import { graphError, graphOk } from './responses';
-import type { SimResponse } from './types';
+import type { GraphCall, SimAttendanceReport, SimAttendanceSession, SimResponse } from './types';
 
 export const ATTENDANCE_ROLES = ['OnlineMeetingArtifact.Read.All'];
 export const MAX_REPORTS = 50;
-
-export interface SimAttendanceParticipant {
-  /** The Entra object id; none for an anonymous joiner. */
-  userId?: string;
-  email?: string;
-  displayName?: string;
-  role?: 'Organizer' | 'Presenter' | 'Attendee';
-  intervals: Array<{ join: string; leave: string }>;
-}
-
-export interface SimAttendanceSession {
-  start: string;
-  end: string;
-  participants: SimAttendanceParticipant[];
-}
-
-export interface SimAttendanceReport {
-  id: string;
-  meetingId: string;
-  totalParticipantCount: number;
-  meetingStartDateTime: string;
-  meetingEndDateTime: string;
-  records: unknown[];
-}
 
 const seconds = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / 1000);
 

@@ -3,7 +3,8 @@
  * request from the wire (and logged as its own operation), each with its own status, so one item
  * can be throttled while the others succeed.
  */
-import { authenticate, type GraphEnv, type GraphResult } from './graph-api';
+import { authenticate } from './graph-api';
+import type { GraphEnv, GraphResult } from './types';
 import { graphError, graphOk } from './responses';
 import { GRAPH_VERSION } from './routes';
 import type { SimRequest, SimResponse } from './types';

@@ -4,8 +4,8 @@
  * Everything handed out is a copy, so tests cannot change the state behind the simulator's back.
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
-import type { SimAttendanceReport } from './attendance';
 import type {
+  SimAttendanceReport,
   NewApp,
   NewTenant,
   NewUser,

@@ -2,11 +2,9 @@
  * Graph's front door: checks the Bearer token (signature, audience, lifetime, tenant), then hands
  * the request to the operation's handler. Used for requests from the wire and for $batch items.
  */
-import type { TokenSigner } from './access-tokens';
-import type { Directory } from './directory';
 import { graphError, type AnswerContext } from './responses';
 import type { Route } from './routes';
-import type { AccessTokenClaims, SimRequest, SimResponse } from './types';
+import type { GraphCall, GraphCaller, GraphEnv, GraphResult, SimRequest, SimResponse } from './types';
 import { getUser, listUsers } from './graph-users';
 import { listAttendanceRecords, listAttendanceReports } from './attendance';
 import {
@@ -17,44 +15,6 @@ import {
   listMeetings,
   updateMeeting,
 } from './graph-meetings/handlers';
-
-/** The app a valid token speaks for. */
-export interface GraphCaller {
-  tenantId: string;
-  appId: string;
-  roles: string[];
-  claims: AccessTokenClaims;
-}
-
-export interface GraphEnv {
-  directory: Directory;
-  signer: TokenSigner;
-  answer: AnswerContext;
-  /** `${origin}/v1.0`, for `@odata.context`. */
-  graphBaseUrl: string;
-  /** What a JoinWebUrl lookup that finds no meeting answers (undocumented in Graph). */
-  meetingLookupMiss: MeetingLookupMiss;
-  /** Attendance records a page. */
-  attendancePageSize: number;
-}
-
-/** `empty`: an empty collection; `notFound`: 404 NotFound "Specified meeting is not found.". */
-export type MeetingLookupMiss = 'empty' | 'notFound';
-
-/** Everything a Graph operation handler gets. */
-export interface GraphCall {
-  req: SimRequest;
-  params: Record<string, string>;
-  env: GraphEnv;
-  caller: GraphCaller;
-  /** The request sent `Prefer: include-unknown-enum-members`. */
-  includeUnknownEnumMembers: boolean;
-}
-
-export interface GraphResult {
-  response: SimResponse;
-  caller?: GraphCaller;
-}
 
 const WWW_AUTHENTICATE =
   'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", ' +

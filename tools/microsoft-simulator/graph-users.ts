@@ -2,7 +2,7 @@
  * `GET /users` ($filter, $select, $top) and `GET /users/{id | userPrincipalName}`, limited to the
  * token's tenant and to what `User.ReadBasic.All` may read and filter on without advanced queries.
  */
-import type { GraphCall } from './graph-api';
+import type { GraphCall } from './types';
 import {
   countExpressions,
   evaluate,

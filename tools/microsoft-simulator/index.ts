@@ -30,4 +30,4 @@ export type {
   SimTenant,
   SimUser,
 } from './types';
-export type { MeetingLookupMiss } from './graph-api';
+export type { MeetingLookupMiss } from './types';

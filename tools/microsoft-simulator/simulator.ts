@@ -11,8 +11,8 @@ import { TokenSigner } from './access-tokens';
 import { createCertificates } from './certificates';
 import { copyJson, Directory } from './directory';
 import { FaultBook, faultResponse } from './faults';
-import { reportOf, type SimAttendanceSession } from './attendance';
-import { dispatchGraph, type GraphEnv, type GraphResult, type MeetingLookupMiss } from './graph-api';
+import { reportOf } from './attendance';
+import { dispatchGraph } from './graph-api';
 import { handleBatch, type BatchOrder } from './batch-endpoint';
 import { graphError, type AnswerContext } from './responses';
 import { pathSegments, resolveRoute, type Route } from './routes';
@@ -27,6 +27,10 @@ import {
 import type {
   AccessTokenClaims,
   FaultSpec,
+  GraphEnv,
+  GraphResult,
+  MeetingLookupMiss,
+  SimAttendanceSession,
   NewApp,
   NewTenant,
   NewUser,

@@ -1,3 +1,6 @@
+import type { TokenSigner } from './access-tokens';
+import type { Directory } from './directory';
+import type { AnswerContext } from './responses';
 /**
  * The shapes the Microsoft simulator keeps and shows: directory objects, recorded requests, faults.
  * Kept apart from the handlers so that tests and the sandbox can import them without the server.
@@ -254,4 +257,68 @@ export interface SimRequest {
   invalidJson?: boolean;
   /** Set when the body was application/x-www-form-urlencoded. */
   isForm?: boolean;
+}
+
+// Graph's side: who calls, with what, and the attendance reports it keeps.
+
+/** The app a valid token speaks for. */
+export interface GraphCaller {
+  tenantId: string;
+  appId: string;
+  roles: string[];
+  claims: AccessTokenClaims;
+}
+
+export interface GraphEnv {
+  directory: Directory;
+  signer: TokenSigner;
+  answer: AnswerContext;
+  /** `${origin}/v1.0`, for `@odata.context`. */
+  graphBaseUrl: string;
+  /** What a JoinWebUrl lookup that finds no meeting answers (undocumented in Graph). */
+  meetingLookupMiss: MeetingLookupMiss;
+  /** Attendance records a page. */
+  attendancePageSize: number;
+}
+
+/** `empty`: an empty collection; `notFound`: 404 NotFound "Specified meeting is not found.". */
+export type MeetingLookupMiss = 'empty' | 'notFound';
+
+/** Everything a Graph operation handler gets. */
+export interface GraphCall {
+  req: SimRequest;
+  params: Record<string, string>;
+  env: GraphEnv;
+  caller: GraphCaller;
+  /** The request sent `Prefer: include-unknown-enum-members`. */
+  includeUnknownEnumMembers: boolean;
+}
+
+export interface GraphResult {
+  response: SimResponse;
+  caller?: GraphCaller;
+}
+
+export interface SimAttendanceParticipant {
+  /** The Entra object id; none for an anonymous joiner. */
+  userId?: string;
+  email?: string;
+  displayName?: string;
+  role?: 'Organizer' | 'Presenter' | 'Attendee';
+  intervals: Array<{ join: string; leave: string }>;
+}
+
+export interface SimAttendanceSession {
+  start: string;
+  end: string;
+  participants: SimAttendanceParticipant[];
+}
+
+export interface SimAttendanceReport {
+  id: string;
+  meetingId: string;
+  totalParticipantCount: number;
+  meetingStartDateTime: string;
+  meetingEndDateTime: string;
+  records: unknown[];
 }

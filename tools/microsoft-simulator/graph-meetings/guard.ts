@@ -2,7 +2,7 @@
  * The guard of every onlineMeetings call: the permission, the organizer's object ID in the path,
  * and the Teams application access policy.
  */
-import type { GraphCall } from '../graph-api';
+import type { GraphCall } from '../types';
 import { isGuid } from '../directory';
 import { graphError } from '../responses';
 import type { SimResponse, SimUser } from '../types';

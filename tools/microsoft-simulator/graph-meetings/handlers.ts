@@ -4,7 +4,7 @@
  * OnlineMeetings permission, the user's Entra object ID in the path, the Teams application access
  * policy, evolvable enum members, and the observed 500 for attendees without `upn`.
  */
-import type { GraphCall } from '../graph-api';
+import type { GraphCall } from '../types';
 import {
   evaluate,
   FilterSyntaxError,

@@ -2,7 +2,7 @@
  * Reading onlineMeetings request bodies as Graph does: known properties, times, enums, options,
  * participants.
  */
-import type { GraphCall } from '../graph-api';
+import type { GraphCall } from '../types';
 import type { SimAttendee, SimMeetingOptions, SimUser } from '../types';
 import {
   CHAT_MODES,

@@ -2,7 +2,7 @@
  * Making meetings (ids, join URL, passcode) and showing them as Graph answers them.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import type { GraphCall } from '../graph-api';
+import type { GraphCall } from '../types';
 import { copyJson } from '../directory';
 import { graphError } from '../responses';
 import type { SimAttendee, SimMeeting, SimMeetingOptions, SimResponse, SimUser } from '../types';
