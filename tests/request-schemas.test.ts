@@ -18,8 +18,8 @@ import {
   updateMeetingSchema,
 } from '../src/api/schemas/meeting.schemas';
 import { partnerPatchSchema, partnerPutSchema } from '../src/api/schemas/partner.schemas';
-import { keyIdSchema } from '../src/api/routes/api-key.routes';
-import { linkIdSchema, setupLinkCreateSchema } from '../src/api/routes/setup-link.routes';
+import { keyIdSchema } from '../src/api/schemas/api-key.schemas';
+import { linkIdSchema, setupLinkCreateSchema } from '../src/api/schemas/setup-link.schemas';
 import { certificateCreateSchema, certificateIdSchema } from '../src/api/schemas/certificate.schemas';
 
 type Json = Record<string, unknown>;

@@ -1,18 +1,9 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { ApiKeyService } from '../../domain/partners/api-key.service';
 import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
-import { parseOrThrow, partnerIdSchema } from '../schemas/common';
-
-const partnerParams = z.object({ partnerId: partnerIdSchema });
-/** Key ids are the UUIDs that POST /partners/{partnerId}/api-keys answers. */
-export const keyIdSchema = z
-  .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
-    error: 'keyId is the id (a UUID) that POST or GET /partners/{partnerId}/api-keys gave.',
-  });
-const keyParams = z.object({ partnerId: partnerIdSchema, keyId: keyIdSchema });
+import { keyParamsSchema as keyParams } from '../schemas/api-key.schemas';
+import { parseOrThrow, partnerParamsSchema as partnerParams } from '../schemas/common';
 
 /** A partner's API keys: admin key only. */
 export function apiKeyRoutes(keys: ApiKeyService, access: Access): Router {

@@ -2,15 +2,14 @@
  * A partner's certificate credentials (API: "Certificates"): admin key or its setup link.
  */
 import { Router } from 'express';
-import { z } from 'zod';
 import type { CertificateService } from '../../domain/partners/certificate.service';
 import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
-import { certificateCreateSchema, certificateIdSchema } from '../schemas/certificate.schemas';
-import { parseOrThrow, partnerIdSchema } from '../schemas/common';
-
-const partnerParams = z.object({ partnerId: partnerIdSchema });
-const certificateParams = z.object({ partnerId: partnerIdSchema, certificateId: certificateIdSchema });
+import {
+  certificateCreateSchema,
+  certificateParamsSchema as certificateParams,
+} from '../schemas/certificate.schemas';
+import { parseOrThrow, partnerParamsSchema as partnerParams } from '../schemas/common';
 
 export function certificateRoutes(certificates: CertificateService, access: Access): Router {
   // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).

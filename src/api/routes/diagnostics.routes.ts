@@ -3,14 +3,11 @@
  * the Teams admin.
  */
 import { Router } from 'express';
-import { z } from 'zod';
 import type { SetupDiagnosticsService } from '../../domain/setup/setup-diagnostics.service';
 import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
-import { parseOrThrow, partnerIdSchema } from '../schemas/common';
+import { parseOrThrow, partnerParamsSchema as params } from '../schemas/common';
 import { accessPolicyScriptBodySchema, operatorsBodySchema } from '../schemas/diagnostics.schemas';
-
-const params = z.object({ partnerId: partnerIdSchema });
 
 /** Setup checks and the access-policy script: the admin key, or the partner's setup link. */
 export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: Access): Router {

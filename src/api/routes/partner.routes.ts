@@ -1,13 +1,10 @@
 import { Router } from 'express';
 import { AppError } from '../../domain/errors';
 import type { PartnerService } from '../../domain/partners/partner.service';
-import { parseOrThrow, partnerIdSchema } from '../schemas/common';
+import { parseOrThrow, partnerParamsSchema as params } from '../schemas/common';
 import { partnerPatchSchema, partnerPutSchema } from '../schemas/partner.schemas';
-import { z } from 'zod';
 import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
-
-const params = z.object({ partnerId: partnerIdSchema });
 
 /** Partners (the setup guide's Step 4 configuration): admin key only. */
 export function partnerRoutes(partners: PartnerService, access: Access): Router {

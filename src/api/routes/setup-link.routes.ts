@@ -1,26 +1,9 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { SetupLinkService } from '../../domain/partners/setup-link.service';
 import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
-import { parseOrThrow, partnerIdSchema } from '../schemas/common';
-
-const partnerParams = z.object({ partnerId: partnerIdSchema });
-/** Link ids are the UUIDs that POST /partners/{partnerId}/setup-links answers. */
-export const linkIdSchema = z
-  .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
-    error: 'linkId is the id (a UUID) that POST or GET /partners/{partnerId}/setup-links gave.',
-  });
-const linkParams = z.object({ partnerId: partnerIdSchema, linkId: linkIdSchema });
-export const setupLinkCreateSchema = z.strictObject({
-  expiresInHours: z
-    .number({ error: 'expiresInHours must be a whole number of hours.' })
-    .int('expiresInHours must be a whole number of hours.')
-    .min(1, 'expiresInHours must be between 1 and 720 (30 days).')
-    .max(720, 'expiresInHours must be between 1 and 720 (30 days).')
-    .optional(),
-});
+import { parseOrThrow, partnerParamsSchema as partnerParams } from '../schemas/common';
+import { linkParamsSchema as linkParams, setupLinkCreateSchema } from '../schemas/setup-link.schemas';
 
 /** A partner's setup links: the admin key only (a setup link cannot make more of itself). */
 export function setupLinkRoutes(links: SetupLinkService, access: Access): Router {

@@ -3,6 +3,7 @@
  * `{ certificatePem, privateKeyPem, privateKeyPassphrase? }` imports one.
  */
 import { z } from 'zod';
+import { guidSchema, partnerIdSchema } from './common';
 
 const PEM_MAX = 20_000;
 
@@ -51,8 +52,10 @@ export const certificateCreateSchema = z
     }
   });
 
-export const certificateIdSchema = z
-  .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
-    error: 'certificateId is the id (a UUID) that POST or GET /partners/{partnerId}/certificates gave.',
-  });
+export const certificateIdSchema = guidSchema(
+  'certificateId is the id (a UUID) that POST or GET /partners/{partnerId}/certificates gave.',
+);
+export const certificateParamsSchema = z.object({
+  partnerId: partnerIdSchema,
+  certificateId: certificateIdSchema,
+});

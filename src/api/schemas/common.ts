@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { AppError, type FieldIssue } from '../../domain/errors';
+import { GUID_PATTERN } from '../../domain/guid';
 
 export function issuesOf(
   error: z.ZodError,
@@ -98,7 +99,12 @@ export function isRealDate(value: string): boolean {
   return utcYear >= 1 && utcYear <= 9999;
 }
 
-export const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export { GUID_PATTERN };
+
+/** An id the service made (a UUID), in a path: `error` says where the caller got it. */
+export function guidSchema(error: string) {
+  return z.string().regex(GUID_PATTERN, { error });
+}
 
 /**
  * RFC 3339 date-time with an explicit offset (Z or ±hh:mm). No regex flags: openapi.yaml carries
@@ -113,6 +119,9 @@ export const partnerIdSchema = z
     /^[a-z0-9][a-z0-9._-]{0,63}$/,
     'partnerId must be 1-64 characters of lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
   );
+
+/** The path of everything under /partners/{partnerId}. */
+export const partnerParamsSchema = z.object({ partnerId: partnerIdSchema });
 
 function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let current = input;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GUID_PATTERN } from './common';
 
 const identity = z
   .record(
@@ -26,7 +27,7 @@ export const accessPolicyScriptBodySchema = z
     operators: operators.optional(),
     groupId: z
       .string({ error: 'groupId must be a string.' })
-      .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+      .regex(GUID_PATTERN, {
         error: "groupId must be the group's Object ID (a GUID) from Entra ID > Groups.",
       })
       .optional(),

@@ -14,6 +14,7 @@
  */
 import type { PartnerRecord } from '../partners/partner.model';
 import { ACCESS_POLICY_NAME, SETUP_STEPS } from './setup-guide';
+import { GUID_PATTERN } from '../guid';
 
 /** An operator as looked up for the setup checks. */
 export interface OperatorOutcome {
@@ -29,8 +30,6 @@ export interface GroupGrant {
   rank: number;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A value safe inside a PowerShell comment: one line, no control characters. */
 function commentSafe(value: string): string {
   // eslint-disable-next-line no-control-regex -- removing control characters is the point
@@ -39,7 +38,7 @@ function commentSafe(value: string): string {
 
 /** A GUID for a single-quoted PowerShell string: refused otherwise (it is never needed). */
 function guid(value: string, what: string): string {
-  if (!GUID.test(value)) throw new Error(`${what} is not a GUID`);
+  if (!GUID_PATTERN.test(value)) throw new Error(`${what} is not a GUID`);
   return value.toLowerCase();
 }
 
@@ -49,7 +48,7 @@ export function accessPolicyScript(
   group?: GroupGrant,
 ): string {
   const app = guid(partner.applicationId, 'applicationId');
-  const resolved = outcomes.filter((o) => o.status === 'matched' && o.user && GUID.test(o.user.id));
+  const resolved = outcomes.filter((o) => o.status === 'matched' && o.user && GUID_PATTERN.test(o.user.id));
   const unresolved = outcomes.filter((o) => !resolved.includes(o));
   const lines = [
     `# Teams application access policy for TARGETconnect partner "${commentSafe(partner.id)}"`,
