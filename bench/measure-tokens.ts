@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { x509Certificates } from '../src/integrations/certificates/x509';
 import { createMicrosoftGateway } from '../src/integrations/microsoft';
 import { createLogger } from '../src/logging/logger';
-import type { PartnerRecord } from '../src/domain/partners/partner.model';
+import type { PartnerRecord } from '../src/domain/partners/partner.record';
 import { startSimulator } from '../tools/microsoft-simulator';
 import { APP_ID, CLIENT_SECRET, ROLES, SECRET_ID, TENANT_ID } from '../tools/fixtures/university';
 import { median, runMain } from './support';

@@ -16,7 +16,7 @@ import { SetupLinkService } from './domain/partners/setup-link.service';
 import { CertificateService } from './domain/partners/certificate.service';
 import { x509Certificates } from './integrations/certificates/x509';
 import { SetupDiagnosticsService } from './domain/setup/setup-diagnostics.service';
-import type { Store } from './domain/ports';
+import type { Store } from './domain/store.port';
 import { openStore } from './data-access/open-store';
 import type { PostgresStoreOptions } from './data-access/postgres/postgres-store';
 import { createMicrosoftGateway, type GraphMicrosoftGateway } from './integrations/microsoft/graph-gateway';

@@ -11,7 +11,7 @@ import { buildApp } from './api/app';
 import { answerProtocolErrors } from './api/protocol-errors';
 import { compose } from './composition-root';
 import { ConfigError, environment, loadConfig, type Config } from './config/config';
-import type { Store } from './domain/ports';
+import type { Store } from './domain/store.port';
 import { createLogger, type Logger } from './logging/logger';
 import { VERSION } from './version';
 

@@ -14,7 +14,7 @@ import {
   LOBBY_BYPASS_SCOPES,
   MEETING_CHAT_MODES,
   REMOTE_MATCH_FIELDS,
-} from '../src/domain/partners/partner.model';
+} from '../src/domain/partners/partner.record';
 
 type JsonObject = { [key: string]: unknown };
 

@@ -4,7 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../domain/errors';
-import { StoreUnavailableError } from '../domain/ports';
+import { StoreUnavailableError } from '../domain/store.port';
 import { sendProblem } from './problem';
 
 interface HttpishError {

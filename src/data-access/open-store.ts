@@ -1,5 +1,5 @@
 import type { Config } from '../config/config';
-import type { Store } from '../domain/ports';
+import type { Store } from '../domain/store.port';
 import { PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store';
 import { SqliteStore } from './sqlite/sqlite-store';
 

@@ -7,10 +7,13 @@ import type {
   MeetingOptions,
   PartnerRecord,
   RemoteMatchField,
-} from '../domain/partners/partner.model';
+} from '../domain/partners/partner.record';
 import type { MeetingDetails, MeetingRecord, PendingChange } from '../domain/meetings/meeting.record';
-import type { CertificateRecord } from '../domain/partners/certificates';
-import type { ApiKeyRecord, KeyHolder, SetupLinkRecord, StoredAttendanceReport } from '../domain/ports';
+import type { CertificateRecord } from '../domain/partners/certificate.record';
+import type { ApiKeyRecord } from '../domain/partners/api-key.record';
+import type { KeyHolder } from '../domain/partners/partners.port';
+import type { SetupLinkRecord } from '../domain/partners/setup-link.record';
+import type { StoredAttendanceReport } from '../domain/meetings/attendance.record';
 
 /** Reads a JSON column as the engine delivers it. */
 export type JsonColumn<J> = (value: J) => unknown;

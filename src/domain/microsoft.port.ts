@@ -4,7 +4,7 @@
  * every Entra/Graph failure into an AppError from the catalogue.
  */
 import { AppError } from './errors';
-import type { MeetingOptions, PartnerRecord } from './partners/partner.model';
+import type { MeetingOptions, PartnerRecord } from './partners/partner.record';
 
 /** A directory user as `User.ReadBasic.All` shows it. */
 export interface DirectoryUser {

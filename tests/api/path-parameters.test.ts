@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
-import type { Store } from '../../src/domain/ports';
+import type { Store } from '../../src/domain/store.port';
 import { openapiDocument } from '../support/contract';
 import { makeHarness, validPartner, type Harness } from '../support/harness';
 import { openPostgres } from '../support/postgres';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/data-access/postgres/postgres-store';
-import { StoreUnavailableError } from '../../src/domain/ports';
+import { StoreUnavailableError } from '../../src/domain/store.port';
 import { describeStoreContract, partner } from './repositories.contract';
 import { POSTGRES_MIGRATIONS } from '../../src/data-access/postgres/migrations';
 import { openPostgres } from '../support/postgres';

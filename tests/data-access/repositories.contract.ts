@@ -3,9 +3,10 @@
  * store per test. Engine files call describeStoreContract with their own `open`.
  */
 import type { MeetingRecord, PendingMeeting } from '../../src/domain/meetings/meeting.record';
-import { StoreUnavailableError, type ApiKeyRecord, type Store } from '../../src/domain/ports';
-import type { CertificateRecord } from '../../src/domain/partners/certificates';
-import type { PartnerRecord } from '../../src/domain/partners/partner.model';
+import { StoreUnavailableError, type Store } from '../../src/domain/store.port';
+import { type ApiKeyRecord } from '../../src/domain/partners/api-key.record';
+import type { CertificateRecord } from '../../src/domain/partners/certificate.record';
+import type { PartnerRecord } from '../../src/domain/partners/partner.record';
 
 export interface OpenedStore {
   store: Store;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
 import { WriteBatcher } from '../../src/data-access/sqlite/write-batcher';
-import { StoreUnavailableError } from '../../src/domain/ports';
+import { StoreUnavailableError } from '../../src/domain/store.port';
 import { partner, pending as pendingFor } from './repositories.contract';
 
 /** A pending claim of partner p1 (the fixture the store contract uses). */

@@ -4,7 +4,7 @@
  */
 import { Registry } from 'prom-client';
 import { AppError } from '../../src/domain/errors';
-import type { PartnerRecord } from '../../src/domain/partners/partner.model';
+import type { PartnerRecord } from '../../src/domain/partners/partner.record';
 import {
   createMicrosoftGateway,
   type GraphMicrosoftGateway,

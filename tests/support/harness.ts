@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/config';
 import type { Clock } from '../../src/clock';
 import { SqliteStore } from '../../src/data-access/sqlite/sqlite-store';
 import { createLogger } from '../../src/logging/logger';
-import type { Store } from '../../src/domain/ports';
+import type { Store } from '../../src/domain/store.port';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnop';
 

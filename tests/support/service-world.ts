@@ -3,7 +3,7 @@
  * explicitly), a partner configured through the admin API, and a partner key.
  */
 import { startSimulator, type MicrosoftSimulator, type SimUser } from '../../tools/microsoft-simulator';
-import type { Store } from '../../src/domain/ports';
+import type { Store } from '../../src/domain/store.port';
 import type { TestClock } from './clock';
 import { makeHarness, type Harness } from './harness';
 import * as university from '../../tools/fixtures/university';

@@ -5,7 +5,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../../domain/errors';
 import type { ApiKeyService, Principal } from '../../domain/partners/api-key.service';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import type { FailedAuthLimit } from './rate-limit';
 import { rememberSecret } from '../../logging/redact';
 

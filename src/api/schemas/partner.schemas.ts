@@ -10,7 +10,7 @@ import {
   LOBBY_BYPASS_SCOPES,
   MEETING_CHAT_MODES,
   REMOTE_MATCH_FIELDS,
-} from '../../domain/partners/partner.model';
+} from '../../domain/partners/partner.record';
 import { GUID_PATTERN, isRealDate, RFC3339_WITH_OFFSET } from './common';
 
 const DOMAIN_PATTERN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;

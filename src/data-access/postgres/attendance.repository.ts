@@ -1,5 +1,6 @@
 import type { Queryable } from './measured-pool';
-import type { AttendanceRepository, StoredAttendanceReport } from '../../domain/ports';
+import type { AttendanceRepository } from '../../domain/meetings/meetings.port';
+import type { StoredAttendanceReport } from '../../domain/meetings/attendance.record';
 import { ATTENDANCE_COLUMNS, attendanceFromRow, attendanceParams, type AttendanceRow } from '../rows';
 
 export class PostgresAttendanceRepository implements AttendanceRepository {

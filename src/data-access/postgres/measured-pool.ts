@@ -4,7 +4,7 @@
  * waited for a connection because all of them were busy), read by /metrics.
  */
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { StoreUnavailableError, type StoreStats } from '../../domain/ports';
+import { StoreUnavailableError, type StoreStats } from '../../domain/store.port';
 
 /** What the repositories need of a pool. */
 export interface Queryable {

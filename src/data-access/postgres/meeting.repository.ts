@@ -1,6 +1,6 @@
 import type { Queryable } from './measured-pool';
 import type { MeetingRecord, PendingMeeting } from '../../domain/meetings/meeting.record';
-import type { MeetingRepository } from '../../domain/ports';
+import type { MeetingRepository } from '../../domain/meetings/meetings.port';
 import { jsonAsParsed, meetingFromRow, type MeetingRow as Row } from '../rows';
 
 /** A JSON column: pg has parsed it already. */

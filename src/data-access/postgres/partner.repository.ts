@@ -1,6 +1,6 @@
 import type { Queryable } from './measured-pool';
-import type { PartnerRepository } from '../../domain/ports';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { PartnerRepository } from '../../domain/partners/partners.port';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import { jsonAsParsed, partnerFromRow, type PartnerRow as Row } from '../rows';
 
 /** A JSON column: pg has parsed it already. */

@@ -4,17 +4,14 @@
  * booting together migrate once.
  */
 import { Pool, type PoolClient } from 'pg';
+import { StoreUnavailableError, type Store, type StoreStats } from '../../domain/store.port';
 import {
-  StoreUnavailableError,
   type ApiKeyRepository,
   type CertificateRepository,
   type SetupLinkRepository,
-  type AttendanceRepository,
-  type MeetingRepository,
   type PartnerRepository,
-  type Store,
-  type StoreStats,
-} from '../../domain/ports';
+} from '../../domain/partners/partners.port';
+import { type AttendanceRepository, type MeetingRepository } from '../../domain/meetings/meetings.port';
 import { MeasuredPool } from './measured-pool';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations';
 import { PostgresPartnerRepository } from './partner.repository';

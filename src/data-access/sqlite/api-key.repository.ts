@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { ApiKeyRecord, ApiKeyRepository, KeyHolder } from '../../domain/ports';
+import type { ApiKeyRecord } from '../../domain/partners/api-key.record';
+import type { ApiKeyRepository, KeyHolder } from '../../domain/partners/partners.port';
 import {
   apiKeyFromRow as toRecord,
   jsonFromText,

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { AttendanceRepository, StoredAttendanceReport } from '../../domain/ports';
+import type { AttendanceRepository } from '../../domain/meetings/meetings.port';
+import type { StoredAttendanceReport } from '../../domain/meetings/attendance.record';
 import { ATTENDANCE_COLUMNS, attendanceFromRow, attendanceParams, type AttendanceRow } from '../rows';
 
 export class SqliteAttendanceRepository implements AttendanceRepository {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { CertificateRecord } from '../../domain/partners/certificates';
-import type { CertificateRepository } from '../../domain/ports';
+import type { CertificateRecord } from '../../domain/partners/certificate.record';
+import type { CertificateRepository } from '../../domain/partners/partners.port';
 import { CERTIFICATE_COLUMNS, certificateFromRow, certificateParams, type CertificateRow } from '../rows';
 
 export class SqliteCertificateRepository implements CertificateRepository {

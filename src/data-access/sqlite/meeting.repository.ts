@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { MeetingRecord, PendingMeeting } from '../../domain/meetings/meeting.record';
-import type { MeetingRepository } from '../../domain/ports';
+import type { MeetingRepository } from '../../domain/meetings/meetings.port';
 import { jsonFromText, meetingFromRow, type MeetingRow as Row } from '../rows';
 import type { WriteBatcher } from './write-batcher';
 

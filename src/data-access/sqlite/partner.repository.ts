@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { PartnerRepository } from '../../domain/ports';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { PartnerRepository } from '../../domain/partners/partners.port';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import { jsonFromText, partnerFromRow, type PartnerRow } from '../rows';
 
 type Row = PartnerRow<string>;

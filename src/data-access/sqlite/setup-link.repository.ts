@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { SetupLinkRecord, SetupLinkRepository } from '../../domain/ports';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { SetupLinkRecord } from '../../domain/partners/setup-link.record';
+import type { SetupLinkRepository } from '../../domain/partners/partners.port';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import {
   jsonFromText,
   setupLinkFromRow,

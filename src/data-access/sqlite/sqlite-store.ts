@@ -5,17 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { StoreUnavailableError, type Store, type StoreStats } from '../../domain/store.port';
 import {
-  StoreUnavailableError,
   type ApiKeyRepository,
   type CertificateRepository,
   type SetupLinkRepository,
-  type AttendanceRepository,
-  type MeetingRepository,
   type PartnerRepository,
-  type Store,
-  type StoreStats,
-} from '../../domain/ports';
+} from '../../domain/partners/partners.port';
+import { type AttendanceRepository, type MeetingRepository } from '../../domain/meetings/meetings.port';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations';
 import { SqlitePartnerRepository } from './partner.repository';
 import { SqliteApiKeyRepository } from './api-key.repository';

@@ -2,7 +2,7 @@
  * What ops see on /health: whether the store answers, and a summary of the partners' setup
  * health as counts. It never names a partner, an identity or a secret.
  */
-import type { Store } from '../ports';
+import type { Store } from '../store.port';
 import { systemClock, type Clock } from '../../clock';
 
 export const SECRET_EXPIRY_WARNING_DAYS = 30;

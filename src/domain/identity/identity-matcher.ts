@@ -4,7 +4,7 @@
  * one call, and all values missing from the cache are looked up together in one gateway call.
  */
 import type { DirectoryUser, MicrosoftGateway } from '../microsoft.port';
-import type { PartnerRecord, RemoteMatchField } from '../partners/partner.model';
+import type { PartnerRecord, RemoteMatchField } from '../partners/partner.record';
 import { normaliseIdentity } from './identity';
 import { systemClock, type Clock } from '../../clock';
 

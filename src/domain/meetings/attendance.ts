@@ -6,8 +6,9 @@
  * not seen before. A cancelled meeting is answered from what was kept (Teams deleted it).
  */
 import type { AttendanceRecord, MicrosoftGateway } from '../microsoft.port';
-import type { PartnerRecord } from '../partners/partner.model';
-import type { AttendanceRepository, MeetingRepository, StoredAttendanceReport } from '../ports';
+import type { PartnerRecord } from '../partners/partner.record';
+import type { AttendanceRepository, MeetingRepository } from './meetings.port';
+import type { StoredAttendanceReport } from './attendance.record';
 import type { AttendeeOutcome } from './meeting.record';
 import { requireMeeting } from './meeting-lookup';
 import { systemClock, type Clock } from '../../clock';

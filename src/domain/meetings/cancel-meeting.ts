@@ -7,8 +7,8 @@
  */
 import { AppError } from '../errors';
 import { MeetingGoneError, type MicrosoftGateway } from '../microsoft.port';
-import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
-import type { MeetingRepository } from '../ports';
+import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
+import type { MeetingRepository } from './meetings.port';
 import type { Leases } from './leases';
 import type { CancelledMeeting, MeetingRecord, ScheduledMeeting } from './meeting.record';
 import type { UnsettledChanges } from './unsettled-changes';

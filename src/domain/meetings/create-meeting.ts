@@ -19,8 +19,8 @@ import {
   type MicrosoftGateway,
   type TeamsMeeting,
 } from '../microsoft.port';
-import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
-import type { MeetingRepository } from '../ports';
+import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
+import type { MeetingRepository } from './meetings.port';
 import {
   externalIdOf,
   nextExternalId,

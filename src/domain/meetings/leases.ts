@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { remainingBudgetMs } from '../../request-scope';
-import type { MeetingRepository } from '../ports';
+import type { MeetingRepository } from './meetings.port';
 import type { Lease, MeetingRecord } from './meeting.record';
 import { type Clock } from '../../clock';
 

@@ -3,7 +3,7 @@
  * Teams does not hold yet (so that a PATCH is sent only when there is something to change).
  */
 import type { TeamsMeeting } from '../microsoft.port';
-import type { MeetingOptions } from '../partners/partner.model';
+import type { MeetingOptions } from '../partners/partner.record';
 import { toUtc, type AttendeeOutcome, type MeetingDetails, type Organizer } from './meeting.record';
 
 export function detailsFrom(

@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import type { MeetingRepository } from '../ports';
+import type { MeetingRepository } from './meetings.port';
 import type { GoneMeeting, MeetingRecord, SettledMeeting } from './meeting.record';
 
 /**

@@ -4,7 +4,7 @@
  * so the type says when they are there.
  */
 import { createHash } from 'node:crypto';
-import type { MeetingOptions } from '../partners/partner.model';
+import type { MeetingOptions } from '../partners/partner.record';
 
 export type AttendeeOutcome =
   /** `mail`: the mailbox address (it can differ from the UPN); null without a mailbox, absent in records kept before it was. */

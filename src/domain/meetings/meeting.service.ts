@@ -4,8 +4,8 @@
  */
 import type { IdentityMatcher } from '../identity/identity-matcher';
 import type { MicrosoftGateway } from '../microsoft.port';
-import type { PartnerRecord } from '../partners/partner.model';
-import type { MeetingRepository } from '../ports';
+import type { PartnerRecord } from '../partners/partner.record';
+import type { MeetingRepository } from './meetings.port';
 import { CancelMeeting, type LockOutcome } from './cancel-meeting';
 import { CreateMeeting, type CreateMeetingInput } from './create-meeting';
 import { toView, type MeetingView } from './meeting.record';

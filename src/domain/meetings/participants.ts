@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { localValue, type Identity } from '../identity/identity';
 import type { IdentityMatcher, IdentityOutcome } from '../identity/identity-matcher';
 import type { MeetingAttendeeInput } from '../microsoft.port';
-import type { PartnerRecord } from '../partners/partner.model';
+import type { PartnerRecord } from '../partners/partner.record';
 import type { AttendeeOutcome, Organizer } from './meeting.record';
 
 export class Participants {

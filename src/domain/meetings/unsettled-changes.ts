@@ -8,8 +8,8 @@
  */
 import { AppError } from '../errors';
 import type { MicrosoftGateway, TeamsMeeting } from '../microsoft.port';
-import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
-import type { MeetingRepository } from '../ports';
+import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
+import type { MeetingRepository } from './meetings.port';
 import type { Leases } from './leases';
 import type {
   AttendeeOutcome,

@@ -7,8 +7,8 @@
 import { AppError } from '../errors';
 import type { Identity } from '../identity/identity';
 import { MeetingGoneError, type MeetingPatch, type MicrosoftGateway } from '../microsoft.port';
-import type { MeetingOptions, PartnerRecord } from '../partners/partner.model';
-import type { MeetingRepository } from '../ports';
+import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
+import type { MeetingRepository } from './meetings.port';
 import type { Leases } from './leases';
 import { toUtc, type AttendeeOutcome, type MeetingDetails, type ScheduledMeeting } from './meeting.record';
 import { changesInvite, detailsFrom } from './meeting-changes';

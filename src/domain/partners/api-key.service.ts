@@ -5,10 +5,11 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors';
-import type { ApiKeyRecord, ApiKeyRepository, PartnerRepository } from '../ports';
+import type { ApiKeyRecord } from './api-key.record';
+import type { ApiKeyRepository, PartnerRepository } from './partners.port';
 import { partnerNotFound } from './partner.service';
 import { SETUP_TOKEN_PREFIX, type SetupLinkService } from './setup-link.service';
-import type { PartnerRecord } from './partner.model';
+import type { PartnerRecord } from './partner.record';
 import { isoNow, systemClock, type Clock } from '../../clock';
 
 export const PARTNER_KEY_PREFIX = 'tmk_';

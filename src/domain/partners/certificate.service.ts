@@ -6,16 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
-import type { CertificateRepository } from '../ports';
+import type { CertificateRepository } from './partners.port';
 import {
   isValidAt,
   toCertificateView,
-  type CertificateAuthority,
   type CertificateImport,
   type CertificateRecord,
   type CertificateView,
-} from './certificates';
-import type { PartnerRecord } from './partner.model';
+} from './certificate.record';
+import { type CertificateAuthority } from './certificate-authority.port';
+import type { PartnerRecord } from './partner.record';
 import type { PartnerService } from './partner.service';
 import type { SecretCipher } from './secret-cipher';
 import { systemClock, type Clock } from '../../clock';

@@ -10,9 +10,9 @@ import type {
   PartnerRecord,
   PartnerView,
   RemoteMatchField,
-} from './partner.model';
-import { toPartnerView } from './partner.model';
-import type { PartnerRepository } from '../ports';
+} from './partner.record';
+import { toPartnerView } from './partner.record';
+import type { PartnerRepository } from './partners.port';
 import type { SecretCipher } from './secret-cipher';
 import { isoNow, systemClock, type Clock } from '../../clock';
 

@@ -7,8 +7,9 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
-import type { PartnerRepository, SetupLinkRecord, SetupLinkRepository } from '../ports';
-import type { PartnerRecord } from './partner.model';
+import type { PartnerRepository, SetupLinkRepository } from './partners.port';
+import type { SetupLinkRecord } from './setup-link.record';
+import type { PartnerRecord } from './partner.record';
 import { partnerNotFound } from './partner.service';
 import { systemClock, type Clock } from '../../clock';
 

@@ -12,7 +12,7 @@
  * the fixed policy name; names and values people typed appear only in comments, on one line, with
  * control characters removed, so nothing can end a string or a comment.
  */
-import type { PartnerRecord } from '../partners/partner.model';
+import type { PartnerRecord } from '../partners/partner.record';
 import { ACCESS_POLICY_NAME, SETUP_STEPS } from './setup-guide';
 import { GUID_PATTERN } from '../guid';
 

@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { localValue, type Identity } from '../identity/identity';
 import type { IdentityMatcher } from '../identity/identity-matcher';
 import { UnknownOrganizerError, type MicrosoftGateway, type SetupProbe } from '../microsoft.port';
-import type { PartnerRecord } from '../partners/partner.model';
+import type { PartnerRecord } from '../partners/partner.record';
 import { SECRETS_KEY_REMEDIATION, type PartnerService } from '../partners/partner.service';
 import type { CertificateService, UsableCertificate } from '../partners/certificate.service';
 import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';

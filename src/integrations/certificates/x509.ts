@@ -8,11 +8,8 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { AppError, type FieldIssue } from '../../domain/errors';
-import type {
-  CertificateAuthority,
-  CertificateFacts,
-  CertificateImport,
-} from '../../domain/partners/certificates';
+import type { CertificateAuthority } from '../../domain/partners/certificate-authority.port';
+import type { CertificateFacts, CertificateImport } from '../../domain/partners/certificate.record';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 

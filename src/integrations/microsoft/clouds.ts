@@ -9,7 +9,7 @@
  * for the Graph resource it knows (`https://graph.microsoft.com`). Deriving the scope from an
  * override host would ask Entra for a token to a resource that does not exist.
  */
-import type { Cloud } from '../../domain/partners/partner.model';
+import type { Cloud } from '../../domain/partners/partner.record';
 
 export interface CloudEndpoints {
   /** Origin of the Entra sign-in host, e.g. `https://login.microsoftonline.com`. */

@@ -5,7 +5,7 @@
  * no MSAL message goes anywhere, because MSAL messages may quote request details.
  */
 import { AppError, type ErrorCode } from '../../domain/errors';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import { isTlsErrorCode } from './http-client';
 import type { LastExchange } from './msal-network-client';
 import { parseRetryAfterMs } from './retry-policy';

@@ -4,7 +4,7 @@
  * Retry-After, within the same deadline as the whole call.
  */
 import { AppError } from '../../domain/errors';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import { RETRYABLE_STATUSES, type GraphClient } from './graph-client';
 import { chunk } from './odata';
 import { isJsonObject } from './json';

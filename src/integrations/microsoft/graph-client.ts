@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { AppError } from '../../domain/errors';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import type { Logger } from '../../logging/logger';
 import type { CloudEndpoints } from './clouds';
 import { graphErrorToAppError, readGraphError } from './graph-errors';

@@ -5,7 +5,7 @@
  * could hold a token); only Graph's error code, a bounded message and the request ids.
  */
 import { AppError } from '../../domain/errors';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import {
   accessPolicyRemediation,
   ATTENDANCE_PERMISSION,

@@ -17,7 +17,7 @@ import {
   type MicrosoftGateway,
   type TeamsMeeting,
 } from '../../domain/microsoft.port';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import type { Logger } from '../../logging/logger';
 import { endpointsFor } from './clouds';
 import { runBatchOfGets, type BatchAnswer } from './graph-batch';

@@ -13,7 +13,7 @@ import {
   LOBBY_BYPASS_SCOPES,
   MEETING_CHAT_MODES,
   type MeetingOptions,
-} from '../../domain/partners/partner.model';
+} from '../../domain/partners/partner.record';
 import { isJsonObject, type JsonObject } from './json';
 
 /** What Teams applies to a meeting made through Graph when nothing else is said. */

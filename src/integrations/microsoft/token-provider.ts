@@ -17,7 +17,7 @@
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import type { AxiosInstance } from 'axios';
 import { AppError, type ErrorCode } from '../../domain/errors';
-import type { PartnerRecord } from '../../domain/partners/partner.model';
+import type { PartnerRecord } from '../../domain/partners/partner.record';
 import type { Logger } from '../../logging/logger';
 import { MSAL_BUILT_IN_HOSTS, type CloudEndpoints } from './clouds';
 import { rememberSecret } from '../../logging/redact';

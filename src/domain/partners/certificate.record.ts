@@ -22,13 +22,6 @@ export interface CertificateImport {
   privateKeyPassphrase?: string | undefined;
 }
 
-export interface CertificateAuthority {
-  /** A new RSA key (2048 bits) and a self-signed certificate for it. */
-  generate(commonName: string, validityDays: number, now: Date): Promise<CertificateFacts>;
-  /** Reads an imported pair; VALIDATION_FAILED naming the field for every reason it cannot serve. */
-  inspect(input: CertificateImport, now: Date): CertificateFacts;
-}
-
 /** As stored: the private key only as ciphertext, bound to its partner and certificate. */
 export interface CertificateRecord {
   id: string;
