@@ -9,6 +9,7 @@ import { PostgresStore } from '../../src/data-access/postgres/postgres-store';
 import { SecretCipher } from '../../src/domain/partners/secret-cipher';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { expectContract } from '../support/contract';
+import { TestClock } from '../support/clock';
 import { makeHarness, type Harness } from '../support/harness';
 import { appointment, makeWorld, type ServiceWorld } from '../support/service-world';
 import { openPostgres } from '../support/postgres';
@@ -61,10 +62,11 @@ maybe('two instances on one PostgreSQL database', () => {
   let storeB: PostgresStore;
   let schema: string;
   let cipher: SecretCipher;
+  let secretsKey: Buffer;
 
   beforeEach(async () => {
     schema = freshSchema();
-    const secretsKey = randomBytes(32);
+    secretsKey = randomBytes(32);
     cipher = new SecretCipher(secretsKey);
     [storeA, storeB] = await Promise.all([
       openPostgres(URL_, { schema, poolSize: 5 }),
@@ -201,6 +203,39 @@ maybe('two instances on one PostgreSQL database', () => {
       const row = await admin.query(`SELECT client_secret_ciphertext AS c FROM ${schema}.partners`);
       if (second.status === 200) expect(cipher.decrypt(row.rows[0].c, 'uni-x')).toBe(secret);
     }
+  });
+
+  test("a PATCH whose answer Teams lost: read back, stored, and the other instance's read agrees", async () => {
+    const key = `Bearer ${a.partnerKey}`;
+    const created = await a.create(appointment());
+    const path = `/appointments/${encodeURIComponent(created.body.appointmentId)}/meeting`;
+    // Teams applies the change and its answer never comes, and cannot be read back at once either:
+    // the record keeps the change it sent, and the next read (on the other instance) settles it.
+    // (through an instance whose retries wait on a test clock, so that nothing here sleeps)
+    const c = makeHarness({
+      store: storeA,
+      secretsKey,
+      clock: new TestClock(),
+      microsoft: microsoftOptions(),
+    });
+    sim.injectFault({ match: { operation: 'onlineMeetings.update' }, drop: 'after', times: Infinity });
+    sim.injectFault({ match: { operation: 'onlineMeetings.get' }, status: 503, times: Infinity });
+    const lost = await c.request.patch(path).set('Authorization', key).send({ subject: 'Changed' });
+    await c.close();
+    expect(lost.status).toBeGreaterThanOrEqual(500);
+    const marked = await admin.query(`SELECT pending_change, lease_owner FROM ${schema}.meetings`);
+    expect(marked.rows).toEqual([
+      { pending_change: expect.objectContaining({ kind: 'update' }), lease_owner: null },
+    ]);
+    sim.clearFaults();
+    const read = await b.request.get(path).set('Authorization', key);
+    expect(read.body.subject).toBe('Changed');
+    expect(read.body.calendar.sequence).toBe(1);
+    const stored = await admin.query(
+      `SELECT data->>'subject' AS subject, pending_change FROM ${schema}.meetings`,
+    );
+    expect(stored.rows).toEqual([{ subject: 'Changed', pending_change: null }]);
+    expect((await a.h.request.get(path).set('Authorization', key)).body.subject).toBe('Changed');
   });
 
   test('a cancel through one instance is seen by a GET through the other', async () => {
