@@ -24,6 +24,9 @@ import type { Logger } from './logging/logger';
 import { rememberProcessSecret } from './logging/redact';
 import { VERSION } from './version';
 import { systemClock, type Clock } from './clock';
+import { onlineMeetingProvider } from './domain/meetings/providers/online-meeting.provider';
+import type { MeetingProviders } from './domain/meetings/meeting-provider.port';
+import type { MicrosoftGateway } from './domain/microsoft.port';
 
 /** How the service reaches Microsoft beyond the configuration: tests pass the simulator's CA. */
 export interface MicrosoftOptions {
@@ -75,6 +78,12 @@ export async function compose(
   const { onIdleError, ...rest } = options;
   const store = await openStore(config.database, onIdleError ? { onIdleError } : {});
   return { services: composeServices(config, store, rest), store };
+}
+
+/** Each partner's meetings come from its mode's provider (today: standalone online meetings). */
+function meetingProviders(gateway: MicrosoftGateway): MeetingProviders {
+  const online = onlineMeetingProvider(gateway);
+  return { of: () => online };
 }
 
 /** NODE_EXTRA_CA_CERTS's certificates and the caller's (the simulator's), as one PEM text. */
@@ -138,7 +147,7 @@ export function composeServices(config: Config, store: Store, options: Compositi
     setupLinks,
     certificates,
     health: new HealthService(store, VERSION, clock, () => gateway.credentialFailures().length),
-    meetings: new MeetingService(store.meetings, gateway, identities, {
+    meetings: new MeetingService(store.meetings, meetingProviders(gateway), identities, {
       clock,
       // A lease outlives any request that holds it: the request budget plus a margin.
       leaseMs: config.requestTimeoutMs + LEASE_MARGIN_MS,

@@ -6,7 +6,8 @@
  * Repeating the cancel is harmless, and so is a cancel of a meeting Teams already lost.
  */
 import { AppError } from '../errors';
-import { MeetingGoneError, type MicrosoftGateway } from '../microsoft.port';
+import { MeetingGoneError } from '../microsoft.port';
+import type { MeetingProviders } from './meeting-provider.port';
 import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
 import type { MeetingRepository } from './meetings.port';
 import type { Leases } from './leases';
@@ -30,7 +31,7 @@ export type LockOutcome = { lock: 'locked' | 'gone' | 'none' } | { lock: 'failed
 export class CancelMeeting {
   constructor(
     private readonly meetings: MeetingRepository,
-    private readonly gateway: MicrosoftGateway,
+    private readonly providers: MeetingProviders,
     private readonly leases: Leases,
     private readonly unsettled: UnsettledChanges,
     private readonly clock: Clock,
@@ -76,7 +77,7 @@ export class CancelMeeting {
     const { organizer, meetingId } = record.details;
     let outcome: LockOutcome = { lock: 'locked' };
     try {
-      await this.gateway.updateMeeting(partner, organizer.id, meetingId, { options: LOCKED_OPTIONS });
+      await this.providers.of(partner).update(partner, organizer.id, meetingId, { options: LOCKED_OPTIONS });
     } catch (error) {
       outcome =
         error instanceof MeetingGoneError
@@ -84,7 +85,7 @@ export class CancelMeeting {
           : { lock: 'failed', code: error instanceof AppError ? error.code : 'INTERNAL_ERROR' };
     }
     try {
-      if (outcome.lock !== 'gone') await this.gateway.deleteMeeting(partner, organizer.id, meetingId);
+      if (outcome.lock !== 'gone') await this.providers.of(partner).remove(partner, organizer.id, meetingId);
     } catch (error) {
       const settled = await this.unsettled.afterFailure(partner, record, error);
       if (settled?.status === 'cancelled') return { ...outcome, recorded: true };

@@ -13,12 +13,7 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors';
 import { localValue, normaliseIdentity, type Identity } from '../identity/identity';
-import {
-  UnknownOrganizerError,
-  type MeetingInput,
-  type MicrosoftGateway,
-  type TeamsMeeting,
-} from '../microsoft.port';
+import { UnknownOrganizerError, type MeetingInput, type TeamsMeeting } from '../microsoft.port';
 import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
 import type { MeetingRepository } from './meetings.port';
 import {
@@ -34,6 +29,7 @@ import {
   type SettledMeeting,
 } from './meeting.record';
 import type { Leases } from './leases';
+import type { MeetingProviders } from './meeting-provider.port';
 import { detailsFrom, optionDifferences } from './meeting-changes';
 import { matchedOf, type Participants } from './participants';
 import { isoNow, type Clock } from '../../clock';
@@ -63,7 +59,7 @@ export class CreateMeeting {
 
   constructor(
     private readonly meetings: MeetingRepository,
-    private readonly gateway: MicrosoftGateway,
+    private readonly providers: MeetingProviders,
     private readonly participants: Participants,
     private readonly leases: Leases,
     private readonly clock: Clock,
@@ -209,7 +205,7 @@ export class CreateMeeting {
   ): Promise<{ created: boolean; meeting: TeamsMeeting; organizer: Organizer }> {
     try {
       return {
-        ...(await this.gateway.createOrGetMeeting(partner, organizer.id, claim.externalId, wanted)),
+        ...(await this.providers.of(partner).createOrGet(partner, organizer.id, claim.externalId, wanted)),
         organizer,
       };
     } catch (error) {
@@ -217,7 +213,7 @@ export class CreateMeeting {
       this.participants.forgetOrganizer(partner, operator);
       const fresh = await this.participants.organizer(partner, operator);
       return {
-        ...(await this.gateway.createOrGetMeeting(partner, fresh.id, claim.externalId, wanted)),
+        ...(await this.providers.of(partner).createOrGet(partner, fresh.id, claim.externalId, wanted)),
         organizer: { ...organizer, id: fresh.id },
       };
     }
@@ -236,7 +232,7 @@ export class CreateMeeting {
     const drift = made.created ? {} : differences(made.meeting, wanted);
     const optionChanges = optionDifferences(made.meeting.options, options);
     if (Object.keys(drift).length === 0 && Object.keys(optionChanges).length === 0) return made.meeting;
-    return this.gateway.updateMeeting(partner, made.organizer.id, made.meeting.id, {
+    return this.providers.of(partner).update(partner, made.organizer.id, made.meeting.id, {
       ...drift,
       ...(Object.keys(optionChanges).length > 0 ? { options: optionChanges } : {}),
     });
@@ -263,7 +259,7 @@ export class CreateMeeting {
     if (latest === null) {
       // The record went with its partner (DELETE /partners/{id} while this create ran): nothing may
       // refer to the meeting any more, so it goes from Teams too.
-      await this.gateway.deleteMeeting(partner, organizer.id, meeting.id);
+      await this.providers.of(partner).remove(partner, organizer.id, meeting.id);
       throw new AppError('PARTNER_NOT_FOUND', {
         detail: `Partner '${claim.partnerId}' was deleted while this meeting was being made; the meeting was removed from Teams again.`,
       });

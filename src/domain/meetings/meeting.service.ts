@@ -3,7 +3,7 @@
  * (create-meeting.ts, update-meeting.ts, cancel-meeting.ts), each reading top to bottom.
  */
 import type { IdentityMatcher } from '../identity/identity-matcher';
-import type { MicrosoftGateway } from '../microsoft.port';
+import type { MeetingProviders } from './meeting-provider.port';
 import type { PartnerRecord } from '../partners/partner.record';
 import type { MeetingRepository } from './meetings.port';
 import { CancelMeeting, type LockOutcome } from './cancel-meeting';
@@ -28,7 +28,7 @@ export class MeetingService {
 
   constructor(
     private readonly meetings: MeetingRepository,
-    gateway: MicrosoftGateway,
+    providers: MeetingProviders,
     identities: IdentityMatcher,
     options: {
       clock: Clock;
@@ -42,10 +42,10 @@ export class MeetingService {
     const clock = options.clock;
     const participants = new Participants(identities);
     const leases = new Leases(meetings, { ttlMs: options.leaseMs, clock: options.clock });
-    this.unsettled = new UnsettledChanges(meetings, gateway, leases, clock);
-    this.creating = new CreateMeeting(meetings, gateway, participants, leases, clock);
-    this.updating = new UpdateMeeting(meetings, gateway, participants, leases, this.unsettled, clock);
-    this.cancelling = new CancelMeeting(meetings, gateway, leases, this.unsettled, clock);
+    this.unsettled = new UnsettledChanges(meetings, providers, leases, clock);
+    this.creating = new CreateMeeting(meetings, providers, participants, leases, clock);
+    this.updating = new UpdateMeeting(meetings, providers, participants, leases, this.unsettled, clock);
+    this.cancelling = new CancelMeeting(meetings, providers, leases, this.unsettled, clock);
   }
 
   /** `created` is true only for the request that made the record. */

@@ -7,7 +7,8 @@
  * request is still there, else by the next request that meets the record (its lease expired).
  */
 import { AppError } from '../errors';
-import type { MicrosoftGateway, TeamsMeeting } from '../microsoft.port';
+import type { TeamsMeeting } from '../microsoft.port';
+import type { MeetingProviders } from './meeting-provider.port';
 import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
 import type { MeetingRepository } from './meetings.port';
 import type { Leases } from './leases';
@@ -32,7 +33,7 @@ export function outcomeUnknown(error: unknown): boolean {
 export class UnsettledChanges {
   constructor(
     private readonly meetings: MeetingRepository,
-    private readonly gateway: MicrosoftGateway,
+    private readonly providers: MeetingProviders,
     private readonly leases: Leases,
     private readonly clock: Clock,
   ) {}
@@ -62,7 +63,7 @@ export class UnsettledChanges {
     const change = record.pendingChange;
     if (change === null) return record;
     const { organizer, meetingId } = record.details;
-    const teams = await this.gateway.getMeeting(partner, organizer.id, meetingId);
+    const teams = await this.providers.of(partner).get(partner, organizer.id, meetingId);
     const next = settledRecord(record, change, teams, isoNow(this.clock));
     return (await this.meetings.update(next, record.version)) ? next : null;
   }

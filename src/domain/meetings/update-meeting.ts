@@ -6,7 +6,8 @@
  */
 import { AppError } from '../errors';
 import type { Identity } from '../identity/identity';
-import { MeetingGoneError, type MeetingPatch, type MicrosoftGateway } from '../microsoft.port';
+import { MeetingGoneError, type MeetingPatch } from '../microsoft.port';
+import type { MeetingProviders } from './meeting-provider.port';
 import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
 import type { MeetingRepository } from './meetings.port';
 import type { Leases } from './leases';
@@ -28,7 +29,7 @@ export interface UpdateMeetingInput {
 export class UpdateMeeting {
   constructor(
     private readonly meetings: MeetingRepository,
-    private readonly gateway: MicrosoftGateway,
+    private readonly providers: MeetingProviders,
     private readonly participants: Participants,
     private readonly leases: Leases,
     private readonly unsettled: UnsettledChanges,
@@ -117,7 +118,9 @@ export class UpdateMeeting {
       ...(input.attendees === undefined ? {} : { attendees: matchedOf(intended.attendees) }),
       ...(input.options === undefined ? {} : { options: intended.options }),
     };
-    const updated = await this.gateway.updateMeeting(partner, details.organizer.id, details.meetingId, patch);
+    const updated = await this.providers
+      .of(partner)
+      .update(partner, details.organizer.id, details.meetingId, patch);
     const nextDetails = detailsFrom(updated, details.organizer, intended.attendees, intended.options);
     const next: ScheduledMeeting = {
       ...record,
