@@ -6,6 +6,14 @@ import { graphError, type AnswerContext } from './responses';
 import type { Route } from './routes';
 import type { GraphCall, GraphCaller, GraphEnv, GraphResult, SimRequest, SimResponse } from './types';
 import { getUser, listUsers } from './graph-users';
+import {
+  cancelEvent,
+  createEvent,
+  deleteEvent,
+  getEvent,
+  listEvents,
+  updateEvent,
+} from './calendar/handlers';
 import { listAttendanceRecords, listAttendanceReports } from './attendance';
 import {
   createMeeting,
@@ -89,6 +97,18 @@ export function dispatchGraph(req: SimRequest, route: Route, env: GraphEnv): Gra
       return respond(updateMeeting(call));
     case 'onlineMeetings.delete':
       return respond(deleteMeeting(call));
+    case 'events.create':
+      return respond(createEvent(call));
+    case 'events.list':
+      return respond(listEvents(call));
+    case 'events.get':
+      return respond(getEvent(call));
+    case 'events.update':
+      return respond(updateEvent(call));
+    case 'events.cancel':
+      return respond(cancelEvent(call));
+    case 'events.delete':
+      return respond(deleteEvent(call));
     case 'attendanceReports.list':
       return respond(listAttendanceReports(call));
     case 'attendanceRecords.list':

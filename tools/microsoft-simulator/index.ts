@@ -31,3 +31,4 @@ export type {
   SimUser,
 } from './types';
 export type { MeetingLookupMiss } from './types';
+export type { SimEvent, SimEventAttendee, SimMail, SimMailKind } from './calendar/model';

@@ -53,6 +53,24 @@ function graphRoute(method: string, segments: string[]): Route {
   }
   if (userRef === undefined) return route('users.list', {}, is('GET'));
   if (collection === undefined) return route('users.get', { user: userRef }, is('GET'));
+  // Events: /users/{id}/events[/…] and /users/{id}/calendar/events[/…].
+  const calendar = same(collection, 'calendar') && same(meetingRef, 'events');
+  if (same(collection, 'events') || calendar) {
+    const [eventId, action, ...more] = calendar ? rest : [meetingRef, ...rest];
+    const at = { userId: userRef, ...(eventId === undefined ? {} : { eventId }) };
+    if (more.length > 0)
+      return { kind: 'graph', operation: 'unknown', params: {}, unknownSegment: more[0] ?? '' };
+    if (eventId === undefined)
+      return is('POST') ? route('events.create', at) : route('events.list', at, is('GET'));
+    if (action !== undefined) {
+      if (same(action, 'cancel')) return route('events.cancel', at, is('POST'));
+      return { kind: 'graph', operation: 'unknown', params: {}, unknownSegment: action };
+    }
+    if (is('GET')) return route('events.get', at);
+    if (is('PATCH')) return route('events.update', at);
+    if (is('DELETE')) return route('events.delete', at);
+    return route('events.get', at, false);
+  }
   if (
     same(collection, 'onlineMeetings') &&
     meetingRef !== undefined &&

@@ -41,6 +41,7 @@ import type {
   SimUser,
 } from './types';
 import { handlePortal } from './portal';
+import { CalendarStore, type SimEvent, type SimMail, type SimMailKind } from './calendar/model';
 
 export interface SimulatorOptions {
   /** Default 0: a free port. */
@@ -118,6 +119,22 @@ export interface MicrosoftSimulator {
   addAttendanceSession(meetingId: string, session: SimAttendanceSession): string;
   /** Attendance records a page (default 100). */
   setAttendancePageSize(size: number): void;
+  /** Calendar events (cancelled ones with `includeCancelled`), to assert on. */
+  events(filter?: { mailboxId?: string; includeCancelled?: boolean }): SimEvent[];
+  /** What Exchange mailed about events (invitations, updates, cancellations), per recipient. */
+  mails(filter?: { to?: string; kind?: SimMailKind }): SimMail[];
+  /**
+   * Exchange RBAC for Applications: the app may use these mailboxes' calendars
+   * (`New-ManagementRoleAssignment -Role "Application Calendars.ReadWrite" -CustomResourceScope`).
+   */
+  scopeCalendars(tenantId: string, appId: string, mailboxIds: string[]): void;
+  unscopeCalendar(tenantId: string, appId: string, mailboxId: string): void;
+  /** The user has no Exchange Online mailbox (unlicensed, on-premises). */
+  removeMailbox(userId: string): void;
+  /** Reads of a new event that answer `onlineMeeting: null` before its join link shows (default 0). */
+  setJoinUrlLag(reads: number): void;
+  /** Requests at once per app and mailbox before 429 (Outlook: 4). */
+  setMailboxConcurrency(limit: number): void;
   /** Forgets all state, faults, requests, latency and settings; keeps the server, CA and signing key. */
   reset(): void;
   /** Closes the server and every socket, keep-alive ones too. */
@@ -164,6 +181,7 @@ class Simulator implements MicrosoftSimulator {
   readonly graphBaseUrl: string;
 
   private readonly directory = new Directory();
+  private readonly calendar = new CalendarStore();
   private readonly faults = new FaultBook();
   private log: RecordedRequest[] = [];
   private seq = 0;
@@ -319,8 +337,37 @@ class Simulator implements MicrosoftSimulator {
     this.attendancePageSize = size;
   }
 
+  events(filter?: { mailboxId?: string; includeCancelled?: boolean }): SimEvent[] {
+    return this.calendar.all(filter);
+  }
+
+  mails(filter?: { to?: string; kind?: SimMailKind }): SimMail[] {
+    return this.calendar.mails(filter);
+  }
+
+  scopeCalendars(tenantId: string, appId: string, mailboxIds: string[]): void {
+    this.calendar.scope(this.directory.resolveTenant(tenantId)?.id ?? tenantId, appId, mailboxIds);
+  }
+
+  unscopeCalendar(tenantId: string, appId: string, mailboxId: string): void {
+    this.calendar.unscope(this.directory.resolveTenant(tenantId)?.id ?? tenantId, appId, mailboxId);
+  }
+
+  removeMailbox(userId: string): void {
+    this.calendar.removeMailbox(userId);
+  }
+
+  setJoinUrlLag(reads: number): void {
+    this.calendar.joinUrlLag = reads;
+  }
+
+  setMailboxConcurrency(limit: number): void {
+    this.calendar.concurrencyLimit = limit;
+  }
+
   reset(): void {
     this.directory.clear();
+    this.calendar.clear();
     this.faults.clear();
     this.log = [];
     this.latencyMs = 0;
@@ -451,6 +498,7 @@ class Simulator implements MicrosoftSimulator {
   private graphEnv(answer: AnswerContext): GraphEnv {
     return {
       directory: this.directory,
+      calendar: this.calendar,
       signer: this.signer,
       answer,
       graphBaseUrl: this.graphBaseUrl,
@@ -581,9 +629,27 @@ class Simulator implements MicrosoftSimulator {
       return;
     }
 
-    const { response, dropped } = await this.applyFault(simReq, route, answer, entry, false, () =>
-      this.handle(simReq, route, answer, entry),
-    );
+    // Outlook takes 4 requests at once per app and mailbox: the 5th is refused while they run.
+    const mailbox = route.operation.startsWith('events.') ? this.mailboxSlot(entry, route) : undefined;
+    if (mailbox === null) {
+      entry.status = 429;
+      this.write(
+        res,
+        graphError(answer, 429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', {
+          'retry-after': '1',
+        }),
+      );
+      return;
+    }
+    let outcome: { response: SimResponse; dropped: boolean };
+    try {
+      outcome = await this.applyFault(simReq, route, answer, entry, false, () =>
+        this.handle(simReq, route, answer, entry),
+      );
+    } finally {
+      if (mailbox) this.calendar.leave(mailbox.tenantId, mailbox.appId, mailbox.mailboxId);
+    }
+    const { response, dropped } = outcome;
     if (dropped) {
       res.socket?.destroy();
       return;
@@ -633,6 +699,18 @@ class Simulator implements MicrosoftSimulator {
       return { response, dropped: true };
     }
     return { response, dropped: false };
+  }
+
+  /** A place among the app's requests at once to this mailbox; null when they are all taken. */
+  private mailboxSlot(
+    entry: RecordedRequest,
+    route: Route,
+  ): { tenantId: string; appId: string; mailboxId: string } | null | undefined {
+    const { tenantId, appId } = entry;
+    const ref = route.params['userId'];
+    if (tenantId === undefined || appId === undefined || ref === undefined) return undefined;
+    const mailboxId = this.directory.findUser(tenantId, ref)?.id ?? ref;
+    return this.calendar.enter(tenantId, appId, mailboxId) ? { tenantId, appId, mailboxId } : null;
   }
 
   private write(res: ServerResponse, response: SimResponse): void {

@@ -1,4 +1,5 @@
 import type { TokenSigner } from './access-tokens';
+import type { CalendarStore } from './calendar/model';
 import type { Directory } from './directory';
 import type { AnswerContext } from './responses';
 /**
@@ -25,6 +26,12 @@ export type Operation =
   | 'attendanceReports.list'
   | 'attendanceRecords.list'
   | 'batch'
+  | 'events.create'
+  | 'events.list'
+  | 'events.get'
+  | 'events.update'
+  | 'events.cancel'
+  | 'events.delete'
   | 'portal.uploadCertificate'
   | 'unknown';
 
@@ -271,6 +278,8 @@ export interface GraphCaller {
 
 export interface GraphEnv {
   directory: Directory;
+  /** Exchange: events, mails, RBAC scopes, mailboxes. */
+  calendar: CalendarStore;
   signer: TokenSigner;
   answer: AnswerContext;
   /** `${origin}/v1.0`, for `@odata.context`. */
