@@ -32,6 +32,8 @@ function partner(id: string, credentialType: PartnerRecord['credentialType']): P
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     version: 1,
+    meetingMode: 'onlineMeeting',
+    sendInvitations: true,
   };
 }
 

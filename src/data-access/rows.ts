@@ -37,6 +37,9 @@ export interface PartnerRow<J> {
   updated_at: string;
   credential_type: string;
   version: number;
+  meeting_mode: string;
+  /** 0/1 from SQLite, a boolean from PostgreSQL. */
+  send_invitations: number | boolean;
 }
 
 export function partnerFromRow<J>(row: PartnerRow<J>, json: JsonColumn<J>): PartnerRecord {
@@ -56,6 +59,8 @@ export function partnerFromRow<J>(row: PartnerRow<J>, json: JsonColumn<J>): Part
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: Number(row.version),
+    meetingMode: row.meeting_mode === 'calendarEvent' ? 'calendarEvent' : 'onlineMeeting',
+    sendInvitations: row.send_invitations === true || row.send_invitations === 1,
   };
 }
 

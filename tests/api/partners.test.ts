@@ -245,3 +245,34 @@ describe('GET, PATCH, DELETE /partners', () => {
     expect(res.body.code).toBe('METHOD_NOT_ALLOWED');
   });
 });
+
+describe('meetingMode and sendInvitations', () => {
+  test('default to standalone meetings with invitations; calendar mode is stored, answered and changed', async () => {
+    const created = await put('uni-a', validPartner());
+    expect(created.body).toMatchObject({ meetingMode: 'onlineMeeting', sendInvitations: true });
+    const calendar = await put(
+      'uni-a',
+      validPartner({ meetingMode: 'calendarEvent', sendInvitations: false }),
+    );
+    expect(calendar.status).toBe(200);
+    expect(calendar.body).toMatchObject({ meetingMode: 'calendarEvent', sendInvitations: false });
+    expect(await h.store.partners.get('uni-a')).toMatchObject({
+      meetingMode: 'calendarEvent',
+      sendInvitations: false,
+    });
+    const patched = await h.request
+      .patch('/partners/uni-a')
+      .set('Authorization', h.admin)
+      .send({ sendInvitations: true });
+    expect(patched.body).toMatchObject({ meetingMode: 'calendarEvent', sendInvitations: true });
+  });
+
+  test('anything else is refused, naming the field', async () => {
+    const res = await put('uni-a', validPartner({ meetingMode: 'event', sendInvitations: 'yes' }));
+    const errors = expectValidationProblem(res);
+    expect(errors.map((e) => e.field).sort()).toEqual(['body.meetingMode', 'body.sendInvitations']);
+    expect(errors.find((e) => e.field === 'body.meetingMode')?.message).toMatch(
+      /onlineMeeting, calendarEvent/,
+    );
+  });
+});

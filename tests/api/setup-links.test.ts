@@ -121,6 +121,12 @@ test("the token may not change meeting policy nor delete a certificate (the care
   expect(policy.status).toBe(403);
   expect(policy.body.code).toBe('FORBIDDEN');
   expect(policy.body.detail).toMatch(/meetingDefaults/);
+  const mode = await h.request
+    .patch('/partners/uni-x')
+    .set('Authorization', auth)
+    .send({ meetingMode: 'calendarEvent' });
+  expect(mode.status).toBe(403);
+  expect(mode.body.detail).toMatch(/meetingMode/);
   const stored = (await h.store.partners.get('uni-x'))!;
   expect(stored.meetingDefaults).toEqual({});
   expect(stored.tenantId).not.toBe('uni.example.ac.uk');

@@ -30,6 +30,8 @@ export function partner(id: string, overrides: Partial<PartnerRecord> = {}): Par
     createdAt: '2025-01-01T10:00:00.000Z',
     updatedAt: '2025-01-01T10:00:00.000Z',
     version: 1,
+    meetingMode: 'onlineMeeting',
+    sendInvitations: true,
     ...overrides,
   };
 }
@@ -132,6 +134,20 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.partners.insert(record)).toBe(true);
         expect(await store.partners.get('p1')).toEqual(record);
         expect(await store.partners.get('nobody')).toBeNull();
+      });
+
+      it('keeps the meeting mode and whether Exchange invites the students', async () => {
+        const record = partner('p1', { meetingMode: 'calendarEvent', sendInvitations: false });
+        expect(await store.partners.insert(record)).toBe(true);
+        expect(await store.partners.get('p1')).toEqual(record);
+        const flipped = {
+          ...record,
+          sendInvitations: true,
+          meetingMode: 'onlineMeeting' as const,
+          version: 2,
+        };
+        expect(await store.partners.update(flipped, 1)).toBe(true);
+        expect(await store.partners.get('p1')).toEqual(flipped);
       });
 
       it('lists every partner by id in byte order', async () => {

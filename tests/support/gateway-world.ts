@@ -111,6 +111,8 @@ export function partner(overrides: Partial<PartnerRecord> & { secret?: string | 
     createdAt: '2026-01-05T09:00:00.000Z',
     updatedAt: '2026-01-05T09:00:00.000Z',
     version: 1,
+    meetingMode: 'onlineMeeting',
+    sendInvitations: true,
     ...rest,
   };
 }

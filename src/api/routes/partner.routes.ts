@@ -6,6 +6,9 @@ import { partnerPatchSchema, partnerPutSchema } from '../schemas/partner.schemas
 import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 
+/** What a setup link may not change: the careers service's choices, not the setup guide's fields. */
+const CAREERS_SERVICE_FIELDS = ['meetingDefaults', 'meetingMode', 'sendInvitations'] as const;
+
 /** Partners (the setup guide's Step 4 configuration): admin key only. */
 export function partnerRoutes(partners: PartnerService, access: Access): Router {
   // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
@@ -36,11 +39,11 @@ export function partnerRoutes(partners: PartnerService, access: Access): Router 
   router.patch('/partners/:partnerId', ...access.setup, async (req, res) => {
     const { partnerId } = parseOrThrow(params, req.params, 'params');
     const body = parseOrThrow(partnerPatchSchema, req.body, 'body');
-    if (req.principal?.kind === 'setup' && body.meetingDefaults !== undefined) {
-      // Meeting policy belongs to the careers service, not to the IT team's setup.
+    const careersServices = CAREERS_SERVICE_FIELDS.filter((field) => body[field] !== undefined);
+    if (req.principal?.kind === 'setup' && careersServices.length > 0) {
+      // Meeting policy and mode belong to the careers service, not to the IT team's setup.
       throw new AppError('FORBIDDEN', {
-        detail:
-          "A setup link changes the setup guide's fields only; meetingDefaults (meeting policy) are the careers service's, set with the admin key.",
+        detail: `A setup link changes the setup guide's fields only; ${careersServices.join(', ')} are the careers service's, set with the admin key.`,
       });
     }
     const partner = await partners.patch(partnerId, body);

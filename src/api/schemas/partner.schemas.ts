@@ -7,6 +7,7 @@ import {
   ALLOWED_PRESENTERS,
   CLOUDS,
   CREDENTIAL_TYPES,
+  MEETING_MODES,
   LOBBY_BYPASS_SCOPES,
   MEETING_CHAT_MODES,
   REMOTE_MATCH_FIELDS,
@@ -93,6 +94,15 @@ const credentialType = z.enum(CREDENTIAL_TYPES, {
   error: `credentialType must be one of ${CREDENTIAL_TYPES.join(', ')}: the stored client secret, or the partner's certificates (POST /partners/{partnerId}/certificates).`,
 });
 
+const meetingMode = z.enum(MEETING_MODES, {
+  error: `meetingMode must be one of ${MEETING_MODES.join(', ')}: a standalone Teams meeting, or an event in the adviser's Outlook calendar with a Teams meeting (Calendars.ReadWrite, scoped with Exchange RBAC for Applications).`,
+});
+
+const sendInvitations = z.boolean({
+  error:
+    "sendInvitations must be true or false: whether Exchange invites the students to the adviser's event (calendarEvent mode).",
+});
+
 const cloud = z.enum(CLOUDS, {
   error: `cloud must be one of ${CLOUDS.join(', ')} (Teams online meetings are not offered in the China cloud).`,
 });
@@ -109,6 +119,8 @@ const partnerFields = {
   cloud: cloud.optional(),
   credentialType: credentialType.optional(),
   meetingDefaults: meetingOptionsSchema.optional(),
+  meetingMode: meetingMode.optional(),
+  sendInvitations: sendInvitations.optional(),
 };
 
 /** PUT: the whole configuration (the secret may be left out to keep the stored one). */

@@ -167,4 +167,14 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE meetings ADD COLUMN pending_change TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'calendar-backed meetings',
+    sql: `
+      -- Where a partner's meetings live (API.md "Calendar-backed meetings"), and whether Exchange
+      -- invites the students to the adviser's event.
+      ALTER TABLE partners ADD COLUMN meeting_mode TEXT NOT NULL DEFAULT 'onlineMeeting';
+      ALTER TABLE partners ADD COLUMN send_invitations INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];

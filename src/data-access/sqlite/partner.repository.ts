@@ -8,6 +8,7 @@ const toRecord = (row: Row): PartnerRecord => partnerFromRow(row, jsonFromText);
 const toParams = (record: PartnerRecord) => ({
   ...record,
   meetingDefaults: JSON.stringify(record.meetingDefaults),
+  sendInvitations: record.sendInvitations ? 1 : 0,
 });
 
 export class SqlitePartnerRepository implements PartnerRepository {
@@ -24,10 +25,10 @@ export class SqlitePartnerRepository implements PartnerRepository {
     this.insertStmt = db.prepare(`
       INSERT INTO partners (id, application_id, tenant_id, client_secret_ciphertext, client_secret_expires_at,
         operator_local_match_field, operator_remote_match_field, user_local_match_field, user_remote_match_field,
-        cloud, meeting_defaults, created_at, updated_at, credential_type, version)
+        cloud, meeting_defaults, created_at, updated_at, credential_type, version, meeting_mode, send_invitations)
       VALUES (@id, @applicationId, @tenantId, @clientSecretCiphertext, @clientSecretExpiresAt,
         @operatorLocalMatchField, @operatorRemoteMatchField, @userLocalMatchField, @userRemoteMatchField,
-        @cloud, @meetingDefaults, @createdAt, @updatedAt, @credentialType, @version)
+        @cloud, @meetingDefaults, @createdAt, @updatedAt, @credentialType, @version, @meetingMode, @sendInvitations)
       ON CONFLICT (id) DO NOTHING`);
     this.updateStmt = db.prepare(`
       UPDATE partners SET application_id = @applicationId, tenant_id = @tenantId,
@@ -35,7 +36,8 @@ export class SqlitePartnerRepository implements PartnerRepository {
         operator_local_match_field = @operatorLocalMatchField, operator_remote_match_field = @operatorRemoteMatchField,
         user_local_match_field = @userLocalMatchField, user_remote_match_field = @userRemoteMatchField,
         cloud = @cloud, meeting_defaults = @meetingDefaults, updated_at = @updatedAt,
-        credential_type = @credentialType, version = @version
+        credential_type = @credentialType, version = @version, meeting_mode = @meetingMode,
+        send_invitations = @sendInvitations
       WHERE id = @id AND version = @expectedVersion`);
     this.deleteStmt = db.prepare('DELETE FROM partners WHERE id = ?');
     this.expiriesStmt = db.prepare<[], { client_secret_expires_at: string | null }>(

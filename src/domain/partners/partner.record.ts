@@ -7,6 +7,13 @@ export const CLOUDS = ['global', 'usgov', 'usgovdod'] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
 export const CREDENTIAL_TYPES = ['clientSecret', 'certificate'] as const;
+
+/**
+ * Where a partner's meetings live: a standalone Teams meeting (on nobody's calendar), or an event
+ * in the adviser's Outlook calendar with a Teams meeting, whose invitations Exchange sends.
+ */
+export const MEETING_MODES = ['onlineMeeting', 'calendarEvent'] as const;
+export type MeetingMode = (typeof MEETING_MODES)[number];
 export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 
 export const LOBBY_BYPASS_SCOPES = [
@@ -43,6 +50,9 @@ export interface PartnerRecord {
   /** Which credential token requests use: the stored secret, or the partner's certificates. */
   credentialType: CredentialType;
   meetingDefaults: MeetingOptions;
+  meetingMode: MeetingMode;
+  /** calendarEvent only: false keeps the students off the event (TARGETconnect sends meeting.ics). */
+  sendInvitations: boolean;
   createdAt: string;
   updatedAt: string;
   /** Raised by every write; a write is made only over the version it was made from. */

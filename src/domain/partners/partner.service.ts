@@ -6,6 +6,7 @@ import { AppError } from '../errors';
 import type {
   Cloud,
   CredentialType,
+  MeetingMode,
   MeetingOptions,
   PartnerRecord,
   PartnerView,
@@ -32,6 +33,8 @@ export interface PartnerInput {
   cloud?: Cloud | undefined;
   credentialType?: CredentialType | undefined;
   meetingDefaults?: MeetingOptions | undefined;
+  meetingMode?: MeetingMode | undefined;
+  sendInvitations?: boolean | undefined;
 }
 
 /** Any of the fields; `clientSecret: null` removes the stored secret (certificates sign). */
@@ -96,6 +99,8 @@ export class PartnerService {
         cloud: input.cloud ?? 'global',
         credentialType,
         meetingDefaults: input.meetingDefaults ?? {},
+        meetingMode: input.meetingMode ?? 'onlineMeeting',
+        sendInvitations: input.sendInvitations ?? true,
         createdAt: existing?.createdAt ?? timestamp,
         updatedAt: timestamp,
         version: (existing?.version ?? 0) + 1,
