@@ -25,6 +25,7 @@ import { rememberProcessSecret } from './logging/redact';
 import { VERSION } from './version';
 import { systemClock, type Clock } from './clock';
 import { onlineMeetingProvider } from './domain/meetings/providers/online-meeting.provider';
+import { calendarEventProvider } from './domain/meetings/providers/calendar-event.provider';
 import type { MeetingProviders } from './domain/meetings/meeting-provider.port';
 import type { MicrosoftGateway } from './domain/microsoft.port';
 
@@ -80,10 +81,11 @@ export async function compose(
   return { services: composeServices(config, store, rest), store };
 }
 
-/** Each partner's meetings come from its mode's provider (today: standalone online meetings). */
-function meetingProviders(gateway: MicrosoftGateway): MeetingProviders {
+/** Each partner's meetings come from its mode's provider. */
+function meetingProviders(gateway: MicrosoftGateway, clock: Clock): MeetingProviders {
   const online = onlineMeetingProvider(gateway);
-  return { of: () => online };
+  const calendar = calendarEventProvider(gateway, clock);
+  return { of: (partner) => (partner.meetingMode === 'calendarEvent' ? calendar : online) };
 }
 
 /** NODE_EXTRA_CA_CERTS's certificates and the caller's (the simulator's), as one PEM text. */
@@ -147,7 +149,7 @@ export function composeServices(config: Config, store: Store, options: Compositi
     setupLinks,
     certificates,
     health: new HealthService(store, VERSION, clock, () => gateway.credentialFailures().length),
-    meetings: new MeetingService(store.meetings, meetingProviders(gateway), identities, {
+    meetings: new MeetingService(store.meetings, meetingProviders(gateway, clock), identities, {
       clock,
       // A lease outlives any request that holds it: the request budget plus a margin.
       leaseMs: config.requestTimeoutMs + LEASE_MARGIN_MS,

@@ -17,6 +17,8 @@ export interface DirectoryUser {
 export interface MeetingAttendeeInput {
   id: string;
   userPrincipalName: string;
+  /** The mailbox address, where Exchange sends an event's invitation (the UPN without one). */
+  mail?: string | null | undefined;
 }
 
 export interface MeetingInput {
@@ -39,7 +41,35 @@ export interface TeamsMeeting {
   attendeeIds: string[];
   /** The options as Teams holds them (Teams' defaults where never set). */
   options: Required<MeetingOptions>;
+  /** Calendar mode: the adviser's Outlook event the Teams meeting belongs to. */
+  event?: { id: string; iCalUId: string } | undefined;
 }
+
+/** An event in an adviser's Outlook calendar with a Teams meeting, as the service reads it. */
+export interface CalendarEvent {
+  id: string;
+  /** The UID every calendar sees (meeting.ics uses it too). */
+  iCalUId: string;
+  /** The Teams link; null while Graph has not filled it in yet. */
+  joinUrl: string | null;
+  subject: string;
+  /** UTC, `…Z`. */
+  startDateTime: string;
+  endDateTime: string;
+  /** The attendees' addresses, lower-cased. */
+  attendees: string[];
+}
+
+export interface CalendarEventInput {
+  subject: string;
+  startDateTime: string;
+  endDateTime: string;
+  /** Exchange mails each an invitation, updates and the cancellation. */
+  attendees: Array<{ address: string; name: string | null }>;
+}
+
+/** Full values only; never the body (Graph may then give the event a new Teams link, or none). */
+export type CalendarEventPatch = Partial<CalendarEventInput>;
 
 export interface MeetingPatch {
   subject?: string;
@@ -109,6 +139,41 @@ export interface MicrosoftGateway {
   ): Promise<AttendanceRecord[]>;
   /** 'gone' when Teams no longer had it: deleting twice is harmless. */
   deleteMeeting(partner: PartnerRecord, organizerId: string, meetingId: string): Promise<'deleted' | 'gone'>;
+  /** The organizer's online meeting with this join link (an event's Teams meeting); null when none. */
+  findMeetingByJoinUrl(
+    partner: PartnerRecord,
+    organizerId: string,
+    joinUrl: string,
+  ): Promise<TeamsMeeting | null>;
+  /**
+   * An event with a Teams meeting in the organizer's calendar. `transactionId` makes a repeated
+   * POST answer the event already made; `stamp` is kept on it to find it again (`findEvents`).
+   * CALENDAR_ACCESS_DENIED outside the app's Exchange scope; OPERATOR_MAILBOX_UNAVAILABLE without a mailbox.
+   */
+  createEvent(
+    partner: PartnerRecord,
+    organizerId: string,
+    input: CalendarEventInput,
+    keys: { transactionId: string; stamp: string },
+  ): Promise<CalendarEvent>;
+  /** The organizer's events stamped so (none or one, unless something went wrong). */
+  findEvents(partner: PartnerRecord, organizerId: string, stamp: string): Promise<CalendarEvent[]>;
+  /** The event; null when it is gone (cancelled or deleted). */
+  getEvent(partner: PartnerRecord, organizerId: string, eventId: string): Promise<CalendarEvent | null>;
+  /** Exchange mails the change to the attendees; MeetingGoneError when the event is gone. */
+  updateEvent(
+    partner: PartnerRecord,
+    organizerId: string,
+    eventId: string,
+    patch: CalendarEventPatch,
+  ): Promise<CalendarEvent>;
+  /** Exchange mails the cancellation with `comment`; 'gone' when it was gone already. */
+  cancelEvent(
+    partner: PartnerRecord,
+    organizerId: string,
+    eventId: string,
+    comment: string,
+  ): Promise<'cancelled' | 'gone'>;
   /** Forget what was built from this partner's credentials (its MSAL client, its token). */
   forgetPartner(partnerId: string): void;
 }

@@ -8,6 +8,7 @@
 import { AppError } from '../errors';
 import { MeetingGoneError } from '../microsoft.port';
 import type { MeetingProviders } from './meeting-provider.port';
+import { refOf } from './meeting-changes';
 import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
 import type { MeetingRepository } from './meetings.port';
 import type { Leases } from './leases';
@@ -74,10 +75,11 @@ export class CancelMeeting {
     partner: PartnerRecord,
     record: ScheduledMeeting,
   ): Promise<LockOutcome & { recorded?: boolean }> {
-    const { organizer, meetingId } = record.details;
+    const { organizer } = record.details;
+    const ref = refOf(record.details);
     let outcome: LockOutcome = { lock: 'locked' };
     try {
-      await this.providers.of(partner).update(partner, organizer.id, meetingId, { options: LOCKED_OPTIONS });
+      await this.providers.of(partner).update(partner, organizer.id, ref, { options: LOCKED_OPTIONS });
     } catch (error) {
       outcome =
         error instanceof MeetingGoneError
@@ -85,7 +87,7 @@ export class CancelMeeting {
           : { lock: 'failed', code: error instanceof AppError ? error.code : 'INTERNAL_ERROR' };
     }
     try {
-      if (outcome.lock !== 'gone') await this.providers.of(partner).remove(partner, organizer.id, meetingId);
+      if (outcome.lock !== 'gone') await this.providers.of(partner).remove(partner, organizer.id, ref);
     } catch (error) {
       const settled = await this.unsettled.afterFailure(partner, record, error);
       if (settled?.status === 'cancelled') return { ...outcome, recorded: true };

@@ -30,7 +30,7 @@ import {
 } from './meeting.record';
 import type { Leases } from './leases';
 import type { MeetingProviders } from './meeting-provider.port';
-import { detailsFrom, optionDifferences } from './meeting-changes';
+import { detailsFrom, optionDifferences, refOfMeeting } from './meeting-changes';
 import { matchedOf, type Participants } from './participants';
 import { isoNow, type Clock } from '../../clock';
 
@@ -178,7 +178,7 @@ export class CreateMeeting {
         endDateTime: toUtc(input.endDateTime),
         attendees: matchedOf(attendees),
       };
-      const made = await this.createOrGet(partner, organizer, claim, input.operator, wanted);
+      const made = await this.createOrGet(partner, organizer, claim, input.operator, wanted, !fresh);
       const options: MeetingOptions = { ...partner.meetingDefaults, ...input.options };
       const meeting = await this.reconcile(partner, made, wanted, options);
       return await this.persist(partner, claim, meeting, made.organizer, attendees);
@@ -202,10 +202,14 @@ export class CreateMeeting {
     claim: PendingMeeting,
     operator: Identity,
     wanted: MeetingInput,
+    /** A record taken over: the create that died may have made the meeting already. */
+    mayExist: boolean,
   ): Promise<{ created: boolean; meeting: TeamsMeeting; organizer: Organizer }> {
     try {
       return {
-        ...(await this.providers.of(partner).createOrGet(partner, organizer.id, claim.externalId, wanted)),
+        ...(await this.providers
+          .of(partner)
+          .createOrGet(partner, organizer.id, claim.externalId, wanted, { mayExist })),
         organizer,
       };
     } catch (error) {
@@ -213,7 +217,9 @@ export class CreateMeeting {
       this.participants.forgetOrganizer(partner, operator);
       const fresh = await this.participants.organizer(partner, operator);
       return {
-        ...(await this.providers.of(partner).createOrGet(partner, fresh.id, claim.externalId, wanted)),
+        ...(await this.providers
+          .of(partner)
+          .createOrGet(partner, fresh.id, claim.externalId, wanted, { mayExist })),
         organizer: { ...organizer, id: fresh.id },
       };
     }
@@ -232,7 +238,7 @@ export class CreateMeeting {
     const drift = made.created ? {} : differences(made.meeting, wanted);
     const optionChanges = optionDifferences(made.meeting.options, options);
     if (Object.keys(drift).length === 0 && Object.keys(optionChanges).length === 0) return made.meeting;
-    return this.providers.of(partner).update(partner, made.organizer.id, made.meeting.id, {
+    return this.providers.of(partner).update(partner, made.organizer.id, refOfMeeting(made.meeting), {
       ...drift,
       ...(Object.keys(optionChanges).length > 0 ? { options: optionChanges } : {}),
     });
@@ -259,7 +265,7 @@ export class CreateMeeting {
     if (latest === null) {
       // The record went with its partner (DELETE /partners/{id} while this create ran): nothing may
       // refer to the meeting any more, so it goes from Teams too.
-      await this.providers.of(partner).remove(partner, organizer.id, meeting.id);
+      await this.providers.of(partner).remove(partner, organizer.id, refOfMeeting(meeting));
       throw new AppError('PARTNER_NOT_FOUND', {
         detail: `Partner '${claim.partnerId}' was deleted while this meeting was being made; the meeting was removed from Teams again.`,
       });

@@ -3,6 +3,7 @@
  * Teams does not hold yet (so that a PATCH is sent only when there is something to change).
  */
 import type { TeamsMeeting } from '../microsoft.port';
+import type { MeetingRef } from './meeting-provider.port';
 import type { MeetingOptions } from '../partners/partner.record';
 import { toUtc, type AttendeeOutcome, type MeetingDetails, type Organizer } from './meeting.record';
 
@@ -13,6 +14,7 @@ export function detailsFrom(
   options: MeetingOptions,
 ): MeetingDetails {
   return {
+    ...(meeting.event ? { eventId: meeting.event.id, iCalUId: meeting.event.iCalUId } : {}),
     meetingId: meeting.id,
     joinWebUrl: meeting.joinWebUrl,
     joinMeetingId: meeting.joinMeetingId,
@@ -24,6 +26,16 @@ export function detailsFrom(
     attendees,
     options,
   };
+}
+
+/** Which meeting a provider works on: the Teams meeting, and in calendar mode its event. */
+export function refOf(details: Pick<MeetingDetails, 'meetingId' | 'eventId'>): MeetingRef {
+  return { meetingId: details.meetingId, ...(details.eventId ? { eventId: details.eventId } : {}) };
+}
+
+/** The same, for a meeting as a provider answered it. */
+export function refOfMeeting(meeting: TeamsMeeting): MeetingRef {
+  return { meetingId: meeting.id, ...(meeting.event ? { eventId: meeting.event.id } : {}) };
 }
 
 /** The wanted options that Teams does not already hold. */

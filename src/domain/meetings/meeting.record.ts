@@ -21,6 +21,10 @@ export interface Organizer {
 
 /** What is kept of a meeting once Teams has it. */
 export interface MeetingDetails {
+  /** Calendar mode: the adviser's Outlook event (absent for a standalone meeting). */
+  eventId?: string;
+  /** Calendar mode: the event's UID, which every calendar (and meeting.ics) uses. */
+  iCalUId?: string;
   meetingId: string;
   joinWebUrl: string;
   joinMeetingId: string | null;
@@ -96,6 +100,8 @@ export type SettledMeeting = ScheduledMeeting | CancelledMeeting;
 /** The meeting as the API answers it: what is kept of it, and the record's own fields. */
 export type MeetingView = MeetingDetails & {
   appointmentId: string;
+  /** Where the meeting lives: a standalone Teams meeting, or an event in the adviser's calendar. */
+  mode: 'onlineMeeting' | 'calendarEvent';
   status: 'scheduled' | 'cancelled';
   /** The calendar event: a new invite is due whenever `sequence` went up. */
   calendar: { uid: string; sequence: number };
@@ -116,6 +122,8 @@ export function toView(record: SettledMeeting, calendarDomain: string): MeetingV
   const d = record.details;
   return {
     appointmentId: record.appointmentId,
+    mode: d.eventId === undefined ? 'onlineMeeting' : 'calendarEvent',
+    ...(d.eventId === undefined ? {} : { eventId: d.eventId, iCalUId: d.iCalUId }),
     meetingId: d.meetingId,
     joinWebUrl: d.joinWebUrl,
     joinMeetingId: d.joinMeetingId,
@@ -128,7 +136,8 @@ export function toView(record: SettledMeeting, calendarDomain: string): MeetingV
     attendees: d.attendees,
     options: d.options,
     calendar: {
-      uid: calendarUidOf(record.partnerId, record.appointmentId, calendarDomain),
+      // Calendar mode: the event's own UID, so that a calendar that gets both keeps one entry.
+      uid: d.iCalUId ?? calendarUidOf(record.partnerId, record.appointmentId, calendarDomain),
       sequence: record.calendarSequence,
     },
     createdAt: record.createdAt,

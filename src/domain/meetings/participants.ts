@@ -108,7 +108,7 @@ export function matchedOf(attendees: AttendeeOutcome[]): MeetingAttendeeInput[] 
   for (const a of attendees) {
     if (!a.matched || seen.has(a.id)) continue;
     seen.add(a.id);
-    result.push({ id: a.id, userPrincipalName: a.userPrincipalName });
+    result.push({ id: a.id, userPrincipalName: a.userPrincipalName, ...(a.mail ? { mail: a.mail } : {}) });
   }
   return result;
 }

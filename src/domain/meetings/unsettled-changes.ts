@@ -19,7 +19,7 @@ import type {
   PendingChange,
   ScheduledMeeting,
 } from './meeting.record';
-import { changesInvite, detailsFrom, optionDifferences } from './meeting-changes';
+import { changesInvite, detailsFrom, optionDifferences, refOf } from './meeting-changes';
 import { isoNow, type Clock } from '../../clock';
 
 /** Answers of Graph that leave open whether Teams applied the request. */
@@ -62,8 +62,9 @@ export class UnsettledChanges {
   async settle(partner: PartnerRecord, record: ScheduledMeeting): Promise<MeetingRecord | null> {
     const change = record.pendingChange;
     if (change === null) return record;
-    const { organizer, meetingId } = record.details;
-    const teams = await this.providers.of(partner).get(partner, organizer.id, meetingId);
+    const teams = await this.providers
+      .of(partner)
+      .get(partner, record.details.organizer.id, refOf(record.details));
     const next = settledRecord(record, change, teams, isoNow(this.clock));
     return (await this.meetings.update(next, record.version)) ? next : null;
   }

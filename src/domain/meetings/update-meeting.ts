@@ -12,7 +12,7 @@ import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
 import type { MeetingRepository } from './meetings.port';
 import type { Leases } from './leases';
 import { toUtc, type AttendeeOutcome, type MeetingDetails, type ScheduledMeeting } from './meeting.record';
-import { changesInvite, detailsFrom } from './meeting-changes';
+import { changesInvite, detailsFrom, refOf } from './meeting-changes';
 import { goneFromTeams, settledOr404 } from './meeting-lookup';
 import { matchedOf, type Participants } from './participants';
 import { holdsChange, type UnsettledChanges } from './unsettled-changes';
@@ -120,7 +120,7 @@ export class UpdateMeeting {
     };
     const updated = await this.providers
       .of(partner)
-      .update(partner, details.organizer.id, details.meetingId, patch);
+      .update(partner, details.organizer.id, refOf(details), patch);
     const nextDetails = detailsFrom(updated, details.organizer, intended.attendees, intended.options);
     const next: ScheduledMeeting = {
       ...record,

@@ -60,3 +60,20 @@ export function accessPolicyRemediation(applicationId: string, objectId: string)
     'A new grant can take up to 30 minutes to take effect.',
   ].join('\n');
 }
+
+/** The management scope the Exchange step makes for the advisers (RBAC for Applications). */
+export const EXCHANGE_SCOPE_NAME = 'TARGETconnect advisers';
+
+/** What an Exchange admin does when Exchange refuses an adviser's calendar to the application. */
+export function calendarAccessRemediation(applicationId: string, objectId: string): string {
+  return [
+    `An Exchange administrator must add this adviser's mailbox (Entra object ID ${objectId}) to the calendar scope of ` +
+      `application ${applicationId} (the Exchange step: RBAC for Applications). In PowerShell with the ` +
+      'ExchangeOnlineManagement module, after Connect-ExchangeOnline: add the adviser to the group or the list of ' +
+      `mailboxes that the management scope "${EXCHANGE_SCOPE_NAME}" names (Get-ManagementScope "${EXCHANGE_SCOPE_NAME}"), ` +
+      `with the role assignment New-ManagementRoleAssignment -App ${applicationId} -Role "Application Calendars.ReadWrite" ` +
+      `-CustomResourceScope "${EXCHANGE_SCOPE_NAME}" in place, then check:`,
+    `Test-ServicePrincipalAuthorization -Identity ${applicationId} -Resource ${objectId}`,
+    'Changes can take from minutes to a few hours to apply.',
+  ].join('\n');
+}

@@ -12,6 +12,7 @@ import type { Logger } from '../../logging/logger';
 import { endpointsFor } from './clouds';
 import { GraphAttendance } from './graph-attendance';
 import { GraphClient } from './graph-client';
+import { GraphEvents } from './graph-events';
 import { createGraphMetrics } from './graph-metrics';
 import { GraphOnlineMeetings } from './graph-online-meetings';
 import { GraphUsers } from './graph-users';
@@ -45,6 +46,8 @@ export interface MicrosoftGatewayOptions {
   random?: () => number;
   /** Sockets per origin (OUTBOUND_MAX_SOCKETS). */
   maxSockets?: number;
+  /** This instance's calls at once to one adviser's calendar (CALENDAR_CONCURRENCY_PER_MAILBOX; Outlook allows 4 per app). */
+  calendarConcurrencyPerMailbox?: number;
 }
 
 /** The gateway, with what /health and the setup checks need besides the port. */
@@ -112,6 +115,7 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
   const users = new GraphUsers(graph);
   const meetings = new GraphOnlineMeetings(graph);
   const attendance = new GraphAttendance(graph);
+  const events = new GraphEvents(graph, options.calendarConcurrencyPerMailbox ?? 4);
 
   return {
     findUsers: (partner, field, values) => users.findUsers(partner, field, values),
@@ -124,6 +128,15 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     deleteMeeting: (partner, organizerId, meetingId) =>
       meetings.deleteMeeting(partner, organizerId, meetingId),
     checkAccessPolicy: (partner, organizerId) => meetings.checkAccessPolicy(partner, organizerId),
+    findMeetingByJoinUrl: (partner, organizerId, joinUrl) =>
+      meetings.findByJoinUrl(partner, organizerId, joinUrl),
+    createEvent: (partner, organizerId, input, keys) => events.create(partner, organizerId, input, keys),
+    findEvents: (partner, organizerId, stamp) => events.find(partner, organizerId, stamp),
+    getEvent: (partner, organizerId, eventId) => events.get(partner, organizerId, eventId),
+    updateEvent: (partner, organizerId, eventId, patch) =>
+      events.update(partner, organizerId, eventId, patch),
+    cancelEvent: (partner, organizerId, eventId, comment) =>
+      events.cancel(partner, organizerId, eventId, comment),
     attendanceReports: (partner, organizerId, meetingId) =>
       attendance.attendanceReports(partner, organizerId, meetingId),
     attendanceRecords: (partner, organizerId, meetingId, reportId) =>

@@ -13,6 +13,7 @@ import type { PartnerRecord } from '../../domain/partners/partner.record';
 import type { GraphClient, GraphResponse } from './graph-client';
 import { encodeSegment, isMeetingNotFound, meetingsPath, MEETING_HEADERS } from './graph-paths';
 import { createOrGetBody, patchBody, toTeamsMeeting } from './meeting-mapper';
+import { objectOr } from './json';
 import { odataString } from './odata';
 
 export class GraphOnlineMeetings {
@@ -125,26 +126,59 @@ export class GraphOnlineMeetings {
     throw this.graph.fail({ partner, operation, organizerId }, response);
   }
 
+  /**
+   * The organizer's meeting with this join link (a calendar event's Teams meeting); null when
+   * there is none (yet: Graph's index can lag a few seconds behind a new event).
+   */
+  async findByJoinUrl(
+    partner: PartnerRecord,
+    organizerId: string,
+    joinUrl: string,
+  ): Promise<TeamsMeeting | null> {
+    const response = await this.lookup(partner, organizerId, joinUrl);
+    if (response === null) return null;
+    const value = objectOr(response.data)['value'];
+    if (!Array.isArray(value))
+      throw this.graph.unexpected({ operation: 'onlineMeetings.list' }, response, 'no meeting list');
+    if (value.length === 0) return null;
+    const meeting = toTeamsMeeting(value[0]);
+    if (!meeting)
+      throw this.graph.unexpected({ operation: 'onlineMeetings.list' }, response, 'no readable meeting');
+    return meeting;
+  }
+
   async checkAccessPolicy(partner: PartnerRecord, organizerId: string): Promise<void> {
-    const operation = 'onlineMeetings.list';
     // A lookup by a join URL nobody has: needs the same policy as a create, and makes nothing.
-    const probe = 'https://teams.microsoft.com/l/meetup-join/teams-meetings-access-policy-check';
+    await this.lookup(
+      partner,
+      organizerId,
+      'https://teams.microsoft.com/l/meetup-join/teams-meetings-access-policy-check',
+    );
+  }
+
+  /** `…/onlineMeetings?$filter=JoinWebUrl eq …`: the answer, or null when it found no meeting. */
+  private async lookup(
+    partner: PartnerRecord,
+    organizerId: string,
+    joinUrl: string,
+  ): Promise<GraphResponse | null> {
+    const operation = 'onlineMeetings.list';
     const response = await this.graph.request({
       partner,
       operation,
       method: 'GET',
       path: meetingsPath(organizerId),
-      query: { $filter: `JoinWebUrl eq ${odataString(probe)}` },
+      query: { $filter: `JoinWebUrl eq ${odataString(joinUrl)}` },
       headers: MEETING_HEADERS,
       retry: 'safe',
       organizerId,
     });
-    if (response.status === 200) return;
+    if (response.status === 200) return response;
     if (response.status === 404) {
       // Graph does not document what a lookup that finds no meeting answers: an empty collection,
       // or 404 NotFound about the meeting. Either got past the access policy (only a 403 names a
       // missing one); a 404 about the user means Graph does not know the object id.
-      if (isMeetingNotFound(response.data)) return;
+      if (isMeetingNotFound(response.data)) return null;
       throw new UnknownOrganizerError(organizerId);
     }
     throw this.graph.fail({ partner, operation, organizerId }, response);

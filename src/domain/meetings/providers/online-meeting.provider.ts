@@ -1,7 +1,7 @@
 /**
  * Standalone Teams meetings (`onlineMeeting` mode, the default): Graph's online meetings of the
- * organizer, made with createOrGet by the appointment's externalId. On nobody's calendar:
- * TARGETconnect sends `meeting.ics`.
+ * organizer, made with createOrGet by the appointment's externalId (idempotent by itself). On
+ * nobody's calendar: TARGETconnect sends `meeting.ics`.
  */
 import type { MicrosoftGateway } from '../../microsoft.port';
 import type { MeetingProvider } from '../meeting-provider.port';
@@ -10,9 +10,9 @@ export function onlineMeetingProvider(gateway: MicrosoftGateway): MeetingProvide
   return {
     createOrGet: (partner, organizerId, externalId, input) =>
       gateway.createOrGetMeeting(partner, organizerId, externalId, input),
-    get: (partner, organizerId, meetingId) => gateway.getMeeting(partner, organizerId, meetingId),
-    update: (partner, organizerId, meetingId, patch) =>
-      gateway.updateMeeting(partner, organizerId, meetingId, patch),
-    remove: (partner, organizerId, meetingId) => gateway.deleteMeeting(partner, organizerId, meetingId),
+    get: (partner, organizerId, ref) => gateway.getMeeting(partner, organizerId, ref.meetingId),
+    update: (partner, organizerId, ref, patch) =>
+      gateway.updateMeeting(partner, organizerId, ref.meetingId, patch),
+    remove: (partner, organizerId, ref) => gateway.deleteMeeting(partner, organizerId, ref.meetingId),
   };
 }
