@@ -29,13 +29,19 @@ export function detailsFrom(
 }
 
 /** Which meeting a provider works on: the Teams meeting, and in calendar mode its event. */
-export function refOf(details: Pick<MeetingDetails, 'meetingId' | 'eventId'>): MeetingRef {
-  return { meetingId: details.meetingId, ...(details.eventId ? { eventId: details.eventId } : {}) };
+export function refOf(details: Pick<MeetingDetails, 'meetingId' | 'eventId' | 'iCalUId'>): MeetingRef {
+  return {
+    meetingId: details.meetingId,
+    ...(details.eventId ? { eventId: details.eventId, iCalUId: details.iCalUId } : {}),
+  };
 }
 
 /** The same, for a meeting as a provider answered it. */
 export function refOfMeeting(meeting: TeamsMeeting): MeetingRef {
-  return { meetingId: meeting.id, ...(meeting.event ? { eventId: meeting.event.id } : {}) };
+  return {
+    meetingId: meeting.id,
+    ...(meeting.event ? { eventId: meeting.event.id, iCalUId: meeting.event.iCalUId } : {}),
+  };
 }
 
 /** The wanted options that Teams does not already hold. */

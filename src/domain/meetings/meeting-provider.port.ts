@@ -13,6 +13,7 @@ import type { PartnerRecord } from '../partners/partner.record';
 export interface MeetingRef {
   meetingId: string;
   eventId?: string | undefined;
+  iCalUId?: string | undefined;
 }
 
 export interface MeetingProvider {

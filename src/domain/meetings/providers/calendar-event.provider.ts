@@ -162,11 +162,14 @@ export function calendarEventProvider(gateway: MicrosoftGateway, clock: Clock): 
           ? {}
           : { attendees: invited(partner, patch.attendees) }),
       };
-      const event =
-        Object.keys(change).length > 0
-          ? await gateway.updateEvent(partner, organizerId, eventId, change)
-          : await gateway.getEvent(partner, organizerId, eventId);
-      if (event === null) throw new MeetingGoneError();
+      if (Object.keys(change).length === 0) {
+        // Options only (the lock before a cancel too): they live on the Teams meeting, no event field has them.
+        const meeting = await gateway.updateMeeting(partner, organizerId, ref.meetingId, {
+          options: patch.options ?? {},
+        });
+        return { ...meeting, event: { id: eventId, iCalUId: ref.iCalUId ?? '' } };
+      }
+      const event = await gateway.updateEvent(partner, organizerId, eventId, change);
       // Options live on the Teams meeting only (no event field has them).
       const meeting =
         patch.options === undefined

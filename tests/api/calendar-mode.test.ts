@@ -1,0 +1,233 @@
+/**
+ * Calendar-backed meetings (`meetingMode: calendarEvent`) through HTTP against the simulator's
+ * Exchange: one event per appointment in the adviser's calendar with its Teams meeting, whatever
+ * the retries; Exchange's mails per student; a reschedule that keeps the link and sends no body;
+ * the lock before the cancel; Exchange's refusals in the setup guide's terms.
+ */
+import { TestClock } from '../support/clock';
+import {
+  APP_ID,
+  appointment,
+  received,
+  TENANT_ID,
+  worldsPerTest,
+  type ServiceWorld,
+} from '../support/service-world';
+
+const worlds = worldsPerTest();
+
+async function calendarWorld(partner: Record<string, unknown> = {}): Promise<ServiceWorld> {
+  const w = await worlds.world({
+    clock: new TestClock(),
+    partner: { meetingMode: 'calendarEvent', ...partner },
+  });
+  w.sim.scopeCalendars(TENANT_ID, APP_ID, [w.adviser.id]);
+  return w;
+}
+
+const graphCalls = (w: ServiceWorld) =>
+  w.sim
+    .requests()
+    .filter((r) => r.kind === 'graph' && !r.operation.startsWith('users.'))
+    .map((r) => r.operation);
+
+const as = (w: ServiceWorld) => `Bearer ${w.partnerKey}`;
+const pathOf = (id: string) => `/appointments/${encodeURIComponent(id)}/meeting`;
+
+describe('create', () => {
+  test("one event in the adviser's calendar with its Teams meeting, the student invited by Exchange: 2 Graph calls", async () => {
+    const w = await calendarWorld();
+    const student = w.students[0]!;
+    const res = await w.create(appointment({ attendees: [{ email: student.mail }] }));
+    expect(res.status).toBe(201);
+    const [event] = w.sim.events();
+    expect(res.body).toMatchObject({
+      mode: 'calendarEvent',
+      eventId: event!.id,
+      iCalUId: event!.iCalUId,
+      calendar: { uid: event!.iCalUId, sequence: 0 },
+      attendees: [{ matched: true, id: student.id }],
+    });
+    expect(event).toMatchObject({
+      mailboxId: w.adviser.id,
+      subject: res.body.subject,
+      attendees: [{ address: student.mail }],
+    });
+    expect(w.sim.joinByLink(res.body.joinWebUrl)?.meeting.id).toBe(res.body.meetingId);
+    expect(w.sim.mails()).toEqual([
+      expect.objectContaining({
+        kind: 'invitation',
+        to: student.mail,
+        from: w.adviser.mail,
+        joinUrl: res.body.joinWebUrl,
+      }),
+    ]);
+    expect(graphCalls(w)).toEqual(['events.create', 'onlineMeetings.list']);
+    const invite = await w.h.request.get(`${pathOf(res.body.appointmentId)}.ics`).set('Authorization', as(w));
+    expect(invite.text).toContain(`UID:${event!.iCalUId.slice(0, 40)}`);
+  });
+
+  test('with options: set on the Teams meeting found by its link, 3 Graph calls', async () => {
+    const w = await calendarWorld();
+    const res = await w.create(
+      appointment({ options: { lobbyBypassScope: 'organizer', allowMeetingChat: 'disabled' } }),
+    );
+    expect(res.status).toBe(201);
+    expect(res.body.options).toMatchObject({ lobbyBypassScope: 'organizer', allowMeetingChat: 'disabled' });
+    expect(graphCalls(w)).toEqual(['events.create', 'onlineMeetings.list', 'onlineMeetings.update']);
+    const meeting = w.sim.joinByLink(res.body.joinWebUrl)!.meeting;
+    expect(meeting).toMatchObject({
+      lobbyBypassSettings: { scope: 'organizer' },
+      allowMeetingChat: 'disabled',
+    });
+  });
+
+  test('10 identical creates at once make one event; a replay answers it without Graph', async () => {
+    const w = await calendarWorld();
+    const body = appointment({ attendees: [{ email: w.students[1]!.mail }] });
+    const answers = await Promise.all(Array.from({ length: 10 }, () => w.create(body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([...Array(9).fill(200), 201]);
+    expect(new Set(answers.map((a) => a.body.eventId)).size).toBe(1);
+    expect(w.sim.events()).toHaveLength(1);
+    expect(w.sim.mails()).toHaveLength(1);
+    w.sim.clearRequests();
+    expect((await w.create(body)).status).toBe(200);
+    expect(graphCalls(w)).toEqual([]);
+  });
+
+  test('a lost answer to the POST: sent again with the same transactionId, one event', async () => {
+    const w = await calendarWorld();
+    w.sim.injectFault({ match: { operation: 'events.create' }, drop: 'after' });
+    const res = await w.create(appointment());
+    expect(res.status).toBe(201);
+    const posts = received(w.sim, 'events.create');
+    expect(posts).toHaveLength(2);
+    expect((posts[0]!.body as { transactionId: string }).transactionId).toBe(
+      (posts[1]!.body as { transactionId: string }).transactionId,
+    );
+    expect(w.sim.events()).toHaveLength(1);
+  });
+
+  test('a create that died after making the event: the next one finds it by its stamp, no second event', async () => {
+    const w = await calendarWorld();
+    const body = appointment();
+    // The dead request made the event (Graph has it) and left its claim behind, lease expired.
+    w.sim.injectFault({ match: { operation: 'onlineMeetings.list' }, status: 400, times: 1 });
+    expect((await w.create(body)).status).toBe(502);
+    expect(w.sim.events()).toHaveLength(1);
+    const res = await w.create(body);
+    expect(res.status).toBe(201);
+    expect(w.sim.events()).toHaveLength(1);
+    expect(res.body.eventId).toBe(w.sim.events()[0]!.id);
+  });
+
+  test('Graph fills the join link a moment later: the event is read again, and the answer has it', async () => {
+    const w = await calendarWorld();
+    w.sim.setJoinUrlLag(2);
+    const res = await w.create(appointment());
+    expect(res.status).toBe(201);
+    expect(res.body.joinWebUrl).toMatch(/^https:\/\/teams\.microsoft\.com\//);
+    expect(graphCalls(w)).toEqual(['events.create', 'events.get', 'events.get', 'onlineMeetings.list']);
+  });
+
+  test('sendInvitations false: the students are matched but kept off the event; Exchange mails nobody', async () => {
+    const w = await calendarWorld({ sendInvitations: false });
+    const res = await w.create(appointment({ attendees: [{ email: w.students[2]!.mail }] }));
+    expect(res.status).toBe(201);
+    expect(res.body.attendees).toEqual([expect.objectContaining({ matched: true, id: w.students[2]!.id })]);
+    expect(w.sim.events()[0]!.attendees).toEqual([]);
+    expect(w.sim.mails()).toEqual([]);
+  });
+});
+
+describe('changes and the cancel', () => {
+  test('a reschedule keeps the link, sends no body, and Exchange mails the update; SEQUENCE 1', async () => {
+    const w = await calendarWorld();
+    const student = w.students[3]!;
+    const made = await w.create(appointment({ attendees: [{ email: student.mail }] }));
+    w.sim.clearRequests();
+    const res = await w.h.request
+      .patch(pathOf(made.body.appointmentId))
+      .set('Authorization', as(w))
+      .send({ startDateTime: '2026-12-02T09:00:00Z', endDateTime: '2026-12-02T09:30:00Z' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      joinWebUrl: made.body.joinWebUrl,
+      startDateTime: '2026-12-02T09:00:00Z',
+    });
+    expect(res.body.calendar.sequence).toBe(1);
+    const [patch] = received(w.sim, 'events.update');
+    expect(Object.keys(patch!.body as object).sort()).toEqual(['end', 'start']);
+    expect(w.sim.events()[0]).toMatchObject({ start: '2026-12-02T09:00:00Z' });
+    expect(w.sim.mails({ kind: 'update' })).toEqual([expect.objectContaining({ to: student.mail })]);
+  });
+
+  test('an attendee change: the one removed gets a cancellation, the one added an invitation', async () => {
+    const w = await calendarWorld();
+    const [a, b] = [w.students[4]!, w.students[5]!];
+    const made = await w.create(appointment({ attendees: [{ email: a.mail }] }));
+    const res = await w.h.request
+      .patch(pathOf(made.body.appointmentId))
+      .set('Authorization', as(w))
+      .send({ attendees: [{ email: b.mail }] });
+    expect(res.status).toBe(200);
+    expect(res.body.attendees).toEqual([expect.objectContaining({ id: b.id })]);
+    expect(w.sim.mails().map((m) => `${m.kind} ${m.to}`)).toEqual([
+      `invitation ${a.mail}`,
+      `cancellation ${a.mail}`,
+      `invitation ${b.mail}`,
+    ]);
+  });
+
+  test('the cancel: the Teams meeting locked first, then the event cancelled; Exchange tells the student', async () => {
+    const w = await calendarWorld();
+    const student = w.students[6]!;
+    const made = await w.create(appointment({ attendees: [{ email: student.mail }] }));
+    w.sim.clearRequests();
+    const res = await w.h.request.delete(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    expect(res.status).toBe(204);
+    const order = graphCalls(w);
+    expect(order.indexOf('onlineMeetings.update')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('onlineMeetings.update')).toBeLessThan(order.indexOf('events.cancel'));
+    const [lock] = received(w.sim, 'onlineMeetings.update');
+    expect(lock!.body).toMatchObject({
+      lobbyBypassSettings: { scope: 'organizer' },
+      allowMeetingChat: 'disabled',
+    });
+    expect(w.sim.events()).toEqual([]);
+    expect(w.sim.mails({ kind: 'cancellation' })).toEqual([
+      expect.objectContaining({ to: student.mail, comment: expect.stringMatching(/cancelled/) }),
+    ]);
+    const read = await w.h.request.get(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    expect(read.body).toMatchObject({ status: 'cancelled', mode: 'calendarEvent' });
+    expect(
+      (await w.h.request.delete(pathOf(made.body.appointmentId)).set('Authorization', as(w))).status,
+    ).toBe(204);
+  });
+});
+
+describe("Exchange's refusals", () => {
+  test('an adviser outside the RBAC scope: 424 CALENDAR_ACCESS_DENIED naming the adviser and the command', async () => {
+    const w = await calendarWorld();
+    w.sim.unscopeCalendar(TENANT_ID, APP_ID, w.adviser.id);
+    const res = await w.create(appointment());
+    expect(res.status).toBe(424);
+    expect(res.body.code).toBe('CALENDAR_ACCESS_DENIED');
+    expect(res.body.remediation).toContain(w.adviser.id);
+    expect(res.body.remediation).toContain(
+      `Test-ServicePrincipalAuthorization -Identity ${APP_ID} -Resource ${w.adviser.id}`,
+    );
+    expect(w.sim.events()).toEqual([]);
+    // The claim went: once in scope, the same create works.
+    w.sim.scopeCalendars(TENANT_ID, APP_ID, [w.adviser.id]);
+  });
+
+  test('an adviser without an Exchange Online mailbox: 422 OPERATOR_MAILBOX_UNAVAILABLE', async () => {
+    const w = await calendarWorld();
+    w.sim.removeMailbox(w.adviser.id);
+    const res = await w.create(appointment());
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('OPERATOR_MAILBOX_UNAVAILABLE');
+    expect(res.body.remediation).toMatch(/licence|onlineMeeting/);
+  });
+});
