@@ -15,6 +15,7 @@ import {
   MEETING_CHAT_MODES,
   REMOTE_MATCH_FIELDS,
 } from '../src/domain/partners/partner.record';
+import { SETUP_STEPS } from '../src/domain/setup/setup-guide';
 
 type JsonObject = { [key: string]: unknown };
 
@@ -416,7 +417,9 @@ describe('openapi.yaml', () => {
         'Step 2 - Microsoft Teams Configuration',
         'Step 3 - Configure API Permission Restrictions',
         'Step 4 - TARGETconnect platform',
+        'Exchange step - Calendar access (RBAC for Applications)',
       ]);
+      expect(objectAt(schemas, 'SetupStep').enum).toEqual(Object.values(SETUP_STEPS));
     });
   });
 });

@@ -208,4 +208,9 @@ export interface SetupProbe {
   ): Promise<string[]>;
   /** Resolves when Graph lets the app act for this user; throws ACCESS_POLICY_MISSING etc. otherwise. */
   checkAccessPolicy(partner: PartnerRecord, organizerId: string): Promise<void>;
+  /**
+   * Reads (never writes) the adviser's calendar: resolves when Exchange lets the app use it;
+   * throws CALENDAR_ACCESS_DENIED / OPERATOR_MAILBOX_UNAVAILABLE otherwise.
+   */
+  checkCalendar(partner: PartnerRecord, organizerId: string): Promise<void>;
 }

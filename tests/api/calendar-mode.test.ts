@@ -231,3 +231,48 @@ describe("Exchange's refusals", () => {
     expect(res.body.remediation).toMatch(/licence|onlineMeeting/);
   });
 });
+
+describe('verify in calendar mode', () => {
+  const verify = (w: ServiceWorld, emails: string[]) =>
+    w.h.request
+      .post('/partners/uni-x/verify')
+      .set('Authorization', w.h.admin)
+      .send({ operators: emails.map((email) => ({ email })) });
+
+  test("a read of each adviser's calendar (nothing written), and no tenant-wide consent", async () => {
+    const w = await calendarWorld();
+    const res = await verify(w, [w.adviser.mail!, w.adviserNoPolicy.mail!]);
+    expect(res.status).toBe(200);
+    const byId = (id: string) => res.body.checks.find((c: { id: string }) => c.id === id);
+    expect(byId('calendar:0')).toMatchObject({
+      status: 'pass',
+      step: expect.stringMatching(/^Exchange step/),
+    });
+    expect(byId('calendar:1')).toMatchObject({ status: 'fail' });
+    expect(byId('calendar:1').remediation).toContain('Test-ServicePrincipalAuthorization');
+    expect(byId('calendar-consent')).toMatchObject({ status: 'pass' });
+    expect(w.sim.events()).toEqual([]);
+    expect(received(w.sim, 'events.list').every((r) => r.method === 'GET')).toBe(true);
+    expect(w.sim.requests().filter((r) => r.operation.startsWith('events.') && r.method !== 'GET')).toEqual(
+      [],
+    );
+  });
+
+  test('Calendars.ReadWrite consented tenant-wide: a warning saying to scope it and remove the consent', async () => {
+    const w = await worlds.world({
+      roles: ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All', 'Calendars.ReadWrite'],
+      partner: { meetingMode: 'calendarEvent' },
+    });
+    const res = await verify(w, [w.adviser.mail!]);
+    const consent = res.body.checks.find((c: { id: string }) => c.id === 'calendar-consent');
+    expect(consent.status).toBe('warn');
+    expect(consent.remediation).toMatch(/RBAC for Applications/);
+    expect(res.body.checks.find((c: { id: string }) => c.id === 'calendar:0').status).toBe('pass');
+  });
+
+  test('standalone partners get no calendar check', async () => {
+    const w = await worlds.world();
+    const res = await verify(w, [w.adviser.mail!]);
+    expect(res.body.checks.filter((c: { id: string }) => c.id.startsWith('calendar'))).toEqual([]);
+  });
+});

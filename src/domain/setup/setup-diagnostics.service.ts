@@ -13,6 +13,7 @@ import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';
 import { accessPolicyScript, type GroupGrant, type OperatorOutcome } from './access-policy-script';
 import {
   ATTENDANCE_PERMISSION,
+  CALENDAR_PERMISSION,
   REQUIRED_PERMISSIONS,
   SETUP_STEPS,
   missingPermissions,
@@ -131,6 +132,7 @@ export class SetupDiagnosticsService {
       checks.push(...(usable !== undefined ? probed : probed.map(notInUseYet)));
     }
     checks.push(this.permissionsCheck(roles), this.attendancePermissionCheck(roles));
+    if (partner.meetingMode === 'calendarEvent') checks.push(this.calendarConsentCheck(roles));
     checks.push(expiry);
 
     const [userLookup, operatorChecks] = await Promise.all([
@@ -333,6 +335,30 @@ export class SetupDiagnosticsService {
     );
   }
 
+  /**
+   * Calendar mode: Calendars.ReadWrite should come from Exchange's RBAC scope (then it is not in
+   * the token); consented in Entra ID it reaches every mailbox of the tenant.
+   */
+  private calendarConsentCheck(roles: string[] | undefined): SetupCheck {
+    const id = 'calendar-consent';
+    if (roles === undefined) return check(id, SETUP_STEPS.exchange, 'skip', 'Not checked: no token.');
+    if (!roles.includes(CALENDAR_PERMISSION)) {
+      return check(
+        id,
+        SETUP_STEPS.exchange,
+        'pass',
+        `${CALENDAR_PERMISSION} is not consented tenant-wide: Exchange's RBAC scope decides which calendars the application reaches (checked per adviser).`,
+      );
+    }
+    return check(
+      id,
+      SETUP_STEPS.exchange,
+      'warn',
+      `${CALENDAR_PERMISSION} is consented tenant-wide in Entra ID: the application can reach every mailbox of the tenant, whatever the Exchange scope says.`,
+      `Scope it to the advisers with Exchange Online RBAC for Applications (the Exchange step's PowerShell), then remove the ${CALENDAR_PERMISSION} application permission from the app registration's API permissions (Step 1) and its admin consent.`,
+    );
+  }
+
   private expiryCheck(partner: PartnerRecord): SetupCheck {
     const id = 'secret-expiry';
     if (partner.clientSecretExpiresAt === null) {
@@ -437,6 +463,8 @@ export class SetupDiagnosticsService {
       'pass',
       `Found ${user.userPrincipalName} (object ID ${user.id}) by ${field}.`,
     );
+    const calendar =
+      partner.meetingMode === 'calendarEvent' ? [await this.calendarCheck(partner, outcome.index, user)] : [];
     try {
       await this.gateway.checkAccessPolicy(partner, user.id);
       return [
@@ -447,6 +475,7 @@ export class SetupDiagnosticsService {
           'pass',
           `${user.userPrincipalName} holds an application access policy for this application.`,
         ),
+        ...calendar,
       ];
     } catch (error) {
       if (error instanceof UnknownOrganizerError) {
@@ -464,7 +493,33 @@ export class SetupDiagnosticsService {
       return [
         found,
         failureOf(policyId, SETUP_STEPS.teams, error, `Graph refused to act for ${user.userPrincipalName}`),
+        ...calendar,
       ];
+    }
+  }
+
+  /** Calendar mode: one read of the adviser's calendar (nothing is written). */
+  private async calendarCheck(
+    partner: PartnerRecord,
+    index: number,
+    user: { id: string; userPrincipalName: string },
+  ): Promise<SetupCheck> {
+    const id = `calendar:${index}`;
+    try {
+      await this.gateway.checkCalendar(partner, user.id);
+      return check(
+        id,
+        SETUP_STEPS.exchange,
+        'pass',
+        `Exchange lets the application use the calendar of ${user.userPrincipalName}.`,
+      );
+    } catch (error) {
+      return failureOf(
+        id,
+        SETUP_STEPS.exchange,
+        error,
+        `Exchange refused the calendar of ${user.userPrincipalName}`,
+      );
     }
   }
 

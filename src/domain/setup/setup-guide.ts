@@ -10,7 +10,12 @@ export const SETUP_STEPS = {
   teams: 'Step 2 - Microsoft Teams Configuration',
   restrictions: 'Step 3 - Configure API Permission Restrictions',
   platform: 'Step 4 - TARGETconnect platform',
+  /** Calendar-backed meetings only: the advisers' calendars, for the application. */
+  exchange: 'Exchange step - Calendar access (RBAC for Applications)',
 } as const;
+
+/** The application permission calendar-backed meetings need, scoped by Exchange, not consented tenant-wide. */
+export const CALENDAR_PERMISSION = 'Calendars.ReadWrite';
 export type SetupStep = (typeof SETUP_STEPS)[keyof typeof SETUP_STEPS];
 
 /** The policy name the service suggests when the tenant has none for this app yet. */

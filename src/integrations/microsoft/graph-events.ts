@@ -163,6 +163,19 @@ export class GraphEvents {
     });
   }
 
+  /** One read of the calendar (an event id at most): whether Exchange lets the app use it. */
+  async probe(partner: PartnerRecord, organizerId: string): Promise<void> {
+    const operation = 'events.list';
+    const response = await this.send(partner, organizerId, {
+      operation,
+      method: 'GET',
+      path: eventsPath(organizerId),
+      query: { $top: '1', $select: 'id' },
+      retry: 'safe',
+    });
+    if (response.status !== 200) throw this.failure(partner, organizerId, operation, response);
+  }
+
   async get(partner: PartnerRecord, organizerId: string, eventId: string): Promise<CalendarEvent | null> {
     const operation = 'events.get';
     const response = await this.send(partner, organizerId, {

@@ -70,6 +70,7 @@ export interface GraphMicrosoftGateway extends MicrosoftGateway {
    * PERMISSION_MISSING / UnknownOrganizerError otherwise.
    */
   checkAccessPolicy(partner: PartnerRecord, organizerId: string): Promise<void>;
+  checkCalendar(partner: PartnerRecord, organizerId: string): Promise<void>;
   /** The outbound sockets (Entra and Graph), for /metrics. */
   outbound(): OutboundStats;
   /** Closes idle keep-alive sockets. */
@@ -128,6 +129,7 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     deleteMeeting: (partner, organizerId, meetingId) =>
       meetings.deleteMeeting(partner, organizerId, meetingId),
     checkAccessPolicy: (partner, organizerId) => meetings.checkAccessPolicy(partner, organizerId),
+    checkCalendar: (partner, organizerId) => events.probe(partner, organizerId),
     findMeetingByJoinUrl: (partner, organizerId, joinUrl) =>
       meetings.findByJoinUrl(partner, organizerId, joinUrl),
     createEvent: (partner, organizerId, input, keys) => events.create(partner, organizerId, input, keys),
