@@ -34,6 +34,7 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/partners/{partnerId}/certificates/{certificateId}': ['delete'],
   '/partners/{partnerId}/verify': ['post'],
   '/partners/{partnerId}/access-policy-script': ['post'],
+  '/partners/{partnerId}/exchange-scope-script': ['post'],
   '/appointments/meeting': ['post'],
   '/appointments/{appointmentId}/meeting': ['get', 'patch', 'delete'],
   '/appointments/{appointmentId}/meeting.ics': ['get'],
@@ -57,6 +58,7 @@ const SETUP_OPERATIONS = [
   'get /partners/{partnerId}/certificates/{certificateId}/file',
   'post /partners/{partnerId}/verify',
   'post /partners/{partnerId}/access-policy-script',
+  'post /partners/{partnerId}/exchange-scope-script',
 ];
 // A key on everything except GET /health; the contract itself takes either kind.
 const UNAUTHENTICATED_PATHS = ['/health', '/setup', '/setup/setup.js', '/setup/setup.css'];

@@ -106,6 +106,7 @@ describe('request bodies: zod and openapi.yaml say the same', () => {
     ['PATCH', '/partners/{partnerId}', partnerPatchSchema],
     ['POST', '/partners/{partnerId}/verify', operatorsBodySchema],
     ['POST', '/partners/{partnerId}/access-policy-script', accessPolicyScriptBodySchema],
+    ['POST', '/partners/{partnerId}/exchange-scope-script', accessPolicyScriptBodySchema],
     ['POST', '/appointments/meeting', createMeetingSchema],
     ['PATCH', '/appointments/{appointmentId}/meeting', updateMeetingSchema],
     ['POST', '/partners/{partnerId}/certificates', certificateCreateSchema],

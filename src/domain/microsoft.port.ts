@@ -213,4 +213,6 @@ export interface SetupProbe {
    * throws CALENDAR_ACCESS_DENIED / OPERATOR_MAILBOX_UNAVAILABLE otherwise.
    */
   checkCalendar(partner: PartnerRecord, organizerId: string): Promise<void>;
+  /** The application's object id in the partner's tenant (its enterprise application): the token's `oid`. */
+  servicePrincipalId(partner: PartnerRecord): Promise<string>;
 }

@@ -276,3 +276,65 @@ describe('verify in calendar mode', () => {
     expect(res.body.checks.filter((c: { id: string }) => c.id.startsWith('calendar'))).toEqual([]);
   });
 });
+
+describe('the Exchange scope script', () => {
+  const script = (w: ServiceWorld, body: Record<string, unknown>, key = w.h.admin) =>
+    w.h.request.post('/partners/uni-x/exchange-scope-script').set('Authorization', key).send(body);
+
+  test("advisers by mailbox: the service principal with the token's oid, the scope, the role, a test each; unresolved as comments", async () => {
+    const w = await calendarWorld();
+    const res = await script(w, {
+      operators: [
+        { email: w.adviser.mail },
+        { email: 'left.long.ago@uni.example.ac.uk' },
+        { email: w.obrien.mail },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = res.text;
+    const oid = (w.sim.requests().find((r) => r.tokenClaims)?.tokenClaims?.oid ?? '') as string;
+    expect(oid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(text).toContain('Connect-ExchangeOnline');
+    expect(text).toContain(`$AppId = '${APP_ID}'`);
+    expect(text).toContain(
+      'if (-not (Get-ServicePrincipal -Identity $AppId -ErrorAction SilentlyContinue)) {',
+    );
+    expect(text).toContain(`New-ServicePrincipal -AppId $AppId -ObjectId '${oid}'`);
+    expect(text).toContain('Get-ManagementScope -Identity $ScopeName');
+    expect(text).toContain(
+      "New-ManagementRoleAssignment -App $AppId -Role 'Application Calendars.ReadWrite' -CustomResourceScope $ScopeName",
+    );
+    // O'Brien's address quoted for OPATH inside a PowerShell string: '' then doubled again.
+    expect(text).toContain(
+      `$Filter = 'PrimarySmtpAddress -eq ''${w.adviser.mail}'' -or PrimarySmtpAddress -eq ''liam.o''''brien@uni.example.ac.uk'''`,
+    );
+    expect(text).toContain(
+      `Test-ServicePrincipalAuthorization -Identity $AppId -Resource '${w.adviser.mail}'`,
+    );
+    expect(text).toMatch(/^# {3}left\.long\.ago@uni\.example\.ac\.uk: not found$/m);
+    expect(text).not.toMatch(/^[^#]*left\.long\.ago/m);
+  });
+
+  test('a group of advisers: the scope by the group, no per-mailbox test', async () => {
+    const w = await calendarWorld();
+    const res = await script(w, { groupId: '0b6c2f1e-4a5d-4e7f-9a1b-2c3d4e5f6a7b' });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain("$Group = Get-Group -Identity '0b6c2f1e-4a5d-4e7f-9a1b-2c3d4e5f6a7b'");
+    expect(res.text).toContain('$Filter = "MemberOfGroup -eq \'$($Group.DistinguishedName)\'"');
+    expect(res.text).not.toContain('Test-ServicePrincipalAuthorization');
+  });
+
+  test("a setup link may ask for its partner's script; a partner key may not", async () => {
+    const w = await calendarWorld();
+    const link = await w.h.request
+      .post('/partners/uni-x/setup-links')
+      .set('Authorization', w.h.admin)
+      .send({});
+    const token = new URL(link.body.url as string).hash.slice(1);
+    expect(
+      (await script(w, { groupId: '0b6c2f1e-4a5d-4e7f-9a1b-2c3d4e5f6a7b' }, `Bearer ${token}`)).status,
+    ).toBe(200);
+    expect((await script(w, {}, `Bearer ${w.partnerKey}`)).status).toBe(403);
+  });
+});

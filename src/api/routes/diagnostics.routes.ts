@@ -43,5 +43,15 @@ export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: 
     })
     .all(methodNotAllowed('POST'));
 
+  router
+    .route('/partners/:partnerId/exchange-scope-script')
+    .all(access.setup)
+    .post(async (req, res) => {
+      const { partnerId } = parseOrThrow(params, req.params, 'params');
+      const { operators, group } = parseOrThrow(accessPolicyScriptBodySchema, req.body, 'body');
+      res.type('text/plain').send(await diagnostics.exchangeScopeScript(partnerId, operators, group));
+    })
+    .all(methodNotAllowed('POST'));
+
   return router;
 }

@@ -21,7 +21,7 @@ export interface OperatorOutcome {
   index: number;
   value: string | null;
   status: 'matched' | 'not_found' | 'ambiguous' | 'missing_field';
-  user?: { id: string; userPrincipalName: string };
+  user?: { id: string; userPrincipalName: string; mail?: string | null };
 }
 
 /** An Entra security group of advisers, and the rank of its grant (1 wins over other groups). */

@@ -11,6 +11,7 @@ import { SECRETS_KEY_REMEDIATION, type PartnerService } from '../partners/partne
 import type { CertificateService, UsableCertificate } from '../partners/certificate.service';
 import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';
 import { accessPolicyScript, type GroupGrant, type OperatorOutcome } from './access-policy-script';
+import { exchangeScopeScript } from './exchange-scope-script';
 import {
   ATTENDANCE_PERMISSION,
   CALENDAR_PERMISSION,
@@ -161,6 +162,23 @@ export class SetupDiagnosticsService {
     const partner = await this.partners.require(partnerId);
     const outcomes = operators.length === 0 ? [] : await this.resolveOperators(partner, operators);
     return accessPolicyScript(partner, outcomes, group);
+  }
+
+  /**
+   * The PowerShell an Exchange admin pastes (the Exchange step), for the advisers given (looked up
+   * afresh) or their group; the application's object id in the tenant is its token's `oid`.
+   */
+  async exchangeScopeScript(
+    partnerId: string,
+    operators: Identity[] = [],
+    group?: GroupGrant,
+  ): Promise<string> {
+    const partner = await this.partners.require(partnerId);
+    const [outcomes, objectId] = await Promise.all([
+      operators.length === 0 ? Promise.resolve([]) : this.resolveOperators(partner, operators),
+      this.gateway.servicePrincipalId(partner),
+    ]);
+    return exchangeScopeScript(partner, objectId, outcomes, group);
   }
 
   private async usableCertificates(
@@ -531,8 +549,8 @@ export class SetupDiagnosticsService {
     const outcomes = await this.identities.match(partner, field, values);
     return outcomes.map((outcome, index): OperatorOutcome => {
       if (outcome.status === 'matched') {
-        const { id, userPrincipalName } = outcome.user;
-        return { index, value: outcome.value, status: 'matched', user: { id, userPrincipalName } };
+        const { id, userPrincipalName, mail } = outcome.user;
+        return { index, value: outcome.value, status: 'matched', user: { id, userPrincipalName, mail } };
       }
       return { index, value: outcome.value, status: outcome.status };
     });

@@ -17,7 +17,13 @@ import { createGraphMetrics } from './graph-metrics';
 import { GraphOnlineMeetings } from './graph-online-meetings';
 import { GraphUsers } from './graph-users';
 import { createHttpClient, type OutboundStats } from './http-client';
-import { TokenProvider, type CredentialFailure, type PartnerCredentials } from './token-provider';
+import { AppError } from '../../domain/errors';
+import {
+  decodeClaim,
+  TokenProvider,
+  type CredentialFailure,
+  type PartnerCredentials,
+} from './token-provider';
 import { systemClock, type Clock } from '../../clock';
 
 export { UnknownOrganizerError } from '../../domain/microsoft.port';
@@ -71,6 +77,7 @@ export interface GraphMicrosoftGateway extends MicrosoftGateway {
    */
   checkAccessPolicy(partner: PartnerRecord, organizerId: string): Promise<void>;
   checkCalendar(partner: PartnerRecord, organizerId: string): Promise<void>;
+  servicePrincipalId(partner: PartnerRecord): Promise<string>;
   /** The outbound sockets (Entra and Graph), for /metrics. */
   outbound(): OutboundStats;
   /** Closes idle keep-alive sockets. */
@@ -130,6 +137,15 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
       meetings.deleteMeeting(partner, organizerId, meetingId),
     checkAccessPolicy: (partner, organizerId) => meetings.checkAccessPolicy(partner, organizerId),
     checkCalendar: (partner, organizerId) => events.probe(partner, organizerId),
+    servicePrincipalId: async (partner) => {
+      const oid = decodeClaim((await tokens.getToken(partner)).value, 'oid');
+      if (typeof oid !== 'string') {
+        throw new AppError('ENTRA_ERROR', {
+          detail: "Entra ID's token for the application names no object id (oid).",
+        });
+      }
+      return oid;
+    },
     findMeetingByJoinUrl: (partner, organizerId, joinUrl) =>
       meetings.findByJoinUrl(partner, organizerId, joinUrl),
     createEvent: (partner, organizerId, input, keys) => events.create(partner, organizerId, input, keys),
