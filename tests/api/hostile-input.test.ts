@@ -115,6 +115,7 @@ test('the suite reaches every operation, and every request body', () => {
       'PATCH /partners/{partnerId}',
       'POST /partners/{partnerId}/verify',
       'POST /partners/{partnerId}/access-policy-script',
+      'POST /partners/{partnerId}/exchange-scope-script',
       'POST /appointments/meeting',
       'PATCH /appointments/{appointmentId}/meeting',
       'POST /partners/{partnerId}/certificates',
