@@ -117,6 +117,7 @@ export function composeServices(config: Config, store: Store, options: Compositi
     authorityHostOverride: config.azureAuthorityHost,
     graphBaseUrlOverride: config.graphBaseUrl,
     ...(config.outboundMaxSockets ? { maxSockets: config.outboundMaxSockets } : {}),
+    calendarConcurrencyPerMailbox: config.calendarConcurrencyPerMailbox,
     ...options.microsoft,
     clock,
     extraCaPem: extraCas(config.extraCaPem, options.microsoft?.extraCaPem),

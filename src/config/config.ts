@@ -135,6 +135,7 @@ const configSchema = z
     // No default here: the HTTP client's (DEFAULT_MAX_SOCKETS) applies.
     OUTBOUND_MAX_SOCKETS: integer('OUTBOUND_MAX_SOCKETS', 1, 10_000).optional(),
     SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 120_000).default(5000),
+    CALENDAR_CONCURRENCY_PER_MAILBOX: integer('CALENDAR_CONCURRENCY_PER_MAILBOX', 1, 4).default(4),
     // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
     TEAMS_MEETINGS_SANDBOX: z
       .enum(['0', '1'], { error: 'TEAMS_MEETINGS_SANDBOX must be 0 or 1' })
@@ -185,6 +186,8 @@ const configSchema = z
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     /** Sockets per Microsoft origin (Entra, Graph) at most; more requests wait for one. */
     outboundMaxSockets: e.OUTBOUND_MAX_SOCKETS,
+    /** This instance's calls at once to one adviser's calendar (Outlook allows 4 per application and mailbox). */
+    calendarConcurrencyPerMailbox: e.CALENDAR_CONCURRENCY_PER_MAILBOX,
     sandbox: e.TEAMS_MEETINGS_SANDBOX === '1',
   }));
 

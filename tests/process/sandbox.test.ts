@@ -39,20 +39,25 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
     expect(out).toMatch(/"sandbox":true/);
     const url = /service: +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
     const adminKey = /admin key: +(\S+)/.exec(out)![1]!;
-    const partnerKey = /partner key: +(tmk_\S+)/.exec(out)![1]!;
+    const partnerKey = /partner key: +(tmk_\S+) +\(partner 'uni-example'\)/.exec(out)![1]!;
+    const calendarKey = /partner key: +(tmk_\S+) +\(partner 'uni-calendar', calendar-backed\)/.exec(out)![1]!;
     expect(out).toContain(`curl -sS -X POST ${url}/appointments/meeting`);
 
     const health = await axios.get(`${url}/health`);
     expect(health.status).toBe(200);
-    expect(health.data.checks.partners.total).toBe(1);
+    expect(health.data.checks.partners.total).toBe(2);
     const partner = await axios.get(`${url}/partners/uni-example`, {
       headers: { authorization: `Bearer ${adminKey}` },
     });
     expect(partner.data).toMatchObject({ id: 'uni-example', tenantId: 'uni.ac.uk', hasClientSecret: true });
+    const calendar = await axios.get(`${url}/partners/uni-calendar`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    expect(calendar.data).toMatchObject({ meetingMode: 'calendarEvent', sendInvitations: true });
     // What the README's examples need, printed for a second terminal.
     expect(out).toMatch(
       new RegExp(
-        `export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' SIMULATOR_URL='https://127\\.0\\.0\\.1:\\d+' SIMULATOR_CA='[^']+simulator-ca\\.pem'`,
+        `export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarKey}' SIMULATOR_URL='https://127\\.0\\.0\\.1:\\d+' SIMULATOR_CA='[^']+simulator-ca\\.pem'`,
       ),
     );
     expect(out).toMatch(/stays in the foreground/);

@@ -28,6 +28,8 @@ export interface SimulatorSeed {
   }>;
   /** Tenant-wide access policy grants. */
   globalPolicies?: Array<{ tenantId: string; appId: string }>;
+  /** Exchange RBAC for Applications: the app may use these users' calendars (by UPN). */
+  calendarScopes?: Array<{ tenantId: string; appId: string; users: string[] }>;
 }
 
 /** Adds everything in the seed; returns the users as stored (with their generated IDs). */
@@ -50,5 +52,13 @@ export function seedSimulator(sim: MicrosoftSimulator, seed: SimulatorSeed): Sim
     users.push(stored);
   }
   for (const grant of seed.globalPolicies ?? []) sim.grantGlobalPolicy(grant.tenantId, grant.appId);
+  for (const scope of seed.calendarScopes ?? []) {
+    const ids = scope.users.map((upn) => {
+      const user = users.find((u) => u.userPrincipalName.toLowerCase() === upn.toLowerCase());
+      if (!user) throw new Error(`calendarScopes: no user '${upn}'`);
+      return user.id;
+    });
+    sim.scopeCalendars(scope.tenantId, scope.appId, ids);
+  }
   return users;
 }

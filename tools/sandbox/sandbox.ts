@@ -20,6 +20,7 @@ import {
   SANDBOX_DOMAIN,
   SANDBOX_OPERATORS,
   SANDBOX_PARTNER_ID,
+  SANDBOX_CALENDAR_PARTNER_ID,
   SANDBOX_STUDENTS,
   sandboxWorld,
 } from '../fixtures/sandbox-world';
@@ -120,8 +121,8 @@ async function main(): Promise<void> {
   const log = serviceLog(child);
   const url = await log.listening;
   await seedPartner(url, adminKey).then(
-    ({ partnerKey, setupUrl }) => {
-      printWelcome(url, adminKey, partnerKey, setupUrl, simulator, caFile);
+    ({ partnerKey, calendarPartnerKey, setupUrl }) => {
+      printWelcome(url, adminKey, partnerKey, calendarPartnerKey, setupUrl, simulator, caFile);
       // The service's JSON log lines, held back until now so they do not cut through the welcome.
       say('Service log (JSON lines):');
       log.flow();
@@ -181,13 +182,16 @@ function serviceLog(child: ChildProcess): { listening: Promise<string>; flow(): 
   };
 }
 
-async function seedPartner(url: string, adminKey: string): Promise<{ partnerKey: string; setupUrl: string }> {
+async function seedPartner(
+  url: string,
+  adminKey: string,
+): Promise<{ partnerKey: string; calendarPartnerKey: string; setupUrl: string }> {
   const admin = axios.create({
     baseURL: url,
     timeout: 5000,
     headers: { authorization: `Bearer ${adminKey}` },
   });
-  await admin.put(`/partners/${SANDBOX_PARTNER_ID}`, {
+  const configuration = {
     applicationId: SANDBOX_APP_ID,
     tenantId: SANDBOX_DOMAIN,
     clientSecret: SANDBOX_CLIENT_SECRET,
@@ -197,17 +201,31 @@ async function seedPartner(url: string, adminKey: string): Promise<{ partnerKey:
     userLocalMatchField: 'email',
     userRemoteMatchField: 'userPrincipalName',
     cloud: 'global',
-  });
+  };
+  await admin.put(`/partners/${SANDBOX_PARTNER_ID}`, configuration);
   const issued = await admin.post<{ key: string }>(`/partners/${SANDBOX_PARTNER_ID}/api-keys`);
+  // The second partner: the same university's registration, its meetings in the advisers' calendars.
+  await admin.put(`/partners/${SANDBOX_CALENDAR_PARTNER_ID}`, {
+    ...configuration,
+    meetingMode: 'calendarEvent',
+  });
+  const calendarIssued = await admin.post<{ key: string }>(
+    `/partners/${SANDBOX_CALENDAR_PARTNER_ID}/api-keys`,
+  );
   const link = await admin.post<{ url: string }>(`/partners/${SANDBOX_PARTNER_ID}/setup-links`, {});
   // The address the service listens on, whatever PUBLIC_BASE_URL says (PORT=0 picks a free port).
-  return { partnerKey: issued.data.key, setupUrl: `${url}/setup#${link.data.url.split('#')[1]}` };
+  return {
+    partnerKey: issued.data.key,
+    calendarPartnerKey: calendarIssued.data.key,
+    setupUrl: `${url}/setup#${link.data.url.split('#')[1]}`,
+  };
 }
 
 function printWelcome(
   url: string,
   adminKey: string,
   partnerKey: string,
+  calendarPartnerKey: string,
   setupUrl: string,
   simulator: MicrosoftSimulator,
   caFile: string,
@@ -232,6 +250,7 @@ function printWelcome(
         `simulator:      ${simulator.url}`,
         `admin key:      ${adminKey}`,
         `partner key:    ${partnerKey}   (partner '${SANDBOX_PARTNER_ID}')`,
+        `partner key:    ${calendarPartnerKey}   (partner '${SANDBOX_CALENDAR_PARTNER_ID}', calendar-backed)`,
       ]),
       '',
       'Create a Teams meeting for an appointment:',
@@ -247,7 +266,7 @@ function printWelcome(
       `Partner: curl -sS ${url}/partners/${SANDBOX_PARTNER_ID} -H 'Authorization: Bearer ${adminKey}'`,
       '',
       "The README's examples use these variables; in a second terminal:",
-      `  export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' SIMULATOR_URL='${simulator.url}' SIMULATOR_CA='${caFile}'`,
+      `  export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarPartnerKey}' SIMULATOR_URL='${simulator.url}' SIMULATOR_CA='${caFile}'`,
       '',
       'The setup checks for the advisers (one passes, one shows the missing access policy):',
       `  ADMIN_API_KEY='${adminKey}' npm run doctor -- --url ${url} --partner ${SANDBOX_PARTNER_ID} \\`,
