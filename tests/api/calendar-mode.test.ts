@@ -338,3 +338,26 @@ describe('the Exchange scope script', () => {
     expect((await script(w, {}, `Bearer ${w.partnerKey}`)).status).toBe(403);
   });
 });
+
+describe('limits and lost answers', () => {
+  test('8 creates at once for one adviser: at most 4 reach the mailbox at once, so Outlook refuses none', async () => {
+    const w = await calendarWorld();
+    w.sim.setLatency(60);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => w.create(appointment())));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+    expect(w.sim.events()).toHaveLength(8);
+    expect(w.sim.requests().filter((r) => r.operation.startsWith('events.') && r.status === 429)).toEqual([]);
+  });
+
+  test('a cancel whose answer Exchange lost: read back, the event is gone, so 204 and cancelled', async () => {
+    const w = await calendarWorld();
+    const made = await w.create(appointment({ attendees: [{ email: w.students[7]!.mail }] }));
+    w.sim.injectFault({ match: { operation: 'events.cancel' }, drop: 'after', times: Infinity });
+    const res = await w.h.request.delete(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    expect(res.status).toBe(204);
+    expect(w.sim.events()).toEqual([]);
+    w.sim.clearFaults();
+    const read = await w.h.request.get(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    expect(read.body.status).toBe('cancelled');
+  });
+});
