@@ -14,12 +14,11 @@
  *   instance is dropped (MSAL would keep refusing for up to a minute on its own) and no request
  *   goes to Entra before its Retry-After (at least 5 s) has passed.
  */
-import { ConfidentialClientApplication } from '@azure/msal-node';
 import type { AxiosInstance } from 'axios';
 import { AppError, type ErrorCode } from '../../domain/errors';
 import type { PartnerRecord } from '../../domain/partners/partner.record';
 import type { Logger } from '../../logging/logger';
-import { MSAL_BUILT_IN_HOSTS, type CloudEndpoints } from './clouds';
+import type { CloudEndpoints } from './clouds';
 import { rememberSecret } from '../../logging/redact';
 import {
   certificateNotRegisteredError,
@@ -30,7 +29,10 @@ import {
   translateTokenError,
 } from './entra-errors';
 import type { GraphMetrics } from './graph-metrics';
-import { createMsalNetworkClient, type MsalNetworkClient } from './msal-network-client';
+import { buildMsalClient, type Msal, type MsalCredential } from './msal-client';
+import { PartnerEntry, type Credential, type HeldToken } from './token-entry';
+export { decodeClaim, decodeRoles } from './jwt-claims';
+import { decodeRoles } from './jwt-claims';
 
 /** Renew when less than this is left (or half the lifetime, for short-lived tokens). */
 export const RENEW_BEFORE_EXPIRY_MS = 5 * 60_000;
@@ -76,99 +78,6 @@ export interface TokenProviderOptions {
   /** Per request to Entra. */
   timeoutMs: number;
   now?: () => number;
-}
-
-interface HeldToken extends AccessToken {
-  renewAt: number;
-}
-
-type Msal = { app: ConfidentialClientApplication; network: MsalNetworkClient };
-
-/** One way to ask for a token: the secret, or one certificate. */
-interface Credential {
-  /** Which MSAL client serves it: 'secret', or the certificate's SHA-256 thumbprint. */
-  key: string;
-  certificate?: { thumbprint: string };
-  build: () => Msal;
-}
-
-/** What was built from one version of a partner's credentials. */
-class PartnerEntry {
-  /** One MSAL client per credential (the secret, or each certificate), built on first use. */
-  msal = new Map<string, Msal>();
-  token: HeldToken | undefined;
-  inflight: Promise<AccessToken> | undefined;
-  /** No token request to Entra before this (epoch ms), after throttling. */
-  blockedUntil = 0;
-  /** The client secret read for this entry, redacted from every request that uses the partner. */
-  secret: string | undefined;
-
-  constructor(
-    private readonly applicationId: string,
-    private readonly tenantId: string,
-    private readonly cloud: string,
-    private readonly secretCiphertext: string | null,
-    private readonly updatedAt: string,
-    private readonly credentialType: string,
-  ) {}
-
-  static of(partner: PartnerRecord): PartnerEntry {
-    return new PartnerEntry(
-      partner.applicationId,
-      partner.tenantId,
-      partner.cloud,
-      partner.clientSecretCiphertext,
-      partner.updatedAt,
-      partner.credentialType,
-    );
-  }
-
-  /** The fingerprint check, field by field: no hashing on the hot path. */
-  matches(partner: PartnerRecord): boolean {
-    return (
-      this.applicationId === partner.applicationId &&
-      this.tenantId === partner.tenantId &&
-      this.cloud === partner.cloud &&
-      this.secretCiphertext === partner.clientSecretCiphertext &&
-      this.updatedAt === partner.updatedAt &&
-      this.credentialType === partner.credentialType
-    );
-  }
-}
-
-/** One claim of a JWT, without checking it: diagnostics only (it is not our token to validate). */
-export function decodeClaim(token: string, name: string): unknown {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>)[name];
-  } catch {
-    return undefined;
-  }
-}
-
-/** The `roles` claim of a JWT, without checking it: diagnostics only (it is not our token to validate). */
-export function decodeRoles(token: string): string[] {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return [];
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { roles?: unknown };
-    return Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-/** OpenID endpoints as msal-node's built-in metadata has them for Microsoft's hosts. */
-function authorityMetadata(authorityHost: string, tenant: string): string {
-  const base = `${authorityHost}/${tenant}`;
-  return JSON.stringify({
-    token_endpoint: `${base}/oauth2/v2.0/token`,
-    jwks_uri: `${base}/discovery/v2.0/keys`,
-    issuer: `${base}/v2.0`,
-    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-  });
 }
 
 export class TokenProvider {
@@ -434,34 +343,7 @@ export class TokenProvider {
     return error;
   }
 
-  private buildMsal(
-    partner: PartnerRecord,
-    credential:
-      { clientSecret: string } | { clientCertificate: { thumbprintSha256: string; privateKey: string } },
-    endpoints: CloudEndpoints,
-  ): Msal {
-    const network = createMsalNetworkClient(this.options.http, this.options.timeoutMs);
-    const host = new URL(endpoints.authorityHost).host;
-    const builtIn = MSAL_BUILT_IN_HOSTS.has(host);
-    const app = new ConfidentialClientApplication({
-      auth: {
-        clientId: partner.applicationId,
-        ...credential,
-        authority: `${endpoints.authorityHost}/${partner.tenantId}`,
-        // A host MSAL does not carry metadata for (an override, the simulator on 127.0.0.1:<port>):
-        // trusted by name, with its endpoints given so that MSAL neither asks Microsoft's instance
-        // discovery nor fetches the OpenID document. An unknown tenant then fails at the token
-        // request (invalid_tenant, AADSTS90002), as on login.microsoftonline.com, rather than as
-        // an endpoints_resolution_error that an outage of the metadata endpoint would also cause.
-        ...(builtIn
-          ? {}
-          : {
-              knownAuthorities: [host],
-              authorityMetadata: authorityMetadata(endpoints.authorityHost, partner.tenantId),
-            }),
-      },
-      system: { networkClient: network },
-    });
-    return { app, network };
+  private buildMsal(partner: PartnerRecord, credential: MsalCredential, endpoints: CloudEndpoints): Msal {
+    return buildMsalClient(partner, credential, endpoints, this.options.http, this.options.timeoutMs);
   }
 }
