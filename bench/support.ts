@@ -109,6 +109,8 @@ export function seedWorld(sim: MicrosoftSimulator, ids: WorldIds): SimUser {
     displayName: 'Ada Adviser',
   });
   sim.grantPolicy(TENANT_ID, adviser.id, APP_ID);
+  // The Exchange step done for the adviser: calendar-backed meetings can use their calendar.
+  sim.scopeCalendars(TENANT_ID, APP_ID, [adviser.id]);
   ids.studentIds.forEach((id, s) =>
     sim.addUser({
       tenantId: TENANT_ID,
@@ -126,7 +128,7 @@ export interface ServiceChild {
   url: string;
   admin: AxiosInstance;
   /** Configures partner `id` for the simulated university; returns a new partner key. */
-  addPartner(id: string): Promise<string>;
+  addPartner(id: string, overrides?: Record<string, unknown>): Promise<string>;
 }
 
 /**
@@ -176,8 +178,8 @@ export async function startService(options: {
     child,
     url,
     admin,
-    async addPartner(id) {
-      const put = await admin.put(`/partners/${id}`, universityPartner());
+    async addPartner(id, overrides = {}) {
+      const put = await admin.put(`/partners/${id}`, universityPartner(overrides));
       if (put.status !== 201 && put.status !== 200)
         throw new Error(`PUT partner ${put.status} ${JSON.stringify(put.data)}`);
       const key = await admin.post(`/partners/${id}/api-keys`);
