@@ -12,7 +12,13 @@
     usgov: 'login.microsoftonline.us',
     usgovdod: 'login.microsoftonline.us',
   };
-  const STEP_OF_CHECK = { 'Step 1': 'step1', 'Step 2': 'step2', 'Step 3': 'step2', 'Step 4': 'step4' };
+  const STEP_OF_CHECK = {
+    'Step 1': 'step1',
+    'Step 2': 'step2',
+    'Step 3': 'step2',
+    'Step 4': 'step4',
+    Exchan: 'exchange',
+  };
 
   async function api(method, path, body) {
     const headers = { Authorization: `Bearer ${token}` };
@@ -81,6 +87,8 @@
           ? `Tokens are signed with the client secret${partner.clientSecretExpiresAt ? `, which expires on ${partner.clientSecretExpiresAt.slice(0, 10)}` : ''}.`
           : 'No credential is stored yet.';
     say('credential-state', credential);
+    // The Exchange step is there only for calendar-backed meetings.
+    $('exchange').hidden = partner.meetingMode !== 'calendarEvent';
   }
 
   async function refresh() {
@@ -194,27 +202,25 @@
       );
       await listCertificates();
     });
-    onSubmit('script-form', async () => {
-      say('script-error', '');
-      const field = (state.partner && state.partner.operatorLocalMatchField) || 'email';
-      const body = { operators: lines('script-operators').map((value) => ({ [field]: value })) };
-      const group = $('script-group').value.trim();
-      if (group) body.groupId = group;
-      const res = await api('POST', partnerPath('/access-policy-script'), body);
-      if (!res.ok) {
-        say(
-          'script-error',
-          (res.data.errors && res.data.errors[0] && res.data.errors[0].message) || res.data.detail,
-        );
-        return;
-      }
-      $('script').textContent = res.data;
-      $('script').hidden = false;
-      $('copy-script').hidden = false;
+    scriptForm({
+      form: 'script-form',
+      path: '/access-policy-script',
+      operators: 'script-operators',
+      group: 'script-group',
+      error: 'script-error',
+      output: 'script',
+      copy: 'copy-script',
+      copied: 'copy-saved',
     });
-    $('copy-script').addEventListener('click', async () => {
-      await navigator.clipboard.writeText($('script').textContent);
-      say('copy-saved', 'Copied.');
+    scriptForm({
+      form: 'exchange-form',
+      path: '/exchange-scope-script',
+      operators: 'exchange-operators',
+      group: 'exchange-group',
+      error: 'exchange-error',
+      output: 'exchange-script',
+      copy: 'copy-exchange-script',
+      copied: 'exchange-copied',
     });
     onSubmit('check-form', async () => {
       const field = (state.partner && state.partner.operatorLocalMatchField) || 'email';
@@ -224,6 +230,32 @@
       });
       if (!res.ok) return say('check-summary', res.data.detail);
       showChecks(res.data);
+    });
+  }
+
+  /** A form that asks for a PowerShell script (advisers or a group) and shows it with a copy button. */
+  function scriptForm(ids) {
+    onSubmit(ids.form, async () => {
+      say(ids.error, '');
+      const field = (state.partner && state.partner.operatorLocalMatchField) || 'email';
+      const body = { operators: lines(ids.operators).map((value) => ({ [field]: value })) };
+      const group = $(ids.group).value.trim();
+      if (group) body.groupId = group;
+      const res = await api('POST', partnerPath(ids.path), body);
+      if (!res.ok) {
+        say(
+          ids.error,
+          (res.data.errors && res.data.errors[0] && res.data.errors[0].message) || res.data.detail,
+        );
+        return;
+      }
+      $(ids.output).textContent = res.data;
+      $(ids.output).hidden = false;
+      $(ids.copy).hidden = false;
+    });
+    $(ids.copy).addEventListener('click', async () => {
+      await navigator.clipboard.writeText($(ids.output).textContent);
+      say(ids.copied, 'Copied.');
     });
   }
 
@@ -246,7 +278,7 @@
       if (section) (seen[section] = seen[section] || []).push(check.status);
     }
     // A step is done when it was checked and nothing of it failed; skipped checks prove nothing.
-    for (const section of ['step1', 'step2', 'step4']) {
+    for (const section of ['step1', 'step2', 'exchange', 'step4']) {
       const statuses = seen[section] || [];
       const label = statuses.includes('fail')
         ? '(to fix)'

@@ -15,7 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { APP_ID, CLIENT_SECRET, makeWorld, type ServiceWorld } from '../support/service-world';
+import { APP_ID, CLIENT_SECRET, makeWorld, TENANT_ID, type ServiceWorld } from '../support/service-world';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SKIP = process.env['TEAMS_MEETINGS_SKIP_BROWSER'] === '1';
@@ -225,6 +225,42 @@ maybe('the setup page', () => {
       'check-operators',
     ])
       expect(reached).toContain(id);
+  }, 60_000);
+
+  test("calendar mode: the Exchange step shows, writes the Exchange admin's PowerShell, and the checks name it", async () => {
+    const standalone = await setupLink();
+    const before = await open(standalone.url);
+    await before.getByText('Setup of uni-x').waitFor();
+    expect(await before.locator('#exchange').isHidden()).toBe(true);
+
+    await w.h.request
+      .patch('/partners/uni-x')
+      .set('Authorization', w.h.admin)
+      .send({ meetingMode: 'calendarEvent' });
+    w.sim.scopeCalendars(TENANT_ID, APP_ID, [w.adviser.id]);
+    const link = await setupLink();
+    const page = await open(link.url);
+    await page.getByText('Setup of uni-x').waitFor();
+    await page.getByRole('heading', { name: /The Exchange step/ }).waitFor();
+    await page.getByLabel("Advisers' mailboxes").fill(w.adviser.mail!);
+    await page.getByRole('button', { name: 'Write the Exchange PowerShell' }).click();
+    const script = page.locator('#exchange-script');
+    await script.filter({ hasText: 'New-ManagementRoleAssignment' }).waitFor();
+    expect(await script.innerText()).toContain(
+      `Test-ServicePrincipalAuthorization -Identity $AppId -Resource '${w.adviser.mail}'`,
+    );
+    await page.getByRole('button', { name: 'Copy the Exchange PowerShell' }).waitFor();
+
+    await page.getByLabel('Advisers to check').fill(w.adviser.mail!);
+    await page.getByRole('button', { name: 'Check my setup' }).click();
+    await page.locator('#checks').filter({ hasText: 'Exchange step' }).waitFor();
+    expect(await page.locator('#exchange-state').innerText()).toBe('(done)');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'setup-exchange-step.png'), fullPage: true });
+    expect(problemsOf(page)).toEqual([]);
+    await w.h.request
+      .patch('/partners/uni-x')
+      .set('Authorization', w.h.admin)
+      .send({ meetingMode: 'onlineMeeting' });
   }, 60_000);
 
   test('a revoked link shows a clear message, not a broken page', async () => {
