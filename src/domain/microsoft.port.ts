@@ -43,6 +43,15 @@ export interface TeamsMeeting {
   options: Required<MeetingOptions>;
   /** Calendar mode: the adviser's Outlook event the Teams meeting belongs to. */
   event?: { id: string; iCalUId: string } | undefined;
+  /** Steps a provider could not do after the meeting existed (calendar mode): reported, tried again later. */
+  warnings?: MeetingWarning[] | undefined;
+}
+
+/** A step that failed after the meeting existed: the create still succeeds, and says so. */
+export interface MeetingWarning {
+  code: string;
+  detail: string;
+  remediation?: string | undefined;
 }
 
 /** An event in an adviser's Outlook calendar with a Teams meeting, as the service reads it. */

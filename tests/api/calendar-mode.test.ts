@@ -5,6 +5,7 @@
  * the lock before the cancel; Exchange's refusals in the setup guide's terms.
  */
 import { TestClock } from '../support/clock';
+import { expectContract } from '../support/contract';
 import {
   APP_ID,
   appointment,
@@ -40,6 +41,7 @@ describe('create', () => {
     const student = w.students[0]!;
     const res = await w.create(appointment({ attendees: [{ email: student.mail }] }));
     expect(res.status).toBe(201);
+    expectContract(res, 'POST', '/appointments/meeting');
     const [event] = w.sim.events();
     expect(res.body).toMatchObject({
       mode: 'calendarEvent',
@@ -111,14 +113,57 @@ describe('create', () => {
   test('a create that died after making the event: the next one finds it by its stamp, no second event', async () => {
     const w = await calendarWorld();
     const body = appointment();
-    // The dead request made the event (Graph has it) and left its claim behind, lease expired.
-    w.sim.injectFault({ match: { operation: 'onlineMeetings.list' }, status: 400, times: 1 });
-    expect((await w.create(body)).status).toBe(502);
-    expect(w.sim.events()).toHaveLength(1);
+    const first = await w.create(body);
+    expect(first.status).toBe(201);
+    // What a request that died after Graph made the event leaves: its claim, pending, lease expired.
+    const record = (await w.h.store.meetings.get('uni-x', body.appointmentId as string))!;
+    await w.h.store.meetings.update(
+      {
+        ...record,
+        status: 'pending',
+        details: null,
+        version: record.version + 1,
+        lease: { owner: 'a-request-that-died', expiresAt: new Date(Date.now() - 1000).toISOString() },
+      },
+      record.version,
+    );
+    w.sim.clearRequests();
     const res = await w.create(body);
     expect(res.status).toBe(201);
+    expect(res.body.eventId).toBe(first.body.eventId);
+    expect(graphCalls(w)).toEqual(['events.list', 'onlineMeetings.list']);
     expect(w.sim.events()).toHaveLength(1);
-    expect(res.body.eventId).toBe(w.sim.events()[0]!.id);
+  });
+
+  test('the Teams meeting cannot be read after the event exists: 201 with a warning, set on the next change', async () => {
+    const w = await calendarWorld();
+    const student = w.students[0]!;
+    w.sim.revokePolicy(TENANT_ID, w.adviser.id, APP_ID);
+    const res = await w.create(
+      appointment({ attendees: [{ email: student.mail }], options: { allowMeetingChat: 'disabled' } }),
+    );
+    expect(res.status).toBe(201);
+    expectContract(res, 'POST', '/appointments/meeting');
+    expect(res.body.warnings).toEqual([
+      expect.objectContaining({
+        code: 'ACCESS_POLICY_MISSING',
+        remediation: expect.stringContaining('Grant-CsApplicationAccessPolicy'),
+      }),
+    ]);
+    // The event's link is answered; the Teams meeting behind it is not known yet.
+    expect(res.body.meetingId).toBe('');
+    expect(w.sim.joinByLink(res.body.joinWebUrl)?.meeting.id).toBe(w.sim.events()[0]!.meetingId);
+    expect(w.sim.mails()).toEqual([expect.objectContaining({ kind: 'invitation', to: student.mail })]);
+    // The policy granted, the next change finds the meeting and applies the options still wanted.
+    w.sim.grantPolicy(TENANT_ID, w.adviser.id, APP_ID);
+    const next = await w.h.request
+      .patch(pathOf(res.body.appointmentId))
+      .set('Authorization', as(w))
+      .send({ subject: 'Careers guidance (room change)' });
+    expect(next.status).toBe(200);
+    expect(next.body.warnings).toBeUndefined();
+    expect(next.body.meetingId).toBe(w.sim.joinByLink(res.body.joinWebUrl)!.meeting.id);
+    expect(w.sim.joinByLink(res.body.joinWebUrl)!.meeting.allowMeetingChat).toBe('disabled');
   });
 
   test('Graph fills the join link a moment later: the event is read again, and the answer has it', async () => {

@@ -13,7 +13,12 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors';
 import { localValue, normaliseIdentity, type Identity } from '../identity/identity';
-import { UnknownOrganizerError, type MeetingInput, type TeamsMeeting } from '../microsoft.port';
+import {
+  MeetingGoneError,
+  UnknownOrganizerError,
+  type MeetingInput,
+  type TeamsMeeting,
+} from '../microsoft.port';
 import type { MeetingOptions, PartnerRecord } from '../partners/partner.record';
 import type { MeetingRepository } from './meetings.port';
 import {
@@ -181,7 +186,7 @@ export class CreateMeeting {
       const made = await this.createOrGet(partner, organizer, claim, input.operator, wanted, !fresh);
       const options: MeetingOptions = { ...partner.meetingDefaults, ...input.options };
       const meeting = await this.reconcile(partner, made, wanted, options);
-      return await this.persist(partner, claim, meeting, made.organizer, attendees);
+      return await this.persist(partner, claim, meeting, made.organizer, attendees, meeting.wantedOptions);
     } catch (error) {
       // A record this request made goes; one it took over stays, pending without a lease, so that
       // the next create takes it over with its externalId (a meeting this attempt made is found,
@@ -234,14 +239,32 @@ export class CreateMeeting {
     made: { created: boolean; meeting: TeamsMeeting; organizer: Organizer },
     wanted: MeetingInput,
     options: MeetingOptions,
-  ): Promise<TeamsMeeting> {
+  ): Promise<TeamsMeeting & { wantedOptions?: MeetingOptions }> {
     const drift = made.created ? {} : differences(made.meeting, wanted);
     const optionChanges = optionDifferences(made.meeting.options, options);
     if (Object.keys(drift).length === 0 && Object.keys(optionChanges).length === 0) return made.meeting;
-    return this.providers.of(partner).update(partner, made.organizer.id, refOfMeeting(made.meeting), {
-      ...drift,
-      ...(Object.keys(optionChanges).length > 0 ? { options: optionChanges } : {}),
-    });
+    // The event's Teams meeting was not found (a warning says why): its options wait for the next change.
+    if (made.meeting.id === '') return { ...made.meeting, wantedOptions: options };
+    try {
+      return await this.providers.of(partner).update(partner, made.organizer.id, refOfMeeting(made.meeting), {
+        ...drift,
+        ...(Object.keys(optionChanges).length > 0 ? { options: optionChanges } : {}),
+      });
+    } catch (error) {
+      // A step after the adviser's event exists never fails the create: the students are invited.
+      if (!made.meeting.event || !(error instanceof AppError) || error instanceof MeetingGoneError)
+        throw error;
+      const warning = {
+        code: error.code,
+        detail: `The event exists and the students are invited, but its Teams meeting's options could not be set (${error.detail}) The next change tries again.`,
+        ...(error.remediation ? { remediation: error.remediation } : {}),
+      };
+      return {
+        ...made.meeting,
+        warnings: [...(made.meeting.warnings ?? []), warning],
+        wantedOptions: options,
+      };
+    }
   }
 
   /** Step 5: the claim becomes the scheduled record, unless another instance finished it first. */
@@ -251,11 +274,14 @@ export class CreateMeeting {
     meeting: TeamsMeeting,
     organizer: Organizer,
     attendees: AttendeeOutcome[],
+    /** Options not applied yet (see the details' warnings): the next change applies them. */
+    wantedOptions?: MeetingOptions,
   ): Promise<SettledMeeting> {
+    const details = detailsFrom(meeting, organizer, attendees, meeting.options);
     const record: ScheduledMeeting = {
       ...claim,
       status: 'scheduled',
-      details: detailsFrom(meeting, organizer, attendees, meeting.options),
+      details: wantedOptions ? { ...details, wantedOptions } : details,
       version: claim.version + 1,
       updatedAt: isoNow(this.clock),
       lease: null,

@@ -15,6 +15,7 @@ export function detailsFrom(
 ): MeetingDetails {
   return {
     ...(meeting.event ? { eventId: meeting.event.id, iCalUId: meeting.event.iCalUId } : {}),
+    ...(meeting.warnings && meeting.warnings.length > 0 ? { warnings: meeting.warnings } : {}),
     meetingId: meeting.id,
     joinWebUrl: meeting.joinWebUrl,
     joinMeetingId: meeting.joinMeetingId,
@@ -29,10 +30,14 @@ export function detailsFrom(
 }
 
 /** Which meeting a provider works on: the Teams meeting, and in calendar mode its event. */
-export function refOf(details: Pick<MeetingDetails, 'meetingId' | 'eventId' | 'iCalUId'>): MeetingRef {
+export function refOf(
+  details: Pick<MeetingDetails, 'meetingId' | 'eventId' | 'iCalUId' | 'joinWebUrl'>,
+): MeetingRef {
   return {
     meetingId: details.meetingId,
-    ...(details.eventId ? { eventId: details.eventId, iCalUId: details.iCalUId } : {}),
+    ...(details.eventId
+      ? { eventId: details.eventId, iCalUId: details.iCalUId, joinWebUrl: details.joinWebUrl }
+      : {}),
   };
 }
 
@@ -40,7 +45,9 @@ export function refOf(details: Pick<MeetingDetails, 'meetingId' | 'eventId' | 'i
 export function refOfMeeting(meeting: TeamsMeeting): MeetingRef {
   return {
     meetingId: meeting.id,
-    ...(meeting.event ? { eventId: meeting.event.id, iCalUId: meeting.event.iCalUId } : {}),
+    ...(meeting.event
+      ? { eventId: meeting.event.id, iCalUId: meeting.event.iCalUId, joinWebUrl: meeting.joinWebUrl }
+      : {}),
   };
 }
 

@@ -11,7 +11,9 @@ import type { PartnerRecord } from '../partners/partner.record';
 
 /** Which meeting: the Teams meeting's id, and in calendar mode the event it belongs to. */
 export interface MeetingRef {
+  /** '' in calendar mode while the event's Teams meeting has not been found: found by `joinWebUrl`. */
   meetingId: string;
+  joinWebUrl?: string | undefined;
   eventId?: string | undefined;
   iCalUId?: string | undefined;
 }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MeetingOptions } from '../partners/partner.record';
+import type { MeetingWarning } from '../microsoft.port';
 
 export type AttendeeOutcome =
   /** `mail`: the mailbox address (it can differ from the UPN); null without a mailbox, absent in records kept before it was. */
@@ -35,6 +36,13 @@ export interface MeetingDetails {
   organizer: Organizer;
   attendees: AttendeeOutcome[];
   options: MeetingOptions;
+  /**
+   * Calendar mode: steps not done after the event existed (its Teams meeting not found yet, its
+   * options not applied), answered as `warnings` and tried again on the next change.
+   */
+  warnings?: MeetingWarning[];
+  /** The options still to apply (with `warnings`): the next change applies them. */
+  wantedOptions?: MeetingOptions;
 }
 
 /** The request working on a record, and until when; only after that may another take it over. */
@@ -135,6 +143,7 @@ export function toView(record: SettledMeeting, calendarDomain: string): MeetingV
     organizer: d.organizer,
     attendees: d.attendees,
     options: d.options,
+    ...(d.warnings && d.warnings.length > 0 ? { warnings: d.warnings } : {}),
     calendar: {
       // Calendar mode: the event's own UID, so that a calendar that gets both keeps one entry.
       uid: d.iCalUId ?? calendarUidOf(record.partnerId, record.appointmentId, calendarDomain),

@@ -116,12 +116,17 @@ export class UpdateMeeting {
         ? {}
         : { startDateTime: intended.startDateTime, endDateTime: intended.endDateTime }),
       ...(input.attendees === undefined ? {} : { attendees: matchedOf(intended.attendees) }),
-      ...(input.options === undefined ? {} : { options: intended.options }),
+      // Options a create could not set yet (its warnings) go with the next change.
+      ...(input.options === undefined && details.wantedOptions === undefined
+        ? {}
+        : { options: intended.options }),
     };
     const updated = await this.providers
       .of(partner)
       .update(partner, details.organizer.id, refOf(details), patch);
-    const nextDetails = detailsFrom(updated, details.organizer, intended.attendees, intended.options);
+    const applied = detailsFrom(updated, details.organizer, intended.attendees, intended.options);
+    // Still not set (the meeting not found again): still wanted, and still warned about.
+    const nextDetails = applied.warnings ? { ...applied, wantedOptions: intended.options } : applied;
     const next: ScheduledMeeting = {
       ...record,
       details: nextDetails,
@@ -150,7 +155,7 @@ function intendedDetails(
       ? {}
       : { startDateTime: toUtc(input.startDateTime), endDateTime: toUtc(input.endDateTime) }),
     attendees: attendees ?? details.attendees,
-    options: input.options === undefined ? details.options : { ...details.options, ...input.options },
+    options: { ...details.options, ...details.wantedOptions, ...input.options },
   };
 }
 

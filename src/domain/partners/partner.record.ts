@@ -34,6 +34,14 @@ export interface MeetingOptions {
   recordAutomatically?: boolean;
 }
 
+/** What Teams applies to a meeting made through Graph when nothing else is said. */
+export const TEAMS_MEETING_DEFAULTS: Required<MeetingOptions> = {
+  lobbyBypassScope: 'organization',
+  allowedPresenters: 'everyone',
+  allowMeetingChat: 'enabled',
+  recordAutomatically: false,
+};
+
 /** A partner as stored: the setup guide's Step 4 fields, the secret only as ciphertext. */
 export interface PartnerRecord {
   id: string;

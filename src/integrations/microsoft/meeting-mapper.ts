@@ -12,17 +12,10 @@ import {
   ALLOWED_PRESENTERS,
   LOBBY_BYPASS_SCOPES,
   MEETING_CHAT_MODES,
+  TEAMS_MEETING_DEFAULTS,
   type MeetingOptions,
 } from '../../domain/partners/partner.record';
 import { isJsonObject, type JsonObject } from './json';
-
-/** What Teams applies to a meeting made through Graph when nothing else is said. */
-export const TEAMS_MEETING_DEFAULTS: Required<MeetingOptions> = {
-  lobbyBypassScope: 'organization',
-  allowedPresenters: 'everyone',
-  allowMeetingChat: 'enabled',
-  recordAutomatically: false,
-};
 
 /** An attendee as Graph wants it: the object id, and the UPN (without it Graph answered 500). */
 export function attendeeBody(attendee: MeetingAttendeeInput): JsonObject {

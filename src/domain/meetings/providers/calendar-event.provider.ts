@@ -18,13 +18,14 @@ import { remainingBudgetMs } from '../../../request-scope';
 import { AppError } from '../../errors';
 import {
   MeetingGoneError,
+  type MeetingWarning,
   type CalendarEvent,
   type CalendarEventPatch,
   type MeetingAttendeeInput,
   type MicrosoftGateway,
   type TeamsMeeting,
 } from '../../microsoft.port';
-import type { PartnerRecord } from '../../partners/partner.record';
+import { TEAMS_MEETING_DEFAULTS, type PartnerRecord } from '../../partners/partner.record';
 import type { MeetingProvider, MeetingRef } from '../meeting-provider.port';
 
 /** What the students' cancellation says (Exchange adds it to the mail). */
@@ -75,22 +76,62 @@ export function calendarEventProvider(gateway: MicrosoftGateway, clock: Clock): 
     return current as CalendarEvent & { joinUrl: string };
   }
 
-  /** The event's Teams meeting, found by its link (Graph's index can lag a few seconds). */
+  /**
+   * The event's Teams meeting, found by its link (Graph's index can lag a few seconds); what
+   * stopped it instead (the access policy missing, Graph not finding it in time) as a warning:
+   * the event exists, and the students have their invitations, whatever this step does.
+   */
   async function meetingOf(
     partner: PartnerRecord,
     organizerId: string,
     joinUrl: string,
-  ): Promise<TeamsMeeting> {
-    for (let round = 0; ; round += 1) {
-      const meeting = await gateway.findMeetingByJoinUrl(partner, organizerId, joinUrl);
-      if (meeting) return meeting;
-      if (!(await pause(round))) {
-        throw new AppError('GRAPH_UNAVAILABLE', {
-          detail: `Microsoft Graph does not find the Teams meeting of the adviser's event yet; send the request again shortly.`,
-          retryAfterSeconds: 5,
-        });
+  ): Promise<TeamsMeeting | MeetingWarning> {
+    try {
+      for (let round = 0; ; round += 1) {
+        const meeting = await gateway.findMeetingByJoinUrl(partner, organizerId, joinUrl);
+        if (meeting) return meeting;
+        if (!(await pause(round))) {
+          return {
+            code: 'GRAPH_UNAVAILABLE',
+            detail:
+              "Microsoft Graph did not find the Teams meeting of the adviser's event in time, so its options are not set yet. The next change tries again.",
+          };
+        }
       }
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      return {
+        code: error.code,
+        detail: `The event exists and the students are invited, but its Teams meeting could not be read, so its options are not set yet (${error.detail}) The next change tries again.`,
+        ...(error.remediation ? { remediation: error.remediation } : {}),
+      };
     }
+  }
+
+  /** What is known of the Teams meeting while it has not been found: the event's link, Teams' defaults. */
+  function unknownMeeting(event: CalendarEvent, joinUrl: string, warning: MeetingWarning): TeamsMeeting {
+    return {
+      id: '',
+      joinWebUrl: joinUrl,
+      joinMeetingId: null,
+      passcode: null,
+      subject: event.subject,
+      startDateTime: event.startDateTime,
+      endDateTime: event.endDateTime,
+      attendeeIds: [],
+      options: TEAMS_MEETING_DEFAULTS,
+      warnings: [warning],
+    };
+  }
+
+  /** The Teams meeting of a ref: by its id, or (not found at the create) by the event's link. */
+  async function teamsMeetingOf(
+    partner: PartnerRecord,
+    organizerId: string,
+    ref: MeetingRef,
+  ): Promise<TeamsMeeting | MeetingWarning | null> {
+    if (ref.meetingId !== '') return gateway.getMeeting(partner, organizerId, ref.meetingId);
+    return ref.joinWebUrl ? meetingOf(partner, organizerId, ref.joinWebUrl) : null;
   }
 
   /** What the use cases keep: the Teams meeting's ids and options, the event's time, subject and people. */
@@ -119,11 +160,11 @@ export function calendarEventProvider(gateway: MicrosoftGateway, clock: Clock): 
 
   return {
     async createOrGet(partner, organizerId, externalId, input, hints) {
-      const found = hints.mayExist
+      const existing = hints.mayExist
         ? (await gateway.findEvents(partner, organizerId, externalId))[0]
         : undefined;
       const made =
-        found ??
+        existing ??
         (await gateway.createEvent(
           partner,
           organizerId,
@@ -136,19 +177,22 @@ export function calendarEventProvider(gateway: MicrosoftGateway, clock: Clock): 
           { transactionId: transactionIdOf(externalId), stamp: externalId },
         ));
       const event = await withLink(partner, organizerId, made);
-      const meeting = await meetingOf(partner, organizerId, event.joinUrl);
+      const found = await meetingOf(partner, organizerId, event.joinUrl);
+      const meeting = 'id' in found ? found : unknownMeeting(event, event.joinUrl, found);
       const attendees = partner.sendInvitations ? input.attendees : [];
       const result = merged(event, meeting, attendees);
       // Kept off the event on purpose: nothing to reconcile about who is on it.
       if (!partner.sendInvitations) result.attendeeIds = input.attendees.map((a) => a.id);
-      return { created: found === undefined, meeting: result };
+      return { created: existing === undefined, meeting: result };
     },
 
     async get(partner, organizerId, ref) {
       const event = await gateway.getEvent(partner, organizerId, eventIdOf(ref));
       if (event === null) return null;
-      const meeting = await gateway.getMeeting(partner, organizerId, ref.meetingId);
-      if (meeting === null) return null;
+      const found = await teamsMeetingOf(partner, organizerId, ref);
+      if (found === null) return null;
+      const link = event.joinUrl ?? ref.joinWebUrl ?? '';
+      const meeting = 'id' in found ? found : unknownMeeting(event, link, found);
       return { ...merged(event, meeting, undefined), attendeeIds: meeting.attendeeIds };
     },
 
@@ -162,20 +206,26 @@ export function calendarEventProvider(gateway: MicrosoftGateway, clock: Clock): 
           ? {}
           : { attendees: invited(partner, patch.attendees) }),
       };
-      if (Object.keys(change).length === 0) {
+      if (Object.keys(change).length === 0 && ref.meetingId !== '') {
         // Options only (the lock before a cancel too): they live on the Teams meeting, no event field has them.
         const meeting = await gateway.updateMeeting(partner, organizerId, ref.meetingId, {
           options: patch.options ?? {},
         });
         return { ...meeting, event: { id: eventId, iCalUId: ref.iCalUId ?? '' } };
       }
-      const event = await gateway.updateEvent(partner, organizerId, eventId, change);
-      // Options live on the Teams meeting only (no event field has them).
-      const meeting =
-        patch.options === undefined
-          ? await gateway.getMeeting(partner, organizerId, ref.meetingId)
-          : await gateway.updateMeeting(partner, organizerId, ref.meetingId, { options: patch.options });
-      if (meeting === null) throw new MeetingGoneError();
+      const event =
+        Object.keys(change).length > 0
+          ? await gateway.updateEvent(partner, organizerId, eventId, change)
+          : await gateway.getEvent(partner, organizerId, eventId);
+      if (event === null) throw new MeetingGoneError();
+      // Options live on the Teams meeting only; one not found at the create is looked for again now.
+      const found = await teamsMeetingOf(partner, organizerId, ref);
+      if (found === null) throw new MeetingGoneError();
+      const meeting = !('id' in found)
+        ? unknownMeeting(event, event.joinUrl ?? ref.joinWebUrl ?? '', found)
+        : patch.options === undefined
+          ? found
+          : await gateway.updateMeeting(partner, organizerId, found.id, { options: patch.options });
       const result = merged(event, meeting, patch.attendees);
       if (!partner.sendInvitations && patch.attendees) result.attendeeIds = patch.attendees.map((a) => a.id);
       return result;
