@@ -11,7 +11,7 @@ import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-s
 import { expectContract } from '../support/contract';
 import { TestClock } from '../support/clock';
 import { makeHarness, type Harness } from '../support/harness';
-import { appointment, makeWorld, type ServiceWorld } from '../support/service-world';
+import { APP_ID, appointment, makeWorld, TENANT_ID, type ServiceWorld } from '../support/service-world';
 import { openPostgres } from '../support/postgres';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -236,6 +236,32 @@ maybe('two instances on one PostgreSQL database', () => {
     );
     expect(stored.rows).toEqual([{ subject: 'Changed', pending_change: null }]);
     expect((await a.h.request.get(path).set('Authorization', key)).body.subject).toBe('Changed');
+  });
+
+  test("calendar mode: 10 identical creates split across both make one event in the adviser's calendar", async () => {
+    const key = `Bearer ${a.partnerKey}`;
+    await a.h.request
+      .patch('/partners/uni-x')
+      .set('Authorization', a.h.admin)
+      .send({ meetingMode: 'calendarEvent' });
+    sim.scopeCalendars(TENANT_ID, APP_ID, [a.adviser.id]);
+    const body = appointment({ attendees: [{ email: a.students[0]!.mail }] });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 === 0 ? a.h.request : b.request)
+          .post('/appointments/meeting')
+          .set('Authorization', key)
+          .send(body),
+      ),
+    );
+    expect(answers.map((r) => r.status).sort((x, y) => x - y)).toEqual([...Array(9).fill(200), 201]);
+    expect(sim.events()).toHaveLength(1);
+    expect(new Set(answers.map((r) => r.body.eventId))).toEqual(new Set([sim.events()[0]!.id]));
+    expect(sim.mails()).toHaveLength(1);
+    const stored = await admin.query(
+      `SELECT data->>'eventId' AS event, data->>'iCalUId' AS uid FROM ${schema}.meetings`,
+    );
+    expect(stored.rows).toEqual([{ event: sim.events()[0]!.id, uid: sim.events()[0]!.iCalUId }]);
   });
 
   test('a cancel through one instance is seen by a GET through the other', async () => {
