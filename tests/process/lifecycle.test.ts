@@ -25,6 +25,17 @@ function env(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { ...rest, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...overrides } as NodeJS.ProcessEnv;
 }
 
+/** The service's URL once its "listening" line is out; rejects if it exits first. */
+function listening(child: ChildProcess, out: () => string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out());
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', () => reject(new Error(`exited before listening: ${out()}`)));
+  });
+}
+
 function exitOf(child: ChildProcess): Promise<{ code: number | null; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, ms: Date.now() - started })));
@@ -89,13 +100,7 @@ test('NODE_EXTRA_CA_CERTS in .env is trusted for Entra and Graph (Node itself re
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', () => {
-        const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-        if (match) resolve(match[1]!);
-      });
-      child.once('exit', () => reject(new Error(`exited before listening: ${out}`)));
-    });
+    const url = await listening(child, () => out);
     const call = async (method: string, route: string, key: string, body?: unknown) => {
       const res = await fetch(`${url}${route}`, {
         method,
@@ -130,13 +135,7 @@ test('SIGTERM: /health answers 503 for the grace period, then new connections ar
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', () => {
-        const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-        if (match) resolve(match[1]!);
-      });
-      child.once('exit', () => reject(new Error(`exited before listening: ${out}`)));
-    });
+    const url = await listening(child, () => out);
     const { port } = new URL(url);
 
     // A request whose body is still arriving when the signal comes.

@@ -33,25 +33,23 @@ export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: 
     })
     .all(methodNotAllowed('POST'));
 
-  router
-    .route('/partners/:partnerId/access-policy-script')
-    .all(access.setup)
-    .post(async (req, res) => {
-      const { partnerId } = parseOrThrow(params, req.params, 'params');
-      const { operators, group } = parseOrThrow(accessPolicyScriptBodySchema, req.body, 'body');
-      res.type('text/plain').send(await diagnostics.accessPolicyScript(partnerId, operators, group));
-    })
-    .all(methodNotAllowed('POST'));
-
-  router
-    .route('/partners/:partnerId/exchange-scope-script')
-    .all(access.setup)
-    .post(async (req, res) => {
-      const { partnerId } = parseOrThrow(params, req.params, 'params');
-      const { operators, group } = parseOrThrow(accessPolicyScriptBodySchema, req.body, 'body');
-      res.type('text/plain').send(await diagnostics.exchangeScopeScript(partnerId, operators, group));
-    })
-    .all(methodNotAllowed('POST'));
+  // The PowerShell for the Teams admin (Steps 2-3) and for the Exchange admin (the Exchange step):
+  // the same body (advisers and/or a group), the same access, a text answer.
+  const scripts = {
+    '/partners/:partnerId/access-policy-script': diagnostics.accessPolicyScript.bind(diagnostics),
+    '/partners/:partnerId/exchange-scope-script': diagnostics.exchangeScopeScript.bind(diagnostics),
+  };
+  for (const [path, write] of Object.entries(scripts)) {
+    router
+      .route(path)
+      .all(access.setup)
+      .post(async (req, res) => {
+        const { partnerId } = parseOrThrow(params, req.params, 'params');
+        const { operators, group } = parseOrThrow(accessPolicyScriptBodySchema, req.body, 'body');
+        res.type('text/plain').send(await write(partnerId, operators, group));
+      })
+      .all(methodNotAllowed('POST'));
+  }
 
   return router;
 }
