@@ -101,14 +101,32 @@ test('NODE_EXTRA_CA_CERTS in .env is trusted for Entra and Graph (Node itself re
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   try {
     const url = await listening(child, () => out);
-    const call = async (method: string, route: string, key: string, body?: unknown) => {
-      const res = await fetch(`${url}${route}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    // Plain http with no keep-alive: nothing of this test's connections outlives it.
+    const call = (method: string, route: string, key: string, body?: unknown) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = http.request(
+          `${url}${route}`,
+          {
+            method,
+            agent: false,
+            headers: {
+              authorization: `Bearer ${key}`,
+              'content-type': 'application/json',
+              ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}),
+            },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
       });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
     expect((await call('PUT', '/partners/uni-a', ADMIN, university.universityPartner())).status).toBe(201);
     const key = (await call('POST', '/partners/uni-a/api-keys', ADMIN)).body.key as string;
     const created = await call('POST', '/appointments/meeting', key, university.appointment());
