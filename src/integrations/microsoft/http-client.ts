@@ -13,9 +13,11 @@ export const MAX_ANSWER_BYTES = 5 * 1024 * 1024;
 
 export interface HttpClientOptions {
   /**
-   * CAs (PEM) to trust besides Node's default store (the public roots, and NODE_EXTRA_CA_CERTS when
-   * it was set at the process's start): NODE_EXTRA_CA_CERTS read from `.env`, the simulator's.
-   * Without them the agent sets no `ca` at all, so Node's default store stays in force.
+   * CAs (PEM) to trust besides the public roots: NODE_EXTRA_CA_CERTS as the configuration read it
+   * (from the environment or `.env`), the simulator's. Without them the agent sets no `ca` at
+   * all, so Node's default store (NODE_EXTRA_CA_CERTS of the process's start included) stays in
+   * force. (`tls.getCACertificates('default')` would say the same, but left a handle that kept
+   * jest's workers from exiting.)
    */
   extraCaPem?: string | undefined;
   /** Per-attempt timeout when a call gives none. */
