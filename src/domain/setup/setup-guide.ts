@@ -79,6 +79,7 @@ export function calendarAccessRemediation(applicationId: string, objectId: strin
       `with the role assignment New-ManagementRoleAssignment -App ${applicationId} -Role "Application Calendars.ReadWrite" ` +
       `-CustomResourceScope "${EXCHANGE_SCOPE_NAME}" in place, then check:`,
     `Test-ServicePrincipalAuthorization -Identity ${applicationId} -Resource ${objectId}`,
-    'Changes can take from minutes to a few hours to apply.',
+    'The setup page (or POST /partners/{partnerId}/exchange-scope-script) writes the whole script for the advisers. ' +
+      'Changes can take from minutes to a few hours to apply.',
   ].join('\n');
 }
