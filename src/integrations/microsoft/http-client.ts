@@ -16,8 +16,8 @@ export interface HttpClientOptions {
    * CAs (PEM) to trust besides the public roots: NODE_EXTRA_CA_CERTS as the configuration read it
    * (from the environment or `.env`), the simulator's. Without them the agent sets no `ca` at
    * all, so Node's default store (NODE_EXTRA_CA_CERTS of the process's start included) stays in
-   * force. (`tls.getCACertificates('default')` would say the same, but left a handle that kept
-   * jest's workers from exiting.)
+   * force. NODE_EXTRA_CA_CERTS set at the process's start is in `extraCaPem` too (the
+   * configuration reads the same variable), so the public roots and it are the whole list.
    */
   extraCaPem?: string | undefined;
   /** Per-attempt timeout when a call gives none. */
