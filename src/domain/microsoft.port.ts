@@ -41,8 +41,11 @@ export interface TeamsMeeting {
   attendeeIds: string[];
   /** The options as Teams holds them (Teams' defaults where never set). */
   options: Required<MeetingOptions>;
-  /** Calendar mode: the adviser's Outlook event the Teams meeting belongs to. */
-  event?: { id: string; iCalUId: string } | undefined;
+  /**
+   * Calendar mode: the adviser's Outlook event the Teams meeting belongs to, and who it holds
+   * (lower-cased addresses: the event knows its attendees by address, not by object id).
+   */
+  event?: { id: string; iCalUId: string; attendees?: string[] } | undefined;
   /** Steps a provider could not do after the meeting existed (calendar mode): reported, tried again later. */
   warnings?: MeetingWarning[] | undefined;
 }

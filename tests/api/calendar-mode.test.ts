@@ -405,4 +405,38 @@ describe('limits and lost answers', () => {
     const read = await w.h.request.get(pathOf(made.body.appointmentId)).set('Authorization', as(w));
     expect(read.body.status).toBe('cancelled');
   });
+
+  test('an attendee change whose answer Exchange lost: read back from the event, the new student is stored', async () => {
+    const w = await calendarWorld();
+    const [a, b] = [w.students[8]!, w.students[9]!];
+    const made = await w.create(appointment({ attendees: [{ email: a.mail }] }));
+    w.sim.injectFault({ match: { operation: 'events.update' }, drop: 'after', times: Infinity });
+    const res = await w.h.request
+      .patch(pathOf(made.body.appointmentId))
+      .set('Authorization', as(w))
+      .send({ attendees: [{ email: b.mail }] });
+    expect(res.status).toBe(200);
+    expect(res.body.attendees).toEqual([expect.objectContaining({ id: b.id })]);
+    w.sim.clearFaults();
+    const read = await w.h.request.get(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    expect(read.body.attendees).toEqual([expect.objectContaining({ id: b.id })]);
+    expect(read.body.calendar.sequence).toBe(1);
+  });
+
+  test('students kept off the event: an attendee change whose outcome was lost keeps the new list once settled', async () => {
+    const w = await calendarWorld({ sendInvitations: false });
+    const [a, b] = [w.students[10]!, w.students[11]!];
+    const made = await w.create(appointment({ attendees: [{ email: a.mail }] }));
+    w.sim.injectFault({ match: { operation: 'onlineMeetings.get' }, drop: 'after', times: Infinity });
+    const lost = await w.h.request
+      .patch(pathOf(made.body.appointmentId))
+      .set('Authorization', as(w))
+      .send({ attendees: [{ email: b.mail }] });
+    expect(lost.status).toBeGreaterThanOrEqual(500);
+    w.sim.clearFaults();
+    const read = await w.h.request.get(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    expect(read.status).toBe(200);
+    expect(read.body.attendees).toEqual([expect.objectContaining({ id: b.id })]);
+    expect(w.sim.events()[0]!.attendees).toEqual([]);
+  });
 });

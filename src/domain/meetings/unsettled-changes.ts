@@ -65,7 +65,10 @@ export class UnsettledChanges {
     const teams = await this.providers
       .of(partner)
       .get(partner, record.details.organizer.id, refOf(record.details));
-    const next = settledRecord(record, change, teams, isoNow(this.clock));
+    // Students kept off the adviser's event (calendar mode without invitations) are the service's
+    // alone: Teams cannot tell, so the change's list stands.
+    const unobservable = partner.meetingMode === 'calendarEvent' && !partner.sendInvitations;
+    const next = settledRecord(record, change, teams, isoNow(this.clock), unobservable);
     return (await this.meetings.update(next, record.version)) ? next : null;
   }
 
@@ -99,6 +102,8 @@ function settledRecord(
   change: PendingChange,
   teams: TeamsMeeting | null,
   at: string,
+  /** True when Teams cannot show who attends (calendar mode, the students kept off the event). */
+  attendeesUnobservable = false,
 ): MeetingRecord {
   const base = { ...record, lease: null, pendingChange: null, version: record.version + 1, updatedAt: at };
   if (teams === null) {
@@ -112,7 +117,7 @@ function settledRecord(
   const details = detailsFrom(
     teams,
     old.organizer,
-    sameAttendees(teams, intended.attendees) ? intended.attendees : old.attendees,
+    attendeesUnobservable || sameAttendees(teams, intended.attendees) ? intended.attendees : old.attendees,
     holdsOptions(teams, intended.options) ? intended.options : old.options,
   );
   return {
@@ -122,7 +127,15 @@ function settledRecord(
   };
 }
 
+/** Whether Teams holds these attendees: by object id, or on an event (calendar mode) by address. */
 function sameAttendees(teams: TeamsMeeting, attendees: AttendeeOutcome[]): boolean {
+  const held = teams.event?.attendees;
+  if (held !== undefined) {
+    const addresses = attendees.flatMap((a) =>
+      a.matched ? [(a.mail ?? a.userPrincipalName).toLowerCase()] : [],
+    );
+    return [...new Set(addresses)].sort().join(',') === [...new Set(held)].sort().join(',');
+  }
   const ids = attendees.flatMap((a) => (a.matched ? [a.id] : []));
   return [...new Set(ids)].sort().join(',') === [...new Set(teams.attendeeIds)].sort().join(',');
 }

@@ -149,7 +149,7 @@ export function calendarEventProvider(gateway: MicrosoftGateway, clock: Clock): 
       endDateTime: event.endDateTime,
       // Who the event holds, as the object ids the use cases compare (by their addresses).
       attendeeIds: (attendees ?? []).filter((a) => onEvent.has(addressOf(a).toLowerCase())).map((a) => a.id),
-      event: { id: event.id, iCalUId: event.iCalUId },
+      event: { id: event.id, iCalUId: event.iCalUId, attendees: event.attendees },
     };
   }
 
