@@ -34,6 +34,10 @@ const graphCalls = (w: ServiceWorld) =>
 
 const as = (w: ServiceWorld) => `Bearer ${w.partnerKey}`;
 const pathOf = (id: string) => `/appointments/${encodeURIComponent(id)}/meeting`;
+const change = (w: ServiceWorld, id: string, body: Record<string, unknown>) =>
+  w.h.request.patch(pathOf(id)).set('Authorization', as(w)).send(body);
+const readBack = (w: ServiceWorld, id: string) => w.h.request.get(pathOf(id)).set('Authorization', as(w));
+const cancel = (w: ServiceWorld, id: string) => w.h.request.delete(pathOf(id)).set('Authorization', as(w));
 
 describe('create', () => {
   test("one event in the adviser's calendar with its Teams meeting, the student invited by Exchange: 2 Graph calls", async () => {
@@ -156,10 +160,7 @@ describe('create', () => {
     expect(w.sim.mails()).toEqual([expect.objectContaining({ kind: 'invitation', to: student.mail })]);
     // The policy granted, the next change finds the meeting and applies the options still wanted.
     w.sim.grantPolicy(TENANT_ID, w.adviser.id, APP_ID);
-    const next = await w.h.request
-      .patch(pathOf(res.body.appointmentId))
-      .set('Authorization', as(w))
-      .send({ subject: 'Careers guidance (room change)' });
+    const next = await change(w, res.body.appointmentId, { subject: 'Careers guidance (room change)' });
     expect(next.status).toBe(200);
     expect(next.body.warnings).toBeUndefined();
     expect(next.body.meetingId).toBe(w.sim.joinByLink(res.body.joinWebUrl)!.meeting.id);
@@ -191,10 +192,10 @@ describe('changes and the cancel', () => {
     const student = w.students[3]!;
     const made = await w.create(appointment({ attendees: [{ email: student.mail }] }));
     w.sim.clearRequests();
-    const res = await w.h.request
-      .patch(pathOf(made.body.appointmentId))
-      .set('Authorization', as(w))
-      .send({ startDateTime: '2026-12-02T09:00:00Z', endDateTime: '2026-12-02T09:30:00Z' });
+    const res = await change(w, made.body.appointmentId, {
+      startDateTime: '2026-12-02T09:00:00Z',
+      endDateTime: '2026-12-02T09:30:00Z',
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       joinWebUrl: made.body.joinWebUrl,
@@ -211,10 +212,7 @@ describe('changes and the cancel', () => {
     const w = await calendarWorld();
     const [a, b] = [w.students[4]!, w.students[5]!];
     const made = await w.create(appointment({ attendees: [{ email: a.mail }] }));
-    const res = await w.h.request
-      .patch(pathOf(made.body.appointmentId))
-      .set('Authorization', as(w))
-      .send({ attendees: [{ email: b.mail }] });
+    const res = await change(w, made.body.appointmentId, { attendees: [{ email: b.mail }] });
     expect(res.status).toBe(200);
     expect(res.body.attendees).toEqual([expect.objectContaining({ id: b.id })]);
     expect(w.sim.mails().map((m) => `${m.kind} ${m.to}`)).toEqual([
@@ -229,7 +227,7 @@ describe('changes and the cancel', () => {
     const student = w.students[6]!;
     const made = await w.create(appointment({ attendees: [{ email: student.mail }] }));
     w.sim.clearRequests();
-    const res = await w.h.request.delete(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    const res = await cancel(w, made.body.appointmentId);
     expect(res.status).toBe(204);
     const order = graphCalls(w);
     expect(order.indexOf('onlineMeetings.update')).toBeGreaterThanOrEqual(0);
@@ -243,11 +241,9 @@ describe('changes and the cancel', () => {
     expect(w.sim.mails({ kind: 'cancellation' })).toEqual([
       expect.objectContaining({ to: student.mail, comment: expect.stringMatching(/cancelled/) }),
     ]);
-    const read = await w.h.request.get(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    const read = await readBack(w, made.body.appointmentId);
     expect(read.body).toMatchObject({ status: 'cancelled', mode: 'calendarEvent' });
-    expect(
-      (await w.h.request.delete(pathOf(made.body.appointmentId)).set('Authorization', as(w))).status,
-    ).toBe(204);
+    expect((await cancel(w, made.body.appointmentId)).status).toBe(204);
   });
 });
 
@@ -398,11 +394,11 @@ describe('limits and lost answers', () => {
     const w = await calendarWorld();
     const made = await w.create(appointment({ attendees: [{ email: w.students[7]!.mail }] }));
     w.sim.injectFault({ match: { operation: 'events.cancel' }, drop: 'after', times: Infinity });
-    const res = await w.h.request.delete(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    const res = await cancel(w, made.body.appointmentId);
     expect(res.status).toBe(204);
     expect(w.sim.events()).toEqual([]);
     w.sim.clearFaults();
-    const read = await w.h.request.get(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    const read = await readBack(w, made.body.appointmentId);
     expect(read.body.status).toBe('cancelled');
   });
 
@@ -411,14 +407,11 @@ describe('limits and lost answers', () => {
     const [a, b] = [w.students[8]!, w.students[9]!];
     const made = await w.create(appointment({ attendees: [{ email: a.mail }] }));
     w.sim.injectFault({ match: { operation: 'events.update' }, drop: 'after', times: Infinity });
-    const res = await w.h.request
-      .patch(pathOf(made.body.appointmentId))
-      .set('Authorization', as(w))
-      .send({ attendees: [{ email: b.mail }] });
+    const res = await change(w, made.body.appointmentId, { attendees: [{ email: b.mail }] });
     expect(res.status).toBe(200);
     expect(res.body.attendees).toEqual([expect.objectContaining({ id: b.id })]);
     w.sim.clearFaults();
-    const read = await w.h.request.get(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    const read = await readBack(w, made.body.appointmentId);
     expect(read.body.attendees).toEqual([expect.objectContaining({ id: b.id })]);
     expect(read.body.calendar.sequence).toBe(1);
   });
@@ -428,13 +421,10 @@ describe('limits and lost answers', () => {
     const [a, b] = [w.students[10]!, w.students[11]!];
     const made = await w.create(appointment({ attendees: [{ email: a.mail }] }));
     w.sim.injectFault({ match: { operation: 'onlineMeetings.get' }, drop: 'after', times: Infinity });
-    const lost = await w.h.request
-      .patch(pathOf(made.body.appointmentId))
-      .set('Authorization', as(w))
-      .send({ attendees: [{ email: b.mail }] });
+    const lost = await change(w, made.body.appointmentId, { attendees: [{ email: b.mail }] });
     expect(lost.status).toBeGreaterThanOrEqual(500);
     w.sim.clearFaults();
-    const read = await w.h.request.get(pathOf(made.body.appointmentId)).set('Authorization', as(w));
+    const read = await readBack(w, made.body.appointmentId);
     expect(read.status).toBe(200);
     expect(read.body.attendees).toEqual([expect.objectContaining({ id: b.id })]);
     expect(w.sim.events()[0]!.attendees).toEqual([]);

@@ -15,6 +15,7 @@
 import type { PartnerRecord } from '../partners/partner.record';
 import { ACCESS_POLICY_NAME, SETUP_STEPS } from './setup-guide';
 import { GUID_PATTERN } from '../guid';
+import { commentSafe, guid } from './powershell';
 
 /** An operator as looked up for the setup checks. */
 export interface OperatorOutcome {
@@ -28,18 +29,6 @@ export interface OperatorOutcome {
 export interface GroupGrant {
   groupId: string;
   rank: number;
-}
-
-/** A value safe inside a PowerShell comment: one line, no control characters. */
-function commentSafe(value: string): string {
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ').slice(0, 200);
-}
-
-/** A GUID for a single-quoted PowerShell string: refused otherwise (it is never needed). */
-function guid(value: string, what: string): string {
-  if (!GUID_PATTERN.test(value)) throw new Error(`${what} is not a GUID`);
-  return value.toLowerCase();
 }
 
 export function accessPolicyScript(

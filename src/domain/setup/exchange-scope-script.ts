@@ -10,27 +10,17 @@
  * typed appears only in comments, on one line.
  */
 import type { PartnerRecord } from '../partners/partner.record';
-import { GUID_PATTERN } from '../guid';
+import { commentSafe, guid, singleQuoted } from './powershell';
 import type { GroupGrant, OperatorOutcome } from './access-policy-script';
 import { EXCHANGE_SCOPE_NAME, SETUP_STEPS } from './setup-guide';
 
 /** A plain mailbox address: nothing that could end a string or start an expression. */
 const ADDRESS = /^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
-function commentSafe(value: string): string {
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ').slice(0, 200);
-}
-
-function guid(value: string, what: string): string {
-  if (!GUID_PATTERN.test(value)) throw new Error(`${what} is not a GUID`);
-  return value.toLowerCase();
-}
-
 /** A PowerShell single-quoted string literal. */
-const ps = (text: string) => `'${text.replaceAll("'", "''")}'`;
+const ps = singleQuoted;
 /** An OPATH single-quoted literal (inside the filter). */
-const opath = (text: string) => `'${text.replaceAll("'", "''")}'`;
+const opath = singleQuoted;
 
 export function exchangeScopeScript(
   partner: PartnerRecord,
