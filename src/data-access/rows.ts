@@ -100,6 +100,9 @@ export interface MeetingRow<J> {
   lease_expires_at: string | null;
   calendar_sequence: number;
   pending_change: J | null;
+  attendance_due_at: string | null;
+  attendance_checks: number;
+  attendance_for_end: string | null;
 }
 
 export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): MeetingRecord {
@@ -117,6 +120,15 @@ export function meetingFromRow<J>(row: MeetingRow<J>, json: JsonColumn<J>): Meet
         : { owner: row.lease_owner, expiresAt: row.lease_expires_at },
     calendarSequence: Number(row.calendar_sequence),
     pendingChange: row.pending_change === null ? null : (json(row.pending_change) as PendingChange),
+    ...(row.attendance_for_end === null && row.attendance_due_at === null
+      ? {}
+      : {
+          attendance: {
+            dueAt: row.attendance_due_at,
+            checks: Number(row.attendance_checks),
+            forEnd: row.attendance_for_end,
+          },
+        }),
   };
   if (row.status === 'pending') return { ...fields, status: 'pending', details: null };
   if (

@@ -2,6 +2,7 @@
  * The store as a whole: every capability's repositories, its health and its counters. No SQL or
  * engine detail crosses this line.
  */
+import type { OutboxRepository, WebhookRepository } from './events/events.port';
 import type { AttendanceRepository, MeetingRepository } from './meetings/meetings.port';
 import type {
   ApiKeyRepository,
@@ -18,6 +19,9 @@ export interface Store {
   readonly certificates: CertificateRepository;
   readonly setupLinks: SetupLinkRepository;
   readonly attendance: AttendanceRepository;
+  readonly webhooks: WebhookRepository;
+  /** Events for TARGETconnect and their deliveries (written with the changes they report). */
+  readonly outbox: OutboxRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -107,10 +107,13 @@ maybe('two instances on one PostgreSQL database', () => {
   });
 
   test('/metrics counts the statements a warm create sends (3) and the waits for a pool connection', async () => {
+    // Each scrape reads the webhook backlog (one statement, after the count it answers): the
+    // count a scrape answers includes the previous scrape's, which is taken off here.
     const statements = async () => {
       const text = (await a.h.request.get('/metrics').set('Authorization', a.h.admin)).text;
-      return Number(/^teams_meetings_store_statements_total (\d+)/m.exec(text)?.[1]);
+      return Number(/^teams_meetings_store_statements_total (\d+)/m.exec(text)?.[1]) - scrapes++;
     };
+    let scrapes = 0;
     expect((await a.create(appointment())).status).toBe(201);
     const before = await statements();
     const body = appointment();

@@ -20,6 +20,8 @@ import { PostgresMeetingRepository } from './meeting.repository';
 import { PostgresCertificateRepository } from './certificate.repository';
 import { PostgresSetupLinkRepository } from './setup-link.repository';
 import { PostgresAttendanceRepository } from './attendance.repository';
+import { PostgresOutboxRepository, PostgresWebhookRepository } from './webhook.repository';
+import type { OutboxRepository, WebhookRepository } from '../../domain/events/events.port';
 
 export interface PostgresStoreOptions {
   /** Connections at most in the pool (DATABASE_POOL_SIZE). */
@@ -61,6 +63,8 @@ export class PostgresStore implements Store {
   readonly certificates: CertificateRepository;
   readonly setupLinks: SetupLinkRepository;
   readonly attendance: AttendanceRepository;
+  readonly webhooks: WebhookRepository;
+  readonly outbox: OutboxRepository;
   private readonly pool: Pool;
   private readonly measured: MeasuredPool;
   private closed = false;
@@ -75,6 +79,8 @@ export class PostgresStore implements Store {
     this.certificates = guarded(new PostgresCertificateRepository(measured));
     this.setupLinks = guarded(new PostgresSetupLinkRepository(measured));
     this.attendance = guarded(new PostgresAttendanceRepository(measured));
+    this.webhooks = guarded(new PostgresWebhookRepository(measured));
+    this.outbox = guarded(new PostgresOutboxRepository(measured));
   }
 
   /** Connects and migrates; rejects with StoreUnavailableError when the server cannot be reached. */

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { MeetingRecord, PendingMeeting } from '../../domain/meetings/meeting.record';
+import type { MeetingRecord, PendingMeeting, ScheduledMeeting } from '../../domain/meetings/meeting.record';
+import { eventBody, type OutboundEvent } from '../../domain/events/event.record';
+import type { SqliteOutboxRepository } from './webhook.repository';
 import type { MeetingRepository } from '../../domain/meetings/meetings.port';
 import { jsonFromText, meetingFromRow, type MeetingRow as Row } from '../rows';
 import type { WriteBatcher } from './write-batcher';
@@ -24,6 +26,9 @@ function toParams(record: MeetingRecord) {
     leaseExpiresAt: record.lease?.expiresAt ?? null,
     calendarSequence: record.calendarSequence,
     pendingChange: record.pendingChange === null ? null : JSON.stringify(record.pendingChange),
+    attendanceDueAt: record.attendance?.dueAt ?? null,
+    attendanceChecks: record.attendance?.checks ?? 0,
+    attendanceForEnd: record.attendance?.forEnd ?? null,
   };
 }
 
@@ -32,11 +37,13 @@ export class SqliteMeetingRepository implements MeetingRepository {
   private readonly claimStmt;
   private readonly updateStmt;
   private readonly releaseStmt;
+  private readonly attendanceDueStmt;
 
   /** Writes go through `writes`: several requests' writes share one commit (write-batcher.ts). */
   constructor(
     db: Database.Database,
     private readonly writes: WriteBatcher,
+    private readonly outbox: SqliteOutboxRepository,
   ) {
     this.getStmt = db.prepare<[string, string], MeetingRow>(
       'SELECT * FROM meetings WHERE partner_id = ? AND appointment_id = ?',
@@ -44,17 +51,22 @@ export class SqliteMeetingRepository implements MeetingRepository {
     this.claimStmt = db.prepare(`
       INSERT INTO meetings (partner_id, appointment_id, status, request_hash, external_id, organizer_id,
         graph_meeting_id, data, version, created_at, updated_at, lease_owner, lease_expires_at,
-        calendar_sequence, pending_change)
+        calendar_sequence, pending_change, attendance_due_at, attendance_checks, attendance_for_end)
       VALUES (@partnerId, @appointmentId, @status, @requestHash, @externalId, @organizerId,
         @graphMeetingId, @data, @version, @createdAt, @updatedAt, @leaseOwner, @leaseExpiresAt,
-        @calendarSequence, @pendingChange)
+        @calendarSequence, @pendingChange, @attendanceDueAt, @attendanceChecks, @attendanceForEnd)
       ON CONFLICT (partner_id, appointment_id) DO NOTHING`);
     this.updateStmt = db.prepare(`
       UPDATE meetings SET status = @status, request_hash = @requestHash, external_id = @externalId,
         organizer_id = @organizerId, graph_meeting_id = @graphMeetingId, data = @data, version = @version,
         updated_at = @updatedAt, lease_owner = @leaseOwner, lease_expires_at = @leaseExpiresAt,
-        calendar_sequence = @calendarSequence, pending_change = @pendingChange
+        calendar_sequence = @calendarSequence, pending_change = @pendingChange,
+        attendance_due_at = @attendanceDueAt, attendance_checks = @attendanceChecks,
+        attendance_for_end = @attendanceForEnd
       WHERE partner_id = @partnerId AND appointment_id = @appointmentId AND version = @expectedVersion`);
+    this.attendanceDueStmt = db.prepare<[string, number], MeetingRow>(`
+      SELECT * FROM meetings WHERE attendance_due_at IS NOT NULL AND attendance_due_at <= ?
+        AND status = 'scheduled' ORDER BY attendance_due_at LIMIT ?`);
     this.releaseStmt = db.prepare(
       "DELETE FROM meetings WHERE partner_id = ? AND appointment_id = ? AND version = ? AND status = 'pending'",
     );
@@ -78,9 +90,18 @@ export class SqliteMeetingRepository implements MeetingRepository {
     return existing === null ? { claimed: true } : { claimed: false, existing: toRecord(existing) };
   }
 
-  async update(record: MeetingRecord, expectedVersion: number): Promise<boolean> {
+  async update(record: MeetingRecord, expectedVersion: number, event?: OutboundEvent): Promise<boolean> {
     const params = { ...toParams(record), expectedVersion };
-    return this.writes.run(() => this.updateStmt.run(params).changes > 0);
+    const payload = event === undefined ? '' : eventBody(event);
+    return this.writes.run(() => {
+      if (this.updateStmt.run(params).changes === 0) return false;
+      if (event !== undefined) this.outbox.recordNow(event, event.createdAt, payload);
+      return true;
+    });
+  }
+
+  async attendanceDue(now: string, limit: number): Promise<ScheduledMeeting[]> {
+    return this.attendanceDueStmt.all(now, limit).map(toRecord) as ScheduledMeeting[];
   }
 
   async releaseClaim(partnerId: string, appointmentId: string, version: number): Promise<void> {

@@ -177,4 +177,73 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE partners ADD COLUMN send_invitations INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 11,
+    name: 'webhooks and their outbox',
+    sql: `
+      -- Where TARGETconnect hears what happened (API.md "Events to TARGETconnect"). partner_id NULL:
+      -- an admin webhook for every partner. events: the types it wants, space-delimited with a
+      -- space at each end (' meeting.created * '), so that one statement can match a type.
+      CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        partner_id TEXT REFERENCES partners(id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        description TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        disabled_reason TEXT,
+        secret_ciphertext TEXT NOT NULL,
+        previous_secret_ciphertext TEXT,
+        previous_secret_expires_at TEXT,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX webhooks_partner_id ON webhooks(partner_id);
+
+      -- The outbox: an event is written in the transaction of the change it reports, with one
+      -- delivery per webhook that wants it, so that a crash loses none. dedupe_key makes an event
+      -- that must happen once (attendance.ready, a setup problem a day) happen once. partner_id NULL:
+      -- an admin webhook's test.
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        partner_id TEXT REFERENCES partners(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        dedupe_key TEXT UNIQUE,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX events_created_at ON events(created_at);
+
+      -- One row per webhook and event: its attempts so far, and when the next is due. A worker
+      -- leases due rows (lease_owner, lease_expires_at) before it sends, so that one instance
+      -- sends each attempt, and a dead one's lease runs out for another to take over.
+      CREATE TABLE webhook_deliveries (
+        webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_attempt_at TEXT,
+        response_status INTEGER,
+        error TEXT,
+        lease_owner TEXT,
+        lease_expires_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (webhook_id, event_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_event_id ON webhook_deliveries(event_id);
+      CREATE INDEX webhook_deliveries_recent ON webhook_deliveries(webhook_id, created_at);
+
+      -- When the worker next looks for the meeting's attendance report (ATTENDANCE_CHECK_DELAYS
+      -- after its end), how many looks were made, and for which end time.
+      ALTER TABLE meetings ADD COLUMN attendance_due_at TEXT;
+      ALTER TABLE meetings ADD COLUMN attendance_checks INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE meetings ADD COLUMN attendance_for_end TEXT;
+      CREATE INDEX meetings_attendance_due ON meetings(attendance_due_at) WHERE attendance_due_at IS NOT NULL;
+    `,
+  },
 ];

@@ -21,6 +21,8 @@ import { SqliteCertificateRepository } from './certificate.repository';
 import { SqliteSetupLinkRepository } from './setup-link.repository';
 import { SqliteAttendanceRepository } from './attendance.repository';
 import { WriteBatcher } from './write-batcher';
+import { SqliteOutboxRepository, SqliteWebhookRepository } from './webhook.repository';
+import type { OutboxRepository, WebhookRepository } from '../../domain/events/events.port';
 
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
@@ -30,6 +32,8 @@ export class SqliteStore implements Store {
   readonly certificates: CertificateRepository;
   readonly setupLinks: SetupLinkRepository;
   readonly attendance: AttendanceRepository;
+  readonly webhooks: WebhookRepository;
+  readonly outbox: OutboxRepository;
   /** Group commit of the meeting writes, the hot path's; admin writes commit on their own. */
   readonly writes: WriteBatcher;
   private readonly db: Database.Database;
@@ -40,7 +44,10 @@ export class SqliteStore implements Store {
     this.partners = guarded(new SqlitePartnerRepository(db));
     this.apiKeys = guarded(new SqliteApiKeyRepository(db));
     this.writes = new WriteBatcher(db);
-    this.meetings = guarded(new SqliteMeetingRepository(db, this.writes));
+    const outbox = new SqliteOutboxRepository(db, this.writes);
+    this.outbox = guarded(outbox);
+    this.webhooks = guarded(new SqliteWebhookRepository(db));
+    this.meetings = guarded(new SqliteMeetingRepository(db, this.writes, outbox));
     this.certificates = guarded(new SqliteCertificateRepository(db));
     this.setupLinks = guarded(new SqliteSetupLinkRepository(db));
     this.attendance = guarded(new SqliteAttendanceRepository(db));

@@ -75,6 +75,18 @@ interface RecordFields {
   calendarSequence: number;
   /** Set while a change or cancel is sent to Teams; left set when its outcome was lost. */
   pendingChange: PendingChange | null;
+  /** When the worker looks for the attendance report next (absent: never scheduled). */
+  attendance?: AttendanceSchedule;
+}
+
+/**
+ * The looks for a meeting's attendance report (ATTENDANCE_CHECK_DELAYS after its end): `forEnd`
+ * is the end they were planned from (a reschedule plans them again), `dueAt` null when done.
+ */
+export interface AttendanceSchedule {
+  dueAt: string | null;
+  checks: number;
+  forEnd: string | null;
 }
 
 /** Claimed by a create that has not finished (or that died). */

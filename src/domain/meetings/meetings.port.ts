@@ -3,7 +3,8 @@
  * attendance reports read for them. Every method is async (SQLite and PostgreSQL alike).
  */
 import type { StoredAttendanceReport } from './attendance.record';
-import type { MeetingRecord, PendingMeeting } from './meeting.record';
+import type { OutboundEvent } from '../events/event.record';
+import type { MeetingRecord, PendingMeeting, ScheduledMeeting } from './meeting.record';
 
 export interface MeetingRepository {
   get(partnerId: string, appointmentId: string): Promise<MeetingRecord | null>;
@@ -12,8 +13,13 @@ export interface MeetingRepository {
    * constraint, so it holds across instances). Returns the existing record when there is one.
    */
   claim(record: PendingMeeting): Promise<{ claimed: true } | { claimed: false; existing: MeetingRecord }>;
-  /** Writes `record` if the stored version is still `expectedVersion`; false when someone else won. */
-  update(record: MeetingRecord, expectedVersion: number): Promise<boolean>;
+  /**
+   * Writes `record` if the stored version is still `expectedVersion`; false when someone else won.
+   * With `event`, the event is recorded in the same transaction (the outbox): both or neither.
+   */
+  update(record: MeetingRecord, expectedVersion: number, event?: OutboundEvent): Promise<boolean>;
+  /** Scheduled meetings whose attendance look is due at `now`, the longest due first. */
+  attendanceDue(now: string, limit: number): Promise<ScheduledMeeting[]>;
   /** Removes a `pending` claim whose creation failed, so that a corrected request may try again. */
   releaseClaim(partnerId: string, appointmentId: string, version: number): Promise<void>;
 }
