@@ -28,6 +28,15 @@ import { onlineMeetingProvider } from './domain/meetings/providers/online-meetin
 import { calendarEventProvider } from './domain/meetings/providers/calendar-event.provider';
 import type { MeetingProviders } from './domain/meetings/meeting-provider.port';
 import type { MicrosoftGateway } from './domain/microsoft.port';
+import type { DeliveryRecord } from './domain/events/webhook.record';
+import { WebhookService } from './domain/events/webhook.service';
+import { Deliveries } from './domain/events/deliveries';
+import { AttendanceWatch, withAttendancePlan } from './domain/events/attendance-watch';
+import { CredentialExpiryWatch, SetupProblems } from './domain/events/setup-problems';
+import { Worker } from './domain/events/worker';
+import { HttpWebhookSender, type WebhookHttpOptions } from './integrations/webhooks/webhook-sender';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 
 /** How the service reaches Microsoft beyond the configuration: tests pass the simulator's CA. */
 export interface MicrosoftOptions {
@@ -45,6 +54,8 @@ export interface CompositionOptions {
   microsoft?: MicrosoftOptions;
   /** The service's time: records, leases, tokens, retries, request budgets. Tests pass theirs. */
   clock?: Clock;
+  /** How webhooks are sent beyond the configuration: tests pass their receivers' CA or a short timeout. */
+  webhooks?: Partial<Pick<WebhookHttpOptions, 'extraCaPem' | 'timeoutMs'>>;
 }
 
 /** The domain services, wired, and what they share with the HTTP layer. */
@@ -57,6 +68,9 @@ export interface Services {
   meetings: MeetingService;
   attendance: AttendanceService;
   diagnostics: SetupDiagnosticsService;
+  webhooks: WebhookService;
+  /** Deliveries, attendance looks and the daily credential look: `start()`ed by main, or run alone. */
+  worker: Worker;
   /** The service's time, which the HTTP layer's request budgets use too. */
   clock: Clock;
   /** Every metric of the service (Microsoft calls, identity lookups; HTTP adds its own). */
@@ -139,6 +153,61 @@ export function composeServices(config: Config, store: Store, options: Compositi
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  // Events recorded on this instance are sent at once; other instances' within the worker's poll.
+  let wakeWorker = () => {};
+  const recorded = () => wakeWorker();
+  const webhookHttp = new HttpWebhookSender({
+    allowInsecure: config.webhooks.allowInsecure,
+    allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+    ...options.webhooks,
+    extraCaPem: extraCas(config.extraCaPem, options.webhooks?.extraCaPem),
+  });
+  const webhooks = new WebhookService(
+    store.webhooks,
+    store.outbox,
+    store.partners,
+    cipher,
+    webhookHttp,
+    clock,
+    recorded,
+  );
+  const meetingRecords = withAttendancePlan(store.meetings, config.attendanceCheckDelaysMs, recorded);
+  const setupProblems = new SetupProblems(store.outbox, clock, recorded);
+  const attendance = new AttendanceService(meetingRecords, store.attendance, gateway, clock, (outcome) =>
+    attendanceReads.inc({ outcome }),
+  );
+  const deliveries = new Deliveries(
+    store.outbox,
+    webhooks,
+    webhookHttp,
+    clock,
+    {
+      retryDelaysMs: config.webhooks.retryDelaysMs,
+      owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      batchSize: 100,
+      leaseMs: 60_000,
+    },
+    deliveryObserver(registry, options.logger),
+  );
+  const worker = new Worker(
+    deliveries,
+    new AttendanceWatch(
+      meetingRecords,
+      store.partners,
+      store.webhooks,
+      store.outbox,
+      attendance,
+      clock,
+      config.attendanceCheckDelaysMs,
+      recorded,
+    ),
+    new CredentialExpiryWatch(store.partners, store.certificates, setupProblems, clock),
+    store.outbox,
+    clock,
+    options.logger,
+  );
+  wakeWorker = () => worker.wake();
+  registerEventMetrics(registry, store);
   // A changed partner drops its MSAL client, held token and cached identities at once.
   partners.onChange((partnerId) => {
     gateway.forgetPartner(partnerId);
@@ -150,19 +219,23 @@ export function composeServices(config: Config, store: Store, options: Compositi
     setupLinks,
     certificates,
     health: new HealthService(store, VERSION, clock, () => gateway.credentialFailures().length),
-    meetings: new MeetingService(store.meetings, meetingProviders(gateway, clock), identities, {
+    meetings: new MeetingService(meetingRecords, meetingProviders(gateway, clock), identities, {
       clock,
       // A lease outlives any request that holds it: the request budget plus a margin.
       leaseMs: config.requestTimeoutMs + LEASE_MARGIN_MS,
       calendarDomain: new URL(config.publicBaseUrl).hostname,
+      setupProblems,
     }),
-    attendance: new AttendanceService(store.meetings, store.attendance, gateway, clock, (outcome) =>
-      attendanceReads.inc({ outcome }),
-    ),
+    attendance,
     diagnostics: new SetupDiagnosticsService(partners, certificates, gateway, identities, clock),
+    webhooks,
+    worker,
     clock,
     registry,
-    close: () => gateway.close(),
+    close: () => {
+      gateway.close();
+      webhookHttp.close();
+    },
   };
 }
 
@@ -238,4 +311,53 @@ function registerResourceMetrics(
     'Requests to Entra ID or Graph that waited for a socket because all OUTBOUND_MAX_SOCKETS were busy.',
     () => gateway.outbound().waitedTotal,
   );
+}
+
+/** Each delivery attempt: counted by outcome; a failure logged at warn (no URL, no body, no secret). */
+function deliveryObserver(registry: Registry, logger: Logger) {
+  const attempts = new Counter({
+    name: 'teams_meetings_webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by outcome: succeeded, retrying (failed, another attempt due), failed (schedule spent), disabled (410).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  for (const outcome of ['succeeded', 'retrying', 'failed', 'disabled']) attempts.inc({ outcome }, 0);
+  return (outcome: string, delivery: DeliveryRecord, waitedMs: number) => {
+    attempts.inc({ outcome });
+    const fields = {
+      webhookId: delivery.webhookId,
+      eventId: delivery.eventId,
+      type: delivery.type,
+      attempt: delivery.attempts,
+      responseStatus: delivery.responseStatus,
+      waitedMs,
+    };
+    if (outcome === 'succeeded') logger.debug(fields, 'webhook delivered');
+    else logger.warn({ ...fields, outcome, error: delivery.error }, 'webhook delivery failed');
+  };
+}
+
+/** Events waiting for delivery and the oldest one's age, read from the store at each scrape. */
+function registerEventMetrics(registry: Registry, store: Store): void {
+  let last: Promise<{ count: number; oldestCreatedAt: string | null }> | undefined;
+  // One store query serves both gauges of a scrape.
+  const waiting = () =>
+    (last ??= store.outbox.waiting().finally(() => setImmediate(() => (last = undefined))));
+  new Gauge({
+    name: 'teams_meetings_webhook_events_waiting',
+    help: 'Webhook deliveries not yet succeeded or failed for good.',
+    registers: [registry],
+    async collect() {
+      this.set((await waiting()).count);
+    },
+  });
+  new Gauge({
+    name: 'teams_meetings_webhook_oldest_waiting_seconds',
+    help: 'How long the oldest waiting webhook delivery has waited since its event (0 when none waits).',
+    registers: [registry],
+    async collect() {
+      const oldest = (await waiting()).oldestCreatedAt;
+      this.set(oldest === null ? 0 : Math.max(0, (Date.now() - Date.parse(oldest)) / 1000));
+    },
+  });
 }

@@ -56,6 +56,10 @@ export async function start(
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ version: VERSION, url, store: store.engine, pid: process.pid }, 'teams-meetings listening');
+  if (config.worker) {
+    services.worker.start();
+    logger.info('worker started: webhook deliveries, attendance looks, daily credential look');
+  }
   logger.flush();
 
   let shuttingDown: Promise<{ clean: boolean }> | undefined;
@@ -84,6 +88,8 @@ export async function start(
         );
         server.closeAllConnections();
       }
+      // The worker's round in flight writes its outcomes before the store closes.
+      await services.worker.stop();
       services.close();
       await store.close();
       logger.info({ clean: outcome === 'closed' }, 'stopped');

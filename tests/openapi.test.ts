@@ -46,6 +46,12 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/setup-link': ['get'],
   '/metrics': ['get'],
   '/openapi.yaml': ['get'],
+  '/webhooks': ['get', 'post'],
+  '/webhooks/{webhookId}': ['get', 'patch', 'delete'],
+  '/webhooks/{webhookId}/secret': ['post'],
+  '/webhooks/{webhookId}/test': ['post'],
+  '/webhooks/{webhookId}/deliveries': ['get'],
+  '/webhooks/{webhookId}/deliveries/{eventId}/retry': ['post'],
 };
 
 const ADMIN_PATHS = ['/partners', '/metrics'];
@@ -62,7 +68,15 @@ const SETUP_OPERATIONS = [
 ];
 // A key on everything except GET /health; the contract itself takes either kind.
 const UNAUTHENTICATED_PATHS = ['/health', '/setup', '/setup/setup.js', '/setup/setup.css'];
-const ANY_KEY_PATHS = ['/openapi.yaml'];
+const ANY_KEY_PATHS = [
+  '/openapi.yaml',
+  '/webhooks',
+  '/webhooks/{webhookId}',
+  '/webhooks/{webhookId}/secret',
+  '/webhooks/{webhookId}/test',
+  '/webhooks/{webhookId}/deliveries',
+  '/webhooks/{webhookId}/deliveries/{eventId}/retry',
+];
 const PARTNER_PATHS = [
   '/appointments/meeting',
   '/appointments/{appointmentId}/meeting',

@@ -22,6 +22,7 @@ import { opsRoutes } from './routes/ops.routes';
 import { partnerRoutes } from './routes/partner.routes';
 import { meetingRoutes } from './routes/meeting.routes';
 import { diagnosticsRoutes } from './routes/diagnostics.routes';
+import { webhookRoutes } from './routes/webhook.routes';
 
 export const BODY_LIMIT = '100kb';
 
@@ -89,6 +90,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use(setupRoutes(access));
   app.use(certificateRoutes(certificates, access));
   app.use(diagnosticsRoutes(diagnostics, access));
+  app.use(webhookRoutes(deps.services.webhooks, access));
 
   app.use(notFoundHandler());
   app.use(errorHandler());

@@ -98,6 +98,27 @@ const extraCaFile = z
     return readable.join('\n');
   });
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `5s,5m,30m,2h`: waits in milliseconds, each between 1 s and 7 days, at most 20 of them. */
+const durations = (name: string) =>
+  z
+    .string()
+    .trim()
+    .regex(
+      /^\d+(ms|s|m|h|d)(\s*,\s*\d+(ms|s|m|h|d))*$/,
+      `${name} must be a comma-separated list of durations such as 5s,5m,30m,2h (units ms, s, m, h, d)`,
+    )
+    .transform((value) =>
+      value.split(',').map((part) => {
+        const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(part.trim())!;
+        return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+      }),
+    )
+    .refine((waits) => waits.length <= 20 && waits.every((ms) => ms >= 1000 && ms <= 7 * 86_400_000), {
+      message: `${name} must hold at most 20 durations, each from 1s to 7d`,
+    });
+
 const trueOrFalse = (name: string) =>
   z.enum(['true', 'false'], { error: `${name} must be true or false` }).transform((v) => v === 'true');
 
@@ -136,6 +157,15 @@ const configSchema = z
     OUTBOUND_MAX_SOCKETS: integer('OUTBOUND_MAX_SOCKETS', 1, 10_000).optional(),
     SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 120_000).default(5000),
     CALENDAR_CONCURRENCY_PER_MAILBOX: integer('CALENDAR_CONCURRENCY_PER_MAILBOX', 1, 4).default(4),
+    WEBHOOK_ALLOW_INSECURE: trueOrFalse('WEBHOOK_ALLOW_INSECURE').default(false),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: trueOrFalse('WEBHOOK_ALLOW_PRIVATE_NETWORKS').default(false),
+    WEBHOOK_RETRY_DELAYS: durations('WEBHOOK_RETRY_DELAYS').default([
+      5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 86_400_000, 86_400_000,
+    ]),
+    ATTENDANCE_CHECK_DELAYS: durations('ATTENDANCE_CHECK_DELAYS').default([
+      600_000, 3_600_000, 21_600_000, 86_400_000,
+    ]),
+    WORKER: z.enum(['on', 'off'], { error: 'WORKER must be on or off' }).default('on'),
     // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
     TEAMS_MEETINGS_SANDBOX: z
       .enum(['0', '1'], { error: 'TEAMS_MEETINGS_SANDBOX must be 0 or 1' })
@@ -189,6 +219,17 @@ const configSchema = z
     /** This instance's calls at once to one adviser's calendar (Outlook allows 4 per application and mailbox). */
     calendarConcurrencyPerMailbox: e.CALENDAR_CONCURRENCY_PER_MAILBOX,
     sandbox: e.TEAMS_MEETINGS_SANDBOX === '1',
+    webhooks: {
+      /** http:// and loopback targets (the sandbox and tests). */
+      allowInsecure: e.WEBHOOK_ALLOW_INSECURE,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      /** Waits between delivery attempts: attempt n+1 comes retryDelaysMs[n-1] after attempt n. */
+      retryDelaysMs: e.WEBHOOK_RETRY_DELAYS,
+    },
+    /** When, after a meeting's end, its attendance report is looked for. */
+    attendanceCheckDelaysMs: e.ATTENDANCE_CHECK_DELAYS,
+    /** Whether `npm start` runs the worker (deliveries, attendance looks) beside the HTTP server. */
+    worker: e.WORKER === 'on',
   }));
 
 export type LogLevel = (typeof LOG_LEVELS)[number];

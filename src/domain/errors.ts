@@ -12,6 +12,7 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: { status: 403, title: 'This key may not use this endpoint' },
   PARTNER_NOT_FOUND: { status: 404, title: 'Partner not found' },
   MEETING_NOT_FOUND: { status: 404, title: 'Meeting not found' },
+  WEBHOOK_NOT_FOUND: { status: 404, title: 'Webhook not found' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   APPOINTMENT_EXISTS: { status: 409, title: 'The appointment already has a meeting with other details' },

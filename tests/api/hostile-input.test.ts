@@ -120,6 +120,8 @@ test('the suite reaches every operation, and every request body', () => {
       'PATCH /appointments/{appointmentId}/meeting',
       'POST /partners/{partnerId}/certificates',
       'POST /partners/{partnerId}/setup-links',
+      'POST /webhooks',
+      'PATCH /webhooks/{webhookId}',
     ].sort(),
   );
 });

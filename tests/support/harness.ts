@@ -52,6 +52,8 @@ export interface HarnessOptions {
   secretsKey?: Buffer;
   /** PUBLIC_BASE_URL (its host names calendar UIDs); default http://localhost. */
   publicBaseUrl?: string;
+  /** More configuration, as environment variables (WEBHOOK_RETRY_DELAYS…). */
+  env?: Record<string, string>;
 }
 
 export function makeHarness(options: HarnessOptions = {}): Harness {
@@ -67,6 +69,9 @@ export function makeHarness(options: HarnessOptions = {}): Harness {
     GRAPH_BASE_URL: options.microsoft?.graphBaseUrl,
     REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs ?? 30_000),
     PUBLIC_BASE_URL: options.publicBaseUrl ?? 'http://localhost',
+    // The tests' webhook receivers listen on loopback over http.
+    WEBHOOK_ALLOW_INSECURE: 'true',
+    ...options.env,
   });
   const services = composeServices(config, store, {
     microsoft: options.microsoft ?? {},

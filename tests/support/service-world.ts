@@ -39,6 +39,8 @@ export interface WorldOptions {
   store?: Store;
   secretsKey?: Buffer;
   publicBaseUrl?: string;
+  /** More configuration, as environment variables. */
+  env?: Record<string, string>;
 }
 
 export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorld> {
@@ -81,6 +83,7 @@ export async function makeWorld(options: WorldOptions = {}): Promise<ServiceWorl
     ...(options.store ? { store: options.store } : {}),
     ...(options.secretsKey ? { secretsKey: options.secretsKey } : {}),
     ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
+    ...(options.env ? { env: options.env } : {}),
     microsoft: {
       azureAuthorityHost: sim.authorityHost,
       graphBaseUrl: sim.graphBaseUrl,

@@ -6,6 +6,8 @@ import type { Store } from '../store.port';
 import { systemClock, type Clock } from '../../clock';
 
 export const SECRET_EXPIRY_WARNING_DAYS = 30;
+/** Events waiting longer than this for their delivery make /health degraded. */
+export const WEBHOOK_BACKLOG_LIMIT_SECONDS = 3600;
 const STORE_CHECK_TIMEOUT_MS = 2000;
 
 export type HealthStatus = 'ok' | 'degraded' | 'unavailable';
@@ -26,6 +28,8 @@ export interface HealthReport {
       certificatesExpired: number;
       credentialFailures: number;
     };
+    /** Webhook deliveries waiting, and how long the oldest has (degraded beyond an hour). */
+    webhooks?: { status: 'ok' | 'degraded'; waiting: number; oldestWaitingSeconds: number };
     shutdown?: { status: 'draining' };
   };
 }
@@ -60,20 +64,32 @@ export class HealthService {
       };
     }
     const latencyMs = Math.round((Number(process.hrtime.bigint() - started) / 1e6) * 100) / 100;
-    const [secrets, certificates] = await Promise.all([
+    const [secrets, certificates, waiting] = await Promise.all([
       this.store.partners.expiries(),
       this.store.certificates.inUseExpiries(),
+      this.store.outbox.waiting(),
     ]);
     const partners = summarise(secrets, certificates, nowMs, this.credentialFailures());
+    const oldestWaitingSeconds =
+      waiting.oldestCreatedAt === null
+        ? 0
+        : Math.max(0, Math.floor((nowMs - Date.parse(waiting.oldestCreatedAt)) / 1000));
+    const webhooks = {
+      status: oldestWaitingSeconds > WEBHOOK_BACKLOG_LIMIT_SECONDS ? ('degraded' as const) : ('ok' as const),
+      waiting: waiting.count,
+      oldestWaitingSeconds,
+    };
     const checks: HealthReport['checks'] = {
       store: { status: 'ok', engine: this.store.engine, latencyMs },
       partners,
+      webhooks,
     };
     if (options.draining) {
       checks.shutdown = { status: 'draining' };
       return { status: 'unavailable', ...base, checks };
     }
-    return { status: partners.status === 'ok' ? 'ok' : 'degraded', ...base, checks };
+    const healthy = partners.status === 'ok' && webhooks.status === 'ok';
+    return { status: healthy ? 'ok' : 'degraded', ...base, checks };
   }
 }
 

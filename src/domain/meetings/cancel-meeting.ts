@@ -15,6 +15,7 @@ import type { Leases } from './leases';
 import type { CancelledMeeting, MeetingRecord, ScheduledMeeting } from './meeting.record';
 import type { UnsettledChanges } from './unsettled-changes';
 import { isoNow, type Clock } from '../../clock';
+import type { MeetingEvents } from '../events/meeting-events';
 
 /** What a cancelled meeting's link leads to, if Teams keeps it joinable. */
 export const LOCKED_OPTIONS: MeetingOptions = {
@@ -36,6 +37,7 @@ export class CancelMeeting {
     private readonly leases: Leases,
     private readonly unsettled: UnsettledChanges,
     private readonly clock: Clock,
+    private readonly events: MeetingEvents,
   ) {}
 
   async run(partner: PartnerRecord, appointmentId: string): Promise<LockOutcome> {
@@ -56,13 +58,20 @@ export class CancelMeeting {
       }
       if (record.status === 'gone') {
         // Teams lost it already: nothing to remove there.
-        if (await this.meetings.update(this.cancelled(record), record.version)) return { lock: 'gone' };
+        const cancelled = this.cancelled(record);
+        if (await this.meetings.update(cancelled, record.version, this.events.between(record, cancelled))) {
+          return { lock: 'gone' };
+        }
         continue;
       }
       const leased = await this.leases.take({ ...record, pendingChange: { kind: 'cancel' as const } });
       if (leased === null) continue;
       const { recorded, ...outcome } = await this.removeFromTeams(partner, leased);
-      if (recorded || (await this.meetings.update(this.cancelled(leased), leased.version))) return outcome;
+      if (recorded) return outcome;
+      const cancelled = this.cancelled(leased);
+      if (await this.meetings.update(cancelled, leased.version, this.events.between(leased, cancelled))) {
+        return outcome;
+      }
     }
   }
 

@@ -38,6 +38,7 @@ import type { MeetingProviders } from './meeting-provider.port';
 import { detailsFrom, optionDifferences, refOfMeeting } from './meeting-changes';
 import { matchedOf, type Participants } from './participants';
 import { isoNow, type Clock } from '../../clock';
+import type { MeetingEvents } from '../events/meeting-events';
 
 export interface CreateMeetingInput {
   appointmentId: string;
@@ -68,6 +69,7 @@ export class CreateMeeting {
     private readonly participants: Participants,
     private readonly leases: Leases,
     private readonly clock: Clock,
+    private readonly events: MeetingEvents,
   ) {}
 
   /**
@@ -286,7 +288,7 @@ export class CreateMeeting {
       updatedAt: isoNow(this.clock),
       lease: null,
     };
-    if (await this.meetings.update(record, claim.version)) return record;
+    if (await this.meetings.update(record, claim.version, this.events.between(claim, record))) return record;
     const latest = await this.meetings.get(claim.partnerId, claim.appointmentId);
     if (latest === null) {
       // The record went with its partner (DELETE /partners/{id} while this create ran): nothing may

@@ -15,6 +15,8 @@ import { Leases } from './leases';
 import { Participants } from './participants';
 import { UpdateMeeting, type UpdateMeetingInput } from './update-meeting';
 import { type Clock } from '../../clock';
+import { MeetingEvents } from '../events/meeting-events';
+import type { SetupProblems } from '../events/setup-problems';
 
 export type { CreateMeetingInput } from './create-meeting';
 export type { UpdateMeetingInput } from './update-meeting';
@@ -25,6 +27,7 @@ export class MeetingService {
   private readonly cancelling: CancelMeeting;
   private readonly unsettled: UnsettledChanges;
   private readonly calendarDomain: string;
+  private readonly problems: SetupProblems | undefined;
 
   constructor(
     private readonly meetings: MeetingRepository,
@@ -36,16 +39,28 @@ export class MeetingService {
       leaseMs: number;
       /** The right-hand side of calendar UIDs: the host of PUBLIC_BASE_URL. */
       calendarDomain: string;
+      /** Told a create's failure that means the university's setup needs someone. */
+      setupProblems?: SetupProblems;
     },
   ) {
     this.calendarDomain = options.calendarDomain;
+    this.problems = options.setupProblems;
     const clock = options.clock;
     const participants = new Participants(identities);
     const leases = new Leases(meetings, { ttlMs: options.leaseMs, clock: options.clock });
-    this.unsettled = new UnsettledChanges(meetings, providers, leases, clock);
-    this.creating = new CreateMeeting(meetings, providers, participants, leases, clock);
-    this.updating = new UpdateMeeting(meetings, providers, participants, leases, this.unsettled, clock);
-    this.cancelling = new CancelMeeting(meetings, providers, leases, this.unsettled, clock);
+    const events = new MeetingEvents(options.calendarDomain, clock);
+    this.unsettled = new UnsettledChanges(meetings, providers, leases, clock, events);
+    this.creating = new CreateMeeting(meetings, providers, participants, leases, clock, events);
+    this.updating = new UpdateMeeting(
+      meetings,
+      providers,
+      participants,
+      leases,
+      this.unsettled,
+      clock,
+      events,
+    );
+    this.cancelling = new CancelMeeting(meetings, providers, leases, this.unsettled, clock, events);
   }
 
   /** `created` is true only for the request that made the record. */
@@ -53,7 +68,15 @@ export class MeetingService {
     partner: PartnerRecord,
     input: CreateMeetingInput,
   ): Promise<{ created: boolean; meeting: MeetingView }> {
-    const { created, record } = await this.creating.run(partner, input);
+    let outcome;
+    try {
+      outcome = await this.creating.run(partner, input);
+    } catch (error) {
+      // A missing access policy or calendar scope, a refused credential: TARGETconnect hears of it.
+      await this.problems?.fromError(partner.id, error, input.operator);
+      throw error;
+    }
+    const { created, record } = outcome;
     // A replay of a record whose last change lost its answer answers what Teams holds.
     const current = created ? record : await this.unsettled.current(partner, record);
     return { created, meeting: toView(settledOr404(current, input.appointmentId), this.calendarDomain) };

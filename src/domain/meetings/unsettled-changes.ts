@@ -21,6 +21,7 @@ import type {
 } from './meeting.record';
 import { changesInvite, detailsFrom, optionDifferences, refOf } from './meeting-changes';
 import { isoNow, type Clock } from '../../clock';
+import type { MeetingEvents } from '../events/meeting-events';
 
 /** Answers of Graph that leave open whether Teams applied the request. */
 const UNCERTAIN_CODES = new Set(['GRAPH_TIMEOUT', 'GRAPH_UNAVAILABLE', 'GRAPH_ERROR', 'INTERNAL_ERROR']);
@@ -36,6 +37,7 @@ export class UnsettledChanges {
     private readonly providers: MeetingProviders,
     private readonly leases: Leases,
     private readonly clock: Clock,
+    private readonly events: MeetingEvents,
   ) {}
 
   /** A scheduled record whose change's request is gone (its lease expired) or lost Teams' answer. */
@@ -69,7 +71,9 @@ export class UnsettledChanges {
     // alone: Teams cannot tell, so the change's list stands.
     const unobservable = partner.meetingMode === 'calendarEvent' && !partner.sendInvitations;
     const next = settledRecord(record, change, teams, isoNow(this.clock), unobservable);
-    return (await this.meetings.update(next, record.version)) ? next : null;
+    return (await this.meetings.update(next, record.version, this.events.between(record, next)))
+      ? next
+      : null;
   }
 
   /**

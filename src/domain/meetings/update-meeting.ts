@@ -17,6 +17,7 @@ import { goneFromTeams, settledOr404 } from './meeting-lookup';
 import { matchedOf, type Participants } from './participants';
 import { holdsChange, type UnsettledChanges } from './unsettled-changes';
 import { isoNow, type Clock } from '../../clock';
+import type { MeetingEvents } from '../events/meeting-events';
 
 export interface UpdateMeetingInput {
   subject?: string | undefined;
@@ -34,6 +35,7 @@ export class UpdateMeeting {
     private readonly leases: Leases,
     private readonly unsettled: UnsettledChanges,
     private readonly clock: Clock,
+    private readonly events: MeetingEvents,
   ) {}
 
   async run(
@@ -137,7 +139,9 @@ export class UpdateMeeting {
       pendingChange: null,
     };
     // Only a lease that outlived its term could lose here (its owner took longer than any request may).
-    if (!(await this.meetings.update(next, record.version))) throw concurrentUpdate(1);
+    if (!(await this.meetings.update(next, record.version, this.events.between(record, next)))) {
+      throw concurrentUpdate(1);
+    }
     return next;
   }
 }

@@ -1,0 +1,106 @@
+/**
+ * The work that outlives a request, in rounds: send the deliveries that are due, make the
+ * attendance looks that are due, and once a day look at every credential's expiry and forget
+ * old events. `main` runs it beside the HTTP server, or alone (`node dist/worker.js`); several
+ * instances share it through the store's leases. Tests call `runOnce()` on their clock.
+ */
+import type { Clock } from '../../clock';
+import type { OutboxRepository } from './events.port';
+import type { Deliveries } from './deliveries';
+import type { AttendanceWatch } from './attendance-watch';
+import type { CredentialExpiryWatch } from './setup-problems';
+
+export interface WorkerLog {
+  error(details: Record<string, unknown>, message: string): void;
+}
+
+/** Events (and their deliveries) are kept this long after nothing waits for them. */
+export const EVENT_RETENTION_MS = 30 * 86_400_000;
+const DAY_MS = 86_400_000;
+
+export class Worker {
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private lastDailyAt: number | undefined;
+
+  constructor(
+    private readonly deliveries: Deliveries,
+    private readonly attendance: AttendanceWatch,
+    private readonly expiries: CredentialExpiryWatch,
+    private readonly outbox: OutboxRepository,
+    private readonly clock: Clock,
+    private readonly log: WorkerLog,
+    /** How long the loop rests when there is nothing to do (another instance's events wait at most this). */
+    private readonly pollMs = 1000,
+  ) {}
+
+  /** One round of everything due now: the looks first, so that the events they record go out in it. */
+  async runOnce(): Promise<{ delivered: number; looked: number }> {
+    const looked = await this.attendance.lookDue();
+    const now = this.clock.now();
+    if (this.lastDailyAt === undefined || now - this.lastDailyAt >= DAY_MS) {
+      this.lastDailyAt = now;
+      await this.expiries.run();
+      await this.outbox.prune(new Date(now - EVENT_RETENTION_MS).toISOString());
+    }
+    let delivered = 0;
+    // Until nothing is due: a burst of events is sent batch after batch without resting.
+    for (;;) {
+      const sent = await this.deliveries.sendDue();
+      delivered += sent;
+      if (sent === 0 || this.stopped) break;
+    }
+    return { delivered, looked };
+  }
+
+  /** Runs rounds until `stop()`; a failed round is logged and the next one comes after the rest. */
+  start(): void {
+    if (this.running) return;
+    this.stopped = false;
+    this.running = (async () => {
+      while (!this.stopped) {
+        try {
+          await this.runOnce();
+        } catch (error) {
+          this.log.error({ err: { message: (error as Error).message } }, 'worker round failed');
+        }
+        if (this.stopped) break;
+        await this.rest();
+      }
+    })();
+  }
+
+  /** Something was recorded on this instance: start a round now rather than after the rest. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Finishes the round in flight (its deliveries' outcomes are written), then stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp?.();
+    await this.running;
+    this.running = undefined;
+  }
+
+  private async rest(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return;
+    }
+    // Real time, not the service clock: the rest is how often to look, not a business wait.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.pollMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+    this.wakeUp = undefined;
+    this.woken = false;
+  }
+}
