@@ -34,7 +34,11 @@ import { Deliveries } from './domain/events/deliveries';
 import { AttendanceWatch, withAttendancePlan } from './domain/events/attendance-watch';
 import { CredentialExpiryWatch, SetupProblems } from './domain/events/setup-problems';
 import { Worker } from './domain/events/worker';
-import { HttpWebhookSender, type WebhookHttpOptions } from './integrations/webhooks/webhook-sender';
+import {
+  HttpWebhookSender,
+  WEBHOOK_TIMEOUT_MS,
+  type WebhookHttpOptions,
+} from './integrations/webhooks/webhook-sender';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
@@ -185,7 +189,9 @@ export function composeServices(config: Config, store: Store, options: Compositi
       retryDelaysMs: config.webhooks.retryDelaysMs,
       owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       batchSize: 100,
-      leaseMs: 60_000,
+      // Outlives an attempt (its timeout) and the writes around it; a dead instance's attempt is
+      // sent again by another once this runs out.
+      leaseMs: (options.webhooks?.timeoutMs ?? WEBHOOK_TIMEOUT_MS) + 5_000,
     },
     deliveryObserver(registry, options.logger),
   );

@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/data-access/postgres/postgres-store';
 import { StoreUnavailableError } from '../../src/domain/store.port';
 import { describeStoreContract, partner } from './repositories.contract';
+import { describeOutboxContract } from './outbox.contract';
 import { POSTGRES_MIGRATIONS } from '../../src/data-access/postgres/migrations';
 import { openPostgres } from '../support/postgres';
 
@@ -85,7 +86,7 @@ async function openFresh(
 const describePostgres = SKIP ? describe.skip : describe;
 
 describePostgres('PostgreSQL', () => {
-  describeStoreContract('postgres', async () => {
+  const fresh = async () => {
     const { store, schema } = await openFresh();
     return {
       store,
@@ -94,7 +95,9 @@ describePostgres('PostgreSQL', () => {
         await dropSchema(schema);
       },
     };
-  });
+  };
+  describeStoreContract('postgres', fresh);
+  describeOutboxContract('postgres', fresh);
 
   describe('migrations', () => {
     it('migrate once when two stores open one fresh schema at the same moment', async () => {

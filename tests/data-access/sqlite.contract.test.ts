@@ -6,8 +6,9 @@ import Database from 'better-sqlite3';
 import { CERTIFICATE_COLUMNS, certificateParams } from '../../src/data-access/rows';
 import { SQLITE_MIGRATIONS } from '../../src/data-access/sqlite/migrations';
 import { certificate, describeStoreContract } from './repositories.contract';
+import { describeOutboxContract } from './outbox.contract';
 
-describeStoreContract('sqlite', async () => {
+const fresh = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'teams-meetings-contract-'));
   const store = SqliteStore.open(path.join(dir, 'test.db'));
   return {
@@ -17,7 +18,9 @@ describeStoreContract('sqlite', async () => {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+};
+describeStoreContract('sqlite', fresh);
+describeOutboxContract('sqlite', fresh);
 
 describe('sqlite migration 4', () => {
   test('keeps the first of a certificate stored twice by one partner, and every other row', async () => {

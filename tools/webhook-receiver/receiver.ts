@@ -32,7 +32,7 @@ export interface WebhookReceiver {
   respondWith(...statuses: number[]): void;
   /** Holds each answer this long (a slow receiver). */
   delayAnswers(ms: number): void;
-  /** Resolves once `count` requests have arrived (or rejects after `timeoutMs`). */
+  /** Resolves once `count` requests have arrived, answered or not (or rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedWebhook[]>;
   close(): Promise<void>;
 }
@@ -99,15 +99,15 @@ export async function startWebhookReceiver(
       if (status >= 200 && status < 300) seen.add(id);
       received.push(entry);
       options.onEvent?.(entry);
+      for (const waiter of [...waiters]) {
+        if (received.length >= waiter.count) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+      }
       const answer = () => {
         res.statusCode = status;
         res.end();
-        for (const waiter of [...waiters]) {
-          if (received.length >= waiter.count) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve();
-          }
-        }
       };
       if (delayMs > 0) {
         const timer = setTimeout(() => {

@@ -1,0 +1,155 @@
+/**
+ * Nothing lost when the process dies (kill -9): an event is stored with the change it reports,
+ * so one made by a process killed before sending it is sent after the restart; one whose
+ * delivery was in flight when the process died is sent again once its lease ran out (15 s: the
+ * 10 s timeout and a margin). Receivers dedupe on webhook-id: the second copy has the same one.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { tempDbPath } from '../support/harness';
+import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
+import { startWebhookReceiver, type WebhookReceiver } from '../../tools/webhook-receiver/receiver';
+import * as university from '../../tools/fixtures/university';
+
+const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
+const ADMIN = 'process-admin-key-0123456789abcdefghijkl';
+
+let sim: MicrosoftSimulator;
+let receiver: WebhookReceiver;
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  sim.addTenant({ id: university.TENANT_ID, domains: ['uni.ac.uk'] });
+  sim.addApp({
+    tenantId: university.TENANT_ID,
+    appId: university.APP_ID,
+    secrets: [{ value: university.CLIENT_SECRET, id: university.SECRET_ID }],
+    roles: university.ROLES,
+  });
+  const adviser = sim.addUser({ tenantId: university.TENANT_ID, ...university.ADVISER });
+  sim.grantPolicy(university.TENANT_ID, adviser.id, university.APP_ID);
+  receiver = await startWebhookReceiver();
+  dir = path.dirname(tempDbPath());
+  fs.writeFileSync(path.join(dir, 'ca.pem'), sim.caCertPem);
+  fs.writeFileSync(
+    path.join(dir, '.env'),
+    [
+      `ADMIN_API_KEY=${ADMIN}`,
+      `SECRETS_KEY=${randomBytes(32).toString('base64')}`,
+      'DATABASE_URL=sqlite:./service.db',
+      `AZURE_AUTHORITY_HOST=${sim.authorityHost}`,
+      `GRAPH_BASE_URL=${sim.graphBaseUrl}`,
+      'NODE_EXTRA_CA_CERTS=./ca.pem',
+      'WEBHOOK_ALLOW_INSECURE=true',
+    ].join('\n'),
+  );
+});
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await receiver.close();
+  await sim.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The built service in `dir`, once it listens; `worker` on or off. */
+async function boot(worker: 'on' | 'off'): Promise<{ child: ChildProcess; url: string }> {
+  const { NODE_OPTIONS: _n, NODE_EXTRA_CA_CERTS: _c, ...rest } = process.env;
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...rest, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', WORKER: worker },
+    cwd: dir,
+  });
+  children.push(child);
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', () => reject(new Error(`exited before listening: ${out}`)));
+  });
+  return { child, url };
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function call(url: string, method: string, route: string, key: string, body?: unknown) {
+  return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      `${url}${route}`,
+      {
+        method,
+        agent: false,
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+test('kill -9 before the delivery, then during one: every event arrives after the restart', async () => {
+  // 1. A process without a worker makes a meeting (its event stored with it), then dies.
+  let service = await boot('off');
+  expect(
+    (await call(service.url, 'PUT', '/partners/uni-a', ADMIN, university.universityPartner())).status,
+  ).toBe(201);
+  const key = (await call(service.url, 'POST', '/partners/uni-a/api-keys', ADMIN)).body.key as string;
+  const hook = await call(service.url, 'POST', '/webhooks', key, { url: receiver.url, events: ['*'] });
+  expect(hook.status).toBe(201);
+  receiver.setSecrets([hook.body.secret as string]);
+  const first = await call(service.url, 'POST', '/appointments/meeting', key, university.appointment());
+  expect(first.status).toBe(201);
+  await killed(service.child);
+  expect(receiver.received).toEqual([]);
+
+  // 2. Restarted with its worker: the event goes out. The receiver holds its answer to the next
+  //    one, and the process is killed while that delivery is in flight.
+  service = await boot('on');
+  await receiver.waitFor(1, 10_000);
+  expect(receiver.received[0]!.event).toMatchObject({ type: 'meeting.created' });
+  expect(receiver.received[0]!.verified).toBe(true);
+  receiver.delayAnswers(30_000);
+  const second = await call(service.url, 'POST', '/appointments/meeting', key, university.appointment());
+  expect(second.status).toBe(201);
+  await receiver.waitFor(2, 10_000);
+  await killed(service.child);
+  receiver.delayAnswers(0);
+
+  // 3. Restarted: once the dead attempt's lease runs out, the delivery is made again, same id.
+  service = await boot('on');
+  await receiver.waitFor(3, 25_000);
+  const [, inFlight, again] = receiver.received;
+  expect(again!.headers['webhook-id']).toBe(inFlight!.headers['webhook-id']);
+  expect(again!.duplicate).toBe(true);
+  expect(again!.event).toMatchObject({
+    type: 'meeting.created',
+    data: { appointmentId: second.body.appointmentId },
+  });
+  const log = await call(service.url, 'GET', `/webhooks/${hook.body.id as string}/deliveries`, key);
+  expect(log.body.deliveries).toEqual([
+    expect.objectContaining({ status: 'succeeded', attempt: 1 }),
+    expect.objectContaining({ status: 'succeeded', attempt: 1 }),
+  ]);
+  await killed(service.child);
+}, 60_000);
