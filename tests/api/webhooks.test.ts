@@ -576,6 +576,41 @@ describe('attendance and setup problems without asking', () => {
     expect(receiver.received).toEqual([]);
   });
 
+  test('a meeting recorded after its end: looked at at once, then spaced as the schedule is', async () => {
+    const clock = new TestClock();
+    const w = await worlds.world({
+      clock,
+      roles: WITH_ATTENDANCE,
+      env: { ATTENDANCE_CHECK_DELAYS: '10m,1h' },
+    });
+    await subscribed(w, ['attendance.ready']);
+    const created = await w.create(
+      appointment({ startDateTime: '2026-11-20T10:00:00Z', endDateTime: '2026-11-20T10:30:00Z' }),
+    );
+    const looks = () => w.sim.requests().filter((r) => r.operation === 'attendanceReports.list').length;
+    w.sim.clearRequests();
+    await runWorker(w);
+    expect(looks()).toBe(1);
+    // Both delays are long past, yet the second look waits the schedule's gap (50 minutes).
+    clock.advance(49 * 60_000);
+    await runWorker(w);
+    expect(looks()).toBe(1);
+    w.sim.addAttendanceSession(created.body.meetingId, {
+      start: '2026-11-20T10:00:00Z',
+      end: '2026-11-20T10:30:00Z',
+      participants: [
+        {
+          userId: w.adviser.id,
+          intervals: [{ join: '2026-11-20T10:00:00Z', leave: '2026-11-20T10:30:00Z' }],
+        },
+      ],
+    });
+    clock.advance(60_000);
+    await runWorker(w);
+    expect(looks()).toBe(2);
+    expect(receiver.received.map((r) => r.event!.type)).toEqual(['attendance.ready']);
+  });
+
   test('partner.setup_problem for an adviser without the access policy: once a day per code and adviser', async () => {
     const clock = new TestClock();
     const w = await worlds.world({ clock });

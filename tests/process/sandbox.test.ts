@@ -57,7 +57,7 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
     // What the README's examples need, printed for a second terminal.
     expect(out).toMatch(
       new RegExp(
-        `export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarKey}' SIMULATOR_URL='https://127\\.0\\.0\\.1:\\d+' SIMULATOR_CA='[^']+simulator-ca\\.pem'`,
+        `export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarKey}' SIMULATOR_URL='https://127\\.0\\.0\\.1:\\d+' SIMULATOR_CA='[^']+simulator-ca\\.pem' WEBHOOK_ID='wh_[A-Za-z0-9_-]{16}' RECEIVER_URL='http://127\\.0\\.0\\.1:\\d+'`,
       ),
     );
     expect(out).toMatch(/stays in the foreground/);
@@ -78,6 +78,13 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
     expect(created.status).toBe(201);
     expect(created.data.joinWebUrl).toMatch(/^https:\/\/teams\.microsoft\.com\//);
     expect(created.data.organizer.userPrincipalName).toBe('ada.adviser@uni.ac.uk');
+    // The sandbox's receiver got the event, signed, and printed it.
+    const webhookLine = new RegExp(
+      `^WEBHOOK meeting\\.created evt_\\S+ signature verified: ${created.data.appointmentId} scheduled \\(sequence \\d+\\)$`,
+      'm',
+    );
+    for (let i = 0; i < 100 && !webhookLine.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toMatch(webhookLine);
 
     // The printed setup link opens the page and its token opens the partner's setup.
     const setupUrl = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/setup#tms_\S+)$/m.exec(out)![1]!;

@@ -115,9 +115,16 @@ function identityRoute(method: string, segments: string[]): Route {
   return { kind: 'openid', operation: 'unknown', params };
 }
 
-/** The portal's *Upload certificate*, for the sandbox (portal.ts). */
+/** The portal's *Upload certificate*, and a meeting that took place, for the sandbox (portal.ts). */
 function portalRoute(segments: string[]): Route {
   const [, tenant, applications, appId, certificates] = segments;
+  if (segments.length === 5 && same(applications, 'meetings') && same(certificates, 'sessions')) {
+    return {
+      kind: 'portal',
+      operation: 'portal.meetingSession',
+      params: { tenant: tenant!, meetingId: appId! },
+    };
+  }
   if (segments.length === 5 && same(applications, 'applications') && same(certificates, 'certificates')) {
     return {
       kind: 'portal',

@@ -548,7 +548,7 @@ class Simulator implements MicrosoftSimulator {
     if (route.kind === 'portal') {
       return route.operation === 'unknown'
         ? { status: 404, headers: { 'content-type': 'application/json' }, body: { error: 'not_found' } }
-        : handlePortal(req, route.params, this.directory);
+        : handlePortal(req, route.operation, route.params, this.directory);
     }
     const env = this.identityEnv(answer);
     const tenant = route.params['tenant'] ?? '';

@@ -33,6 +33,7 @@ export type Operation =
   | 'events.cancel'
   | 'events.delete'
   | 'portal.uploadCertificate'
+  | 'portal.meetingSession'
   | 'unknown';
 
 export interface SimTenant {

@@ -15,6 +15,11 @@ import readline from 'node:readline';
 import axios from 'axios';
 import { seedSimulator, startSimulator, type MicrosoftSimulator } from '../microsoft-simulator';
 import {
+  startWebhookReceiver,
+  type ReceivedWebhook,
+  type WebhookReceiver,
+} from '../webhook-receiver/receiver';
+import {
   SANDBOX_APP_ID,
   SANDBOX_CLIENT_SECRET,
   SANDBOX_DOMAIN,
@@ -78,6 +83,11 @@ async function main(): Promise<void> {
   const caFile = path.join(DATA_DIR, 'simulator-ca.pem');
   fs.writeFileSync(caFile, simulator.caCertPem);
   seedSimulator(simulator, sandboxWorld());
+  // TARGETconnect's side: a receiver that verifies each event's signature and prints it.
+  const receiver = await startWebhookReceiver({
+    port: Number(process.env.WEBHOOK_RECEIVER_PORT ?? 0),
+    onEvent: printEvent,
+  });
 
   const adminKey = process.env.ADMIN_API_KEY ?? `sandbox-admin-${randomBytes(24).toString('base64url')}`;
   const child = spawn(process.execPath, [MAIN], {
@@ -96,6 +106,9 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       // Nothing balances load onto the sandbox: Ctrl-C stops it at once.
       SHUTDOWN_GRACE_MS: process.env.SHUTDOWN_GRACE_MS ?? '0',
+      // The receiver listens on loopback over http; attendance is looked for soon after a meeting.
+      WEBHOOK_ALLOW_INSECURE: 'true',
+      ATTENDANCE_CHECK_DELAYS: process.env.ATTENDANCE_CHECK_DELAYS ?? '5s,1m,5m',
     },
   });
 
@@ -107,6 +120,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => child.once('exit', resolve));
     }
     await simulator.close();
+    await receiver.close();
     say('Sandbox stopped.');
     process.exit(code);
   };
@@ -120,9 +134,19 @@ async function main(): Promise<void> {
 
   const log = serviceLog(child);
   const url = await log.listening;
-  await seedPartner(url, adminKey).then(
-    ({ partnerKey, calendarPartnerKey, setupUrl }) => {
-      printWelcome(url, adminKey, partnerKey, calendarPartnerKey, setupUrl, simulator, caFile);
+  await seedPartner(url, adminKey, receiver).then(
+    ({ partnerKey, calendarPartnerKey, setupUrl, webhookId }) => {
+      printWelcome(
+        url,
+        adminKey,
+        partnerKey,
+        calendarPartnerKey,
+        setupUrl,
+        simulator,
+        caFile,
+        receiver,
+        webhookId,
+      );
       // The service's JSON log lines, held back until now so they do not cut through the welcome.
       say('Service log (JSON lines):');
       log.flow();
@@ -185,7 +209,8 @@ function serviceLog(child: ChildProcess): { listening: Promise<string>; flow(): 
 async function seedPartner(
   url: string,
   adminKey: string,
-): Promise<{ partnerKey: string; calendarPartnerKey: string; setupUrl: string }> {
+  receiver: WebhookReceiver,
+): Promise<{ partnerKey: string; calendarPartnerKey: string; setupUrl: string; webhookId: string }> {
   const admin = axios.create({
     baseURL: url,
     timeout: 5000,
@@ -213,12 +238,45 @@ async function seedPartner(
     `/partners/${SANDBOX_CALENDAR_PARTNER_ID}/api-keys`,
   );
   const link = await admin.post<{ url: string }>(`/partners/${SANDBOX_PARTNER_ID}/setup-links`, {});
+  // uni-example's events go to the receiver, as TARGETconnect's backend would register them.
+  const webhook = await axios.post<{ id: string; secret: string }>(
+    `${url}/webhooks`,
+    { url: `${receiver.url}/targetconnect/events`, events: ['*'], description: 'sandbox receiver' },
+    { timeout: 5000, headers: { authorization: `Bearer ${issued.data.key}` } },
+  );
+  receiver.setSecrets([webhook.data.secret]);
   // The address the service listens on, whatever PUBLIC_BASE_URL says (PORT=0 picks a free port).
   return {
     partnerKey: issued.data.key,
     calendarPartnerKey: calendarIssued.data.key,
     setupUrl: `${url}/setup#${link.data.url.split('#')[1]}`,
+    webhookId: webhook.data.id,
   };
+}
+
+/** One line per event the receiver got: whether its signature verified, and what it says. */
+function printEvent(received: ReceivedWebhook): void {
+  const event = received.event;
+  const data = (event?.data ?? {}) as Record<string, unknown>;
+  const about =
+    event?.type === 'attendance.ready'
+      ? `attendance of ${String(data['appointmentId'])}: ` +
+        (
+          (data['attendees'] as Array<{ attended: boolean; userPrincipalName?: string; value?: string }>) ??
+          []
+        )
+          .map((a) => `${a.userPrincipalName ?? a.value ?? '?'} ${a.attended ? 'attended' : 'NO-SHOW'}`)
+          .join(', ')
+      : event?.type === 'partner.setup_problem'
+        ? `${String(data['code'])}: ${String(data['detail'])}`
+        : event?.type?.startsWith('meeting.')
+          ? `${String(data['appointmentId'])} ${String(data['status'])} (sequence ${String(data['sequence'])})`
+          : '';
+  say(
+    `WEBHOOK ${event?.type ?? '(not JSON)'} ${received.headers['webhook-id'] ?? ''} ` +
+      `${received.verified ? 'signature verified' : 'SIGNATURE NOT VERIFIED'}${received.duplicate ? ' (duplicate: dropped)' : ''}` +
+      `${about ? `: ${about}` : ''}`,
+  );
 }
 
 function printWelcome(
@@ -229,6 +287,8 @@ function printWelcome(
   setupUrl: string,
   simulator: MicrosoftSimulator,
   caFile: string,
+  receiver: WebhookReceiver,
+  webhookId: string,
 ): void {
   const start = new Date(Date.now() + 86_400_000);
   start.setUTCMinutes(0, 0, 0);
@@ -251,6 +311,7 @@ function printWelcome(
         `admin key:      ${adminKey}`,
         `partner key:    ${partnerKey}   (partner '${SANDBOX_PARTNER_ID}')`,
         `partner key:    ${calendarPartnerKey}   (partner '${SANDBOX_CALENDAR_PARTNER_ID}', calendar-backed)`,
+        `webhooks:       ${receiver.url} (uni-example's events, printed below as WEBHOOK lines)`,
       ]),
       '',
       'Create a Teams meeting for an appointment:',
@@ -266,7 +327,7 @@ function printWelcome(
       `Partner: curl -sS ${url}/partners/${SANDBOX_PARTNER_ID} -H 'Authorization: Bearer ${adminKey}'`,
       '',
       "The README's examples use these variables; in a second terminal:",
-      `  export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarPartnerKey}' SIMULATOR_URL='${simulator.url}' SIMULATOR_CA='${caFile}'`,
+      `  export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarPartnerKey}' SIMULATOR_URL='${simulator.url}' SIMULATOR_CA='${caFile}' WEBHOOK_ID='${webhookId}' RECEIVER_URL='${receiver.url}'`,
       '',
       'The setup checks for the advisers (one passes, one shows the missing access policy):',
       `  ADMIN_API_KEY='${adminKey}' npm run doctor -- --url ${url} --partner ${SANDBOX_PARTNER_ID} \\`,

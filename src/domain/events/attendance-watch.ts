@@ -131,11 +131,21 @@ export class AttendanceWatch {
       // Anything else (Graph down, throttled) counts as a look without a report.
     }
     const checks = plan.checks + 1;
-    const wait = this.delaysMs[checks];
-    const end = plan.forEnd === null ? this.clock.now() : Date.parse(plan.forEnd);
-    const next =
-      available || wait === undefined ? null : new Date(Math.max(end + wait, this.clock.now())).toISOString();
-    await done(next, checks);
+    await done(available ? null : this.nextLook(plan.forEnd, checks), checks);
     return true;
+  }
+
+  /**
+   * When look `checks + 1` is due: its delay after the end, but never sooner after this look than
+   * the schedule's own gap between the two (a meeting recorded long after its end is not looked
+   * at four times in a row: Teams writes a report minutes after a session ends). null: no more.
+   */
+  private nextLook(forEnd: string | null, checks: number): string | null {
+    const wait = this.delaysMs[checks];
+    if (wait === undefined) return null;
+    const now = this.clock.now();
+    const end = forEnd === null ? now : Date.parse(forEnd);
+    const gap = wait - (this.delaysMs[checks - 1] ?? 0);
+    return new Date(Math.max(end + wait, now + gap)).toISOString();
   }
 }
