@@ -88,4 +88,14 @@ maybe('webhooks from two instances on one PostgreSQL database', () => {
     expect(rows).toEqual([{ status: 'succeeded', attempts: 1, n: 50 }]);
     expect((await storeB.outbox.waiting()).count).toBe(0);
   });
+
+  test('the event costs a create no statement of its own: still the key, the claim, the record', async () => {
+    // The webhook of the test before wants meeting.created: the event and its delivery ride in
+    // the record's statement.
+    expect((await a.create(appointment())).status).toBe(201);
+    const before = storeA.stats().statements!;
+    expect((await a.create(appointment())).status).toBe(201);
+    expect(storeA.stats().statements! - before).toBe(3);
+    expect((await storeA.outbox.waiting()).count).toBe(2);
+  });
 });

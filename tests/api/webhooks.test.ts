@@ -3,6 +3,8 @@
  * test's clock) and a real HTTP receiver on loopback. Signatures are checked by the receiver and
  * by the `standardwebhooks` package, as a receiver would.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { TestClock } from '../support/clock';
 import {
@@ -698,5 +700,29 @@ describe('operations', () => {
     expect(logs).not.toContain('/hooks/tc');
     expect(logs).not.toContain('whsec_');
     expect(logs).not.toContain(w.students[0]!.mail);
+  });
+});
+
+describe("the README's receiver", () => {
+  test('its verification snippet accepts a real delivery and refuses a forged or stale one', async () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const code = /\*\*Receiving\.\*\*[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)![1]!;
+    const verify = new Function('require', `${code}\nreturn verify;`)(require) as (
+      secret: string,
+      headers: Record<string, string>,
+      body: string,
+    ) => boolean;
+    const w = await worlds.world();
+    const webhook = await subscribed(w, ['webhook.test']);
+    await w.h.request.post(`/webhooks/${webhook.id}/test`).set('Authorization', partnerAuth(w));
+    await runWorker(w);
+    const got = receiver.received[0]!;
+    expect(verify(webhook.secret, got.headers, got.body)).toBe(true);
+    expect(verify(webhook.secret, got.headers, got.body.replace('test', 'tset'))).toBe(false);
+    const stale = {
+      ...got.headers,
+      'webhook-timestamp': String(Number(got.headers['webhook-timestamp']) - 600),
+    };
+    expect(verify(webhook.secret, stale, got.body)).toBe(false);
   });
 });

@@ -135,4 +135,11 @@ test("the README's examples answer, in order, what the README says", async () =>
     }
   }
   expect(results).toEqual(wanted);
+  // The webhooks section's no-show: the sandbox's receiver printed the attendance event, verified.
+  const noShow =
+    /^WEBHOOK attendance\.ready evt_\S+ signature verified: attendance of appt-held: sam\.student@uni\.ac\.uk attended, olivia\.okafor@uni\.ac\.uk NO-SHOW$/m;
+  for (let i = 0; i < 200 && !noShow.test(output); i += 1) await new Promise((r) => setTimeout(r, 50));
+  expect(output).toMatch(noShow);
+  expect(output).toMatch(/^WEBHOOK webhook\.test evt_\S+ signature verified$/m);
+  expect(output).not.toMatch(/SIGNATURE NOT VERIFIED/);
 }, 90_000);

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       SHUTDOWN_GRACE_MS: process.env.SHUTDOWN_GRACE_MS ?? '0',
       // The receiver listens on loopback over http; attendance is looked for soon after a meeting.
       WEBHOOK_ALLOW_INSECURE: 'true',
-      ATTENDANCE_CHECK_DELAYS: process.env.ATTENDANCE_CHECK_DELAYS ?? '5s,1m,5m',
+      ATTENDANCE_CHECK_DELAYS: process.env.ATTENDANCE_CHECK_DELAYS ?? '5s,10s,1m,5m',
     },
   });
 
