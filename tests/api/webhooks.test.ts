@@ -4,6 +4,8 @@
  * by the `standardwebhooks` package, as a receiver would.
  */
 import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { SecretCipher } from '../../src/domain/partners/secret-cipher';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { TestClock } from '../support/clock';
@@ -484,6 +486,46 @@ describe('secrets', () => {
       ]);
       expect(receiver.received[0]!.verified).toBe(true);
       expect(other.received).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('a secret this SECRETS_KEY cannot open', () => {
+  test('its deliveries fail saying why, the others in the round go out; a new secret mends it', async () => {
+    const w = await worlds.world();
+    const broken = await subscribed(w, ['meeting.created']);
+    const other = await startWebhookReceiver();
+    try {
+      const healthy = await registerWebhook(w.h, partnerAuth(w), {
+        url: other.url,
+        events: ['meeting.created'],
+      });
+      other.setSecrets([healthy.secret]);
+      // Sealed under another key (SECRETS_KEY changed since the webhook was made).
+      const stored = (await w.h.store.webhooks.get(broken.id))!;
+      const foreign = new SecretCipher(randomBytes(32)).encrypt('whsec_AAAA', `webhook:${broken.id}`);
+      await w.h.store.webhooks.update({ ...stored, secretCiphertext: foreign, version: 2 }, 1);
+      expect((await w.create(appointment())).status).toBe(201);
+      await runWorker(w);
+      expect(receiver.received).toEqual([]);
+      expect(other.received.map((r) => r.verified)).toEqual([true]);
+      expect((await deliveries(w, broken.id)).body.deliveries[0]).toMatchObject({
+        status: 'pending',
+        error: expect.stringMatching(/cannot be read with this service's SECRETS_KEY/),
+      });
+      const rotated = await w.h.request
+        .post(`/webhooks/${broken.id}/secret`)
+        .set('Authorization', partnerAuth(w));
+      expect(rotated.status).toBe(200);
+      expect(rotated.body.previousSecretExpiresAt).toBeUndefined();
+      receiver.setSecrets([rotated.body.secret]);
+      expect(
+        (await w.h.request.post(`/webhooks/${broken.id}/test`).set('Authorization', partnerAuth(w))).status,
+      ).toBe(202);
+      await runWorker(w);
+      expect(receiver.received.map((r) => [r.event!.type, r.verified])).toEqual([['webhook.test', true]]);
     } finally {
       await other.close();
     }

@@ -68,20 +68,24 @@ export class Deliveries {
       outcome = { error: 'The webhook is disabled.' };
     } else {
       const timestamp = Math.floor(this.clock.now() / 1000);
-      const signatures = this.webhooks
-        .signingSecrets(webhook)
-        .map((secret) => signature(secret, delivery.eventId, timestamp, body));
-      outcome = await this.sender.send(
-        webhook.url,
-        {
-          'content-type': 'application/json',
-          'user-agent': 'teams-meetings-webhooks/1',
-          'webhook-id': delivery.eventId,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signatures.join(' '),
-        },
-        body,
-      );
+      const signatures = this.signatures(webhook, delivery.eventId, timestamp, body);
+      outcome =
+        signatures === null
+          ? {
+              error:
+                "The webhook's secret cannot be read with this service's SECRETS_KEY (it changed since): make a new secret with POST /webhooks/{id}/secret.",
+            }
+          : await this.sender.send(
+              webhook.url,
+              {
+                'content-type': 'application/json',
+                'user-agent': 'teams-meetings-webhooks/1',
+                'webhook-id': delivery.eventId,
+                'webhook-timestamp': String(timestamp),
+                'webhook-signature': signatures.join(' '),
+              },
+              body,
+            );
     }
     const result = this.next(delivery, attempt, outcome, startedAt, !webhook.enabled);
     if (result.outcome === 'disabled') {
@@ -90,6 +94,20 @@ export class Deliveries {
     // A lease taken over meanwhile (this attempt outlived it) leaves the newer attempt's outcome.
     await this.outbox.finish(result.delivery, this.options.owner);
     this.observed(result.outcome, result.delivery, this.clock.now() - Date.parse(delivery.createdAt));
+  }
+
+  /** The attempt's signatures; null when a secret cannot be opened (nothing is sent unsigned). */
+  private signatures(
+    webhook: DueDelivery['webhook'],
+    id: string,
+    timestamp: number,
+    body: string,
+  ): string[] | null {
+    try {
+      return this.webhooks.signingSecrets(webhook).map((secret) => signature(secret, id, timestamp, body));
+    } catch {
+      return null;
+    }
   }
 
   private next(

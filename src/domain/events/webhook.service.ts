@@ -156,12 +156,18 @@ export class WebhookService {
   /** A new secret, shown once; the one before keeps signing beside it for 24 hours. */
   async rotate(caller: WebhookCaller, id: string): Promise<{ webhook: WebhookView; secret: string }> {
     const secret = newWebhookSecret();
-    const record = await this.change(caller, id, (current) => ({
-      ...current,
-      secretCiphertext: this.cipher.encrypt(secret, associated(id)),
-      previousSecretCiphertext: current.secretCiphertext,
-      previousSecretExpiresAt: new Date(this.clock.now() + ROTATION_OVERLAP_MS).toISOString(),
-    }));
+    const record = await this.change(caller, id, (current) => {
+      // A secret this SECRETS_KEY cannot open cannot sign either: it is dropped, not kept.
+      const readable = this.opens(current.secretCiphertext, id);
+      return {
+        ...current,
+        secretCiphertext: this.cipher.encrypt(secret, associated(id)),
+        previousSecretCiphertext: readable ? current.secretCiphertext : null,
+        previousSecretExpiresAt: readable
+          ? new Date(this.clock.now() + ROTATION_OVERLAP_MS).toISOString()
+          : null,
+      };
+    });
     return { webhook: this.view(record), secret };
   }
 
@@ -200,15 +206,36 @@ export class WebhookService {
 
   /** The secrets that sign now: the current one, and the one before a rotation for 24 hours. */
   signingSecrets(record: WebhookRecord): string[] {
+    // Throws when the current secret cannot be opened (SECRETS_KEY changed): nothing goes unsigned.
     const secrets = [this.cipher.decrypt(record.secretCiphertext, associated(record.id))];
-    if (
-      record.previousSecretCiphertext !== null &&
-      record.previousSecretExpiresAt !== null &&
-      Date.parse(record.previousSecretExpiresAt) > this.clock.now()
-    ) {
-      secrets.push(this.cipher.decrypt(record.previousSecretCiphertext, associated(record.id)));
-    }
+    const previous = this.openPrevious(record);
+    if (previous !== null) secrets.push(previous);
     return secrets;
+  }
+
+  /** The secret before the last rotation while it still signs and can be opened; else null. */
+  private openPrevious(record: WebhookRecord): string | null {
+    if (
+      record.previousSecretCiphertext === null ||
+      record.previousSecretExpiresAt === null ||
+      Date.parse(record.previousSecretExpiresAt) <= this.clock.now()
+    ) {
+      return null;
+    }
+    try {
+      return this.cipher.decrypt(record.previousSecretCiphertext, associated(record.id));
+    } catch {
+      return null;
+    }
+  }
+
+  private opens(sealed: string, id: string): boolean {
+    try {
+      this.cipher.decrypt(sealed, associated(id));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The receiver said 410 Gone: the webhook stops at once. */
