@@ -1,0 +1,232 @@
+/**
+ * `npm run bench:webhooks`: what events cost a create and what one instance delivers (issue 25).
+ *
+ * 1. Creates/s and store work per create with no webhook and with one that wants
+ *    `meeting.created` (a receiver on loopback answering 204), in alternating rounds on one
+ *    instance: SQLite (writes per create from the group commit's counter), then PostgreSQL
+ *    (statements per create from /metrics). The worker runs and delivers meanwhile.
+ * 2. Deliveries/s: events recorded by an instance with WORKER=off, then one instance with its
+ *    worker on sends them all to the loopback receiver; timed from its start to the last event
+ *    received.
+ *
+ * Options: --round-seconds N (default 5), --rounds N per arm (default 3), --events N (default
+ * 5000), --connections N (default 64). Needs PostgreSQL at TEST_DATABASE_URL (default
+ * postgres://postgres@127.0.0.1:5432/test) for the PostgreSQL part; it makes and drops a database.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Pool } from 'pg';
+import { startSimulator } from '../tools/microsoft-simulator';
+import { startWebhookReceiver } from '../tools/webhook-receiver/receiver';
+import { appointment } from '../tools/fixtures/university';
+import { median, newWorldIds, ROOT, runMain, seedWorld, startService, type ServiceChild } from './support';
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}
+const ROUND_SECONDS = option('--round-seconds', 5);
+const ROUNDS = option('--rounds', 3);
+const EVENTS = option('--events', 5000);
+const CONNECTIONS = option('--connections', 64);
+const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DIST = path.join(ROOT, 'dist');
+
+function log(message: string): void {
+  process.stderr.write(`[bench:webhooks] ${message}\n`);
+}
+
+async function metric(service: ServiceChild, name: string): Promise<number> {
+  const text = (await service.admin.get('/metrics')).data as string;
+  return Number(new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text)?.[1] ?? 0);
+}
+
+async function creates(url: string, key: string, seconds: number) {
+  const run = `${Date.now()}-${crypto.randomBytes(3).toString('hex')}`;
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => ({
+          ...req,
+          path: '/appointments/meeting',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify(appointment({ appointmentId: `bench-${run}-${i++}` })),
+        }),
+      },
+    ],
+  });
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+  };
+}
+
+interface Arm {
+  rps: number[];
+  p99: number[];
+  workPerCreate: number[];
+  non2xx: number;
+}
+
+/** Alternating rounds without and with a webhook on one running instance. */
+async function costRounds(service: ServiceChild, key: string, receiverUrl: string, counter: string) {
+  const hook = await service.admin.post('/webhooks', {
+    url: receiverUrl,
+    events: ['meeting.created'],
+    partnerId: 'bench',
+  });
+  if (hook.status !== 201) throw new Error(`POST /webhooks ${hook.status}`);
+  const arms: Record<'without' | 'with', Arm> = {
+    without: { rps: [], p99: [], workPerCreate: [], non2xx: 0 },
+    with: { rps: [], p99: [], workPerCreate: [], non2xx: 0 },
+  };
+  await creates(service.url, key, 2); // warm-up: tokens, identities, JIT
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const arm of ['without', 'with'] as const) {
+      await service.admin.patch(`/webhooks/${hook.data.id as string}`, { enabled: arm === 'with' });
+      const before = await metric(service, counter);
+      const r = await creates(service.url, key, ROUND_SECONDS);
+      // Each scrape's own reads (the webhook backlog) count once: taken off.
+      const after = (await metric(service, counter)) - 1;
+      arms[arm].rps.push(r.rps);
+      arms[arm].p99.push(r.p99);
+      arms[arm].workPerCreate.push((after - before) / r.total);
+      arms[arm].non2xx += r.non2xx;
+      log(
+        `${counter}: ${arm} webhook: ${r.rps.toFixed(0)} creates/s, p99 ${r.p99} ms, ${((after - before) / r.total).toFixed(2)} per create`,
+      );
+    }
+  }
+  const summary = (a: Arm) => ({
+    createsPerSecond: Math.round(median(a.rps)),
+    p99Ms: median(a.p99),
+    perCreate: +median(a.workPerCreate).toFixed(2),
+    non2xx: a.non2xx,
+  });
+  return { without: summary(arms.without), with: summary(arms.with) };
+}
+
+/** Events recorded with the worker off; then one instance with its worker sends them all. */
+async function deliveryRate(
+  start: (env: Record<string, string>, name: string) => Promise<ServiceChild>,
+  receiver: Awaited<ReturnType<typeof startWebhookReceiver>>,
+) {
+  let service = await start({ WORKER: 'off' }, 'deliveries');
+  const key = await service.addPartner('bench');
+  const hook = await service.admin.post('/webhooks', {
+    url: receiver.url,
+    events: ['webhook.test'],
+    partnerId: 'bench',
+  });
+  if (hook.status !== 201) throw new Error(`POST /webhooks ${hook.status}`);
+  // webhook.test events, EVENTS of them (each a recorded event and a delivery, as a meeting's).
+  const id = hook.data.id as string;
+  const result = await autocannon({
+    url: service.url,
+    connections: 32,
+    amount: EVENTS,
+    requests: [{ method: 'POST', path: `/webhooks/${id}/test`, headers: { authorization: `Bearer ${key}` } }],
+  });
+  if (result.non2xx > 0) throw new Error(`${result.non2xx} test events refused`);
+  service.child.kill('SIGTERM');
+  await new Promise((resolve) => service.child.once('exit', resolve));
+  receiver.received.length = 0;
+  const started = Date.now();
+  service = await start({ WORKER: 'on' }, 'deliveries');
+  await receiver.waitFor(EVENTS, 120_000);
+  const seconds = (Date.now() - started) / 1000;
+  const unique = new Set(receiver.received.map((r) => r.headers['webhook-id'])).size;
+  service.child.kill('SIGTERM');
+  await new Promise((resolve) => service.child.once('exit', resolve));
+  return {
+    events: EVENTS,
+    seconds: +seconds.toFixed(2),
+    deliveriesPerSecond: Math.round(EVENTS / seconds),
+    unique,
+  };
+}
+
+async function main(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-webhooks-'));
+  const sim = await startSimulator();
+  seedWorld(sim, newWorldIds());
+  const caFile = path.join(tmp, 'ca.pem');
+  fs.writeFileSync(caFile, sim.caCertPem);
+  const receiver = await startWebhookReceiver();
+  const adminKey = `bench-admin-${crypto.randomBytes(16).toString('hex')}`;
+  // One key for every start: the second instance of the delivery part reads the first's secrets.
+  const secretsKey = crypto.randomBytes(32).toString('base64');
+  const start = (env: Record<string, string>, name: string) =>
+    startService({
+      dist: DIST,
+      dir: tmp,
+      name,
+      sim,
+      caFile,
+      adminKey,
+      env: { WEBHOOK_ALLOW_INSECURE: 'true', LOG_LEVEL: 'warn', SECRETS_KEY: secretsKey, ...env },
+    });
+  const results: Record<string, unknown> = {
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+    connections: CONNECTIONS,
+    roundSeconds: ROUND_SECONDS,
+    rounds: ROUNDS,
+  };
+
+  log('SQLite: creates without and with a webhook');
+  let service = await start({}, 'sqlite');
+  let key = await service.addPartner('bench');
+  results['sqlite'] = await costRounds(service, key, receiver.url, 'teams_meetings_store_writes_total');
+  service.child.kill('SIGTERM');
+  await new Promise((resolve) => service.child.once('exit', resolve));
+
+  const admin = new Pool({ connectionString: POSTGRES_URL, max: 1, connectionTimeoutMillis: 3000 });
+  admin.on('error', () => undefined);
+  const database = `tm_bench_hooks_${crypto.randomBytes(4).toString('hex')}`;
+  try {
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = new URL(POSTGRES_URL);
+    url.pathname = `/${database}`;
+    log('PostgreSQL: creates without and with a webhook');
+    service = await start({ DATABASE_URL: url.toString() }, 'postgres');
+    key = await service.addPartner('bench');
+    results['postgres'] = await costRounds(
+      service,
+      key,
+      receiver.url,
+      'teams_meetings_store_statements_total',
+    );
+    service.child.kill('SIGTERM');
+    await new Promise((resolve) => service.child.once('exit', resolve));
+  } catch (error) {
+    results['postgres'] = { skipped: (error as Error).message };
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+
+  log(`deliveries: ${EVENTS} events, one instance, SQLite`);
+  receiver.received.length = 0;
+  results['delivery'] = await deliveryRate(start, receiver);
+
+  await receiver.close();
+  await sim.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.writeFileSync(
+    path.join(ROOT, 'bench', 'webhooks-results.json'),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+}
+
+runMain(main);
