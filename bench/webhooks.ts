@@ -4,7 +4,8 @@
  * 1. Creates/s and store work per create with no webhook and with one that wants
  *    `meeting.created` (a receiver on loopback answering 204), in alternating rounds on one
  *    instance: SQLite (writes per create from the group commit's counter), then PostgreSQL
- *    (statements per create from /metrics). The worker runs and delivers meanwhile.
+ *    (statements per create from /metrics); each with the worker off (the outbox's cost to the
+ *    create alone) and on (the instance also delivering every event as it comes).
  * 2. Deliveries/s: events recorded by an instance with WORKER=off, then one instance with its
  *    worker on sends them all to the loopback receiver; timed from its start to the last event
  *    received.
@@ -183,35 +184,49 @@ async function main(): Promise<void> {
     rounds: ROUNDS,
   };
 
-  log('SQLite: creates without and with a webhook');
-  let service = await start({}, 'sqlite');
-  let key = await service.addPartner('bench');
-  results['sqlite'] = await costRounds(service, key, receiver.url, 'teams_meetings_store_writes_total');
-  service.child.kill('SIGTERM');
-  await new Promise((resolve) => service.child.once('exit', resolve));
+  // Each engine twice: the worker off (what writing the event costs the create alone) and on
+  // (the same instance also delivering every event as it comes).
+  // Each instance on a store of its own: the worker-off instance's undelivered events must not
+  // become the next one's backlog.
+  const engine = async (
+    name: string,
+    envFor: (worker: 'on' | 'off') => Record<string, string>,
+    counter: string,
+  ) => {
+    const out: Record<string, unknown> = {};
+    for (const worker of ['off', 'on'] as const) {
+      log(`${name}, worker ${worker}: creates without and with a webhook`);
+      const service = await start({ ...envFor(worker), WORKER: worker }, `${name}-${worker}`);
+      const key = await service.addPartner('bench');
+      out[`worker${worker === 'on' ? 'On' : 'Off'}`] = await costRounds(service, key, receiver.url, counter);
+      service.child.kill('SIGTERM');
+      await new Promise((resolve) => service.child.once('exit', resolve));
+    }
+    return out;
+  };
+  results['sqlite'] = await engine('sqlite', () => ({}), 'teams_meetings_store_writes_total');
 
   const admin = new Pool({ connectionString: POSTGRES_URL, max: 1, connectionTimeoutMillis: 3000 });
   admin.on('error', () => undefined);
-  const database = `tm_bench_hooks_${crypto.randomBytes(4).toString('hex')}`;
+  const databases = ['off', 'on'].map((w) => `tm_bench_hooks_${w}_${crypto.randomBytes(4).toString('hex')}`);
   try {
-    await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${database}`;
-    log('PostgreSQL: creates without and with a webhook');
-    service = await start({ DATABASE_URL: url.toString() }, 'postgres');
-    key = await service.addPartner('bench');
-    results['postgres'] = await costRounds(
-      service,
-      key,
-      receiver.url,
+    for (const database of databases) await admin.query(`CREATE DATABASE ${database}`);
+    const urlOf = (worker: 'on' | 'off') => {
+      const url = new URL(POSTGRES_URL);
+      url.pathname = `/${databases[worker === 'off' ? 0 : 1]}`;
+      return url.toString();
+    };
+    results['postgres'] = await engine(
+      'postgres',
+      (worker) => ({ DATABASE_URL: urlOf(worker) }),
       'teams_meetings_store_statements_total',
     );
-    service.child.kill('SIGTERM');
-    await new Promise((resolve) => service.child.once('exit', resolve));
   } catch (error) {
     results['postgres'] = { skipped: (error as Error).message };
   } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    for (const database of databases) {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    }
     await admin.end();
   }
 

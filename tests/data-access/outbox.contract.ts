@@ -174,7 +174,20 @@ export function describeOutboxContract(name: string, open: () => Promise<OpenedS
       expect((await store.outbox.deliveries('wh_1', 10)).map((d) => d.eventId)).toEqual(['evt_waiting']);
     });
 
+    it('keeps an attendance look only while a webhook wants attendance.ready', async () => {
+      const claimed = pending('p1', 'a1');
+      await store.meetings.claim(claimed);
+      const attendance = { dueAt: '2025-03-02T10:40:00.000Z', checks: 0, forEnd: DETAILS.endDateTime };
+      await store.meetings.update(
+        { ...claimed, status: 'scheduled', details: DETAILS, version: 2, attendance },
+        1,
+      );
+      expect((await store.meetings.get('p1', 'a1'))?.attendance).toEqual({ ...attendance, dueAt: null });
+      expect(await store.meetings.attendanceDue('2025-03-03T00:00:00.000Z', 10)).toEqual([]);
+    });
+
     it('finds the meetings whose attendance look is due, and keeps the schedule', async () => {
+      await store.webhooks.insert(webhook('wh_1', { events: ['attendance.ready'] }));
       const claimed = pending('p1', 'a1');
       await store.meetings.claim(claimed);
       const attendance = { dueAt: '2025-03-02T10:40:00.000Z', checks: 0, forEnd: DETAILS.endDateTime };

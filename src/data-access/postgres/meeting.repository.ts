@@ -4,6 +4,7 @@ import type { OutboundEvent } from '../../domain/events/event.record';
 import { eventParams, recordEventCtes } from './webhook.repository';
 import type { MeetingRepository } from '../../domain/meetings/meetings.port';
 import { jsonAsParsed, meetingFromRow, type MeetingRow as Row } from '../rows';
+import { wantingWebhooks } from '../webhook-rows';
 
 /** A JSON column: pg has parsed it already. */
 type MeetingRow = Row<unknown>;
@@ -45,11 +46,15 @@ const CLAIM = `
   ON CONFLICT (partner_id, appointment_id) DO NOTHING
   RETURNING version`;
 
+// The attendance look is kept only while a webhook wants the partner's attendance.ready.
 const UPDATE_SET = `
   UPDATE meetings SET status = $3, request_hash = $4, organizer_id = $5, graph_meeting_id = $6,
     data = $7::json, version = $8, updated_at = $9, external_id = $11, lease_owner = $12,
     lease_expires_at = $13, calendar_sequence = $14, pending_change = $15::json,
-    attendance_due_at = $16, attendance_checks = $17, attendance_for_end = $18
+    attendance_due_at = CASE WHEN $16::text IS NOT NULL AND EXISTS (
+      SELECT 1 FROM webhooks w WHERE ${wantingWebhooks('$1', "'attendance.ready'", 'NULL::text', 'postgres')})
+      THEN $16::text END,
+    attendance_checks = $17, attendance_for_end = $18
   WHERE partner_id = $1 AND appointment_id = $2 AND version = $10`;
 
 const UPDATE = UPDATE_SET;

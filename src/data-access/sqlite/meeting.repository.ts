@@ -4,9 +4,18 @@ import { eventBody, type OutboundEvent } from '../../domain/events/event.record'
 import type { SqliteOutboxRepository } from './webhook.repository';
 import type { MeetingRepository } from '../../domain/meetings/meetings.port';
 import { jsonFromText, meetingFromRow, type MeetingRow as Row } from '../rows';
+import { wantingWebhooks } from '../webhook-rows';
 import type { WriteBatcher } from './write-batcher';
 
 type MeetingRow = Row<string>;
+
+/**
+ * The attendance look is kept only while a webhook wants the partner's attendance.ready: for
+ * everyone else there is nothing to look for (and no Graph call, no write, to make).
+ */
+const ATTENDANCE_DUE_IF_WANTED = `CASE WHEN @attendanceDueAt IS NOT NULL AND EXISTS (
+  SELECT 1 FROM webhooks w WHERE ${wantingWebhooks('@partnerId', "'attendance.ready'", 'NULL', 'sqlite')})
+  THEN @attendanceDueAt END`;
 const toRecord = (row: MeetingRow): MeetingRecord => meetingFromRow(row, jsonFromText);
 
 function toParams(record: MeetingRecord) {
@@ -61,7 +70,7 @@ export class SqliteMeetingRepository implements MeetingRepository {
         organizer_id = @organizerId, graph_meeting_id = @graphMeetingId, data = @data, version = @version,
         updated_at = @updatedAt, lease_owner = @leaseOwner, lease_expires_at = @leaseExpiresAt,
         calendar_sequence = @calendarSequence, pending_change = @pendingChange,
-        attendance_due_at = @attendanceDueAt, attendance_checks = @attendanceChecks,
+        attendance_due_at = ${ATTENDANCE_DUE_IF_WANTED}, attendance_checks = @attendanceChecks,
         attendance_for_end = @attendanceForEnd
       WHERE partner_id = @partnerId AND appointment_id = @appointmentId AND version = @expectedVersion`);
     this.attendanceDueStmt = db.prepare<[string, number], MeetingRow>(`

@@ -17,6 +17,8 @@ export interface WorkerLog {
 /** Events (and their deliveries) are kept this long after nothing waits for them. */
 export const EVENT_RETENTION_MS = 30 * 86_400_000;
 const DAY_MS = 86_400_000;
+/** After a wake, the next round starts this long after the last one ended (at most 20 rounds/s). */
+const WAKE_GAP_MS = 50;
 
 export class Worker {
   private running: Promise<void> | undefined;
@@ -87,18 +89,21 @@ export class Worker {
   }
 
   private async rest(): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return;
-    }
-    // Real time, not the service clock: the rest is how often to look, not a business wait.
+    // Real time, not the service clock: the rest is how often to look, not a business wait. Woken
+    // (an event recorded here), the next round comes WAKE_GAP_MS after this one ended, not at
+    // once: under load the events of many requests share a round instead of each paying for one.
+    const endedAt = Date.now();
+    const soon = () => Math.max(0, endedAt + WAKE_GAP_MS - Date.now());
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.pollMs);
-      function done() {
+      const finish = () => {
         clearTimeout(timer);
         resolve();
-      }
-      this.wakeUp = done;
+      };
+      let timer = setTimeout(finish, this.woken ? soon() : this.pollMs);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        timer = setTimeout(finish, this.stopped ? 0 : soon());
+      };
     });
     this.wakeUp = undefined;
     this.woken = false;

@@ -16,6 +16,8 @@ export interface MeetingRepository {
   /**
    * Writes `record` if the stored version is still `expectedVersion`; false when someone else won.
    * With `event`, the event is recorded in the same transaction (the outbox): both or neither.
+   * The record's attendance look (`attendance.dueAt`) is kept only while an enabled webhook wants
+   * the partner's `attendance.ready` (else it is stored as null: nothing to look for).
    */
   update(record: MeetingRecord, expectedVersion: number, event?: OutboundEvent): Promise<boolean>;
   /** Scheduled meetings whose attendance look is due at `now`, the longest due first. */
