@@ -55,6 +55,10 @@ export function checkClientAssertion(
     typeof header['x5t#S256'] === 'string'
       ? Buffer.from(header['x5t#S256'], 'base64url').toString('hex')
       : undefined;
+  // No certificate named: a workload identity's token from another issuer (federated credential).
+  if (x5t === undefined && x5tS256 === undefined && app.federatedCredentials.length > 0) {
+    return checkFederatedAssertion(app, h!, p!, s, header, claims, nowMs);
+  }
   const used = alg === 'PS256' ? x5tS256 : alg === 'RS256' ? x5t : undefined;
   if (used === undefined) {
     return invalidClient(
@@ -108,6 +112,52 @@ export function checkClientAssertion(
     (nbf !== undefined && exp - nbf > 600 + SKEW_SECONDS)
   ) {
     return invalidClient(700024, 'Client assertion is not within its valid time range.');
+  }
+  return null;
+}
+
+/**
+ * Workload identity federation: the assertion is the issuer's JWT; Entra looks for a federated
+ * identity credential of the app with the token's issuer, subject and audience (AADSTS70021 when
+ * none matches), checks the signature with the issuer's key and the token's lifetime (AADSTS700024).
+ */
+function checkFederatedAssertion(
+  app: SimApp,
+  h: string,
+  p: string,
+  s: string,
+  header: Record<string, unknown>,
+  claims: Record<string, unknown>,
+  nowMs: number,
+): AadErrorInput | null {
+  const audiences = Array.isArray(claims['aud']) ? claims['aud'].map(String) : [String(claims['aud'])];
+  const credential = app.federatedCredentials.find(
+    (c) => c.issuer === claims['iss'] && c.subject === claims['sub'] && audiences.includes(c.audience),
+  );
+  if (!credential) {
+    return {
+      status: 400,
+      error: 'invalid_client',
+      code: 70021,
+      description: `No matching federated identity record found for presented assertion. Assertion Issuer: '${String(claims['iss'])}'. Assertion Subject: '${String(claims['sub'])}'. Assertion Audience: '${audiences.join(',')}'. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`,
+    };
+  }
+  if (
+    header['alg'] !== 'RS256' ||
+    !verify('sha256', Buffer.from(`${h}.${p}`, 'utf8'), credential.publicKeyPem, Buffer.from(s, 'base64url'))
+  ) {
+    return invalidClient(700027, 'Client assertion failed signature validation.');
+  }
+  const exp = typeof claims['exp'] === 'number' ? claims['exp'] : undefined;
+  const nbf = typeof claims['nbf'] === 'number' ? claims['nbf'] : undefined;
+  const now = nowMs / 1000;
+  if (exp === undefined || now > exp + SKEW_SECONDS || (nbf !== undefined && now < nbf - SKEW_SECONDS)) {
+    return {
+      status: 400,
+      error: 'invalid_client',
+      code: 700024,
+      description: 'Client assertion is not within its valid time range.',
+    };
   }
   return null;
 }

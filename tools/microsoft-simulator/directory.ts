@@ -14,6 +14,7 @@ import type {
   SimTenant,
   SimUser,
   SimCertificate,
+  SimConsent,
 } from './types';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -52,6 +53,7 @@ function policyKey(tenantId: string, userId: string, appId: string): string {
 export class Directory {
   private readonly tenants = new Map<string, SimTenant>();
   private readonly apps = new Map<string, SimApp>();
+  private readonly consents = new Map<string, SimConsent>();
   /** The app's service principal object ID in its tenant: a token's `oid`. */
   private readonly servicePrincipals = new Map<string, string>();
   private readonly users = new Map<string, SimUser>();
@@ -83,6 +85,7 @@ export class Directory {
     this.deletedByJoinUrl.clear();
     this.tenants.clear();
     this.apps.clear();
+    this.consents.clear();
     this.servicePrincipals.clear();
     this.users.clear();
     this.byUpn.clear();
@@ -130,6 +133,9 @@ export class Directory {
       certificates: (input.certificates ?? []).map(uploadedCertificate),
       roles: [...(input.roles ?? [])],
       usersEndpointForbidden: input.usersEndpointForbidden ?? false,
+      multiTenant: input.multiTenant ?? false,
+      redirectUris: [...(input.redirectUris ?? [])],
+      federatedCredentials: [...(input.federatedCredentials ?? [])],
     };
     const key = appKey(tenant.id, app.appId);
     this.apps.set(key, app);
@@ -150,6 +156,42 @@ export class Directory {
 
   app(tenantId: string, appId: string): SimApp | undefined {
     return this.apps.get(appKey(tenantId, appId));
+  }
+
+  /** The multi-tenant registration of `appId`, in whichever tenant it lives. */
+  multiTenantApp(appId: string): SimApp | undefined {
+    const id = appId.toLowerCase();
+    return [...this.apps.values()].find((a) => a.multiTenant && a.appId === id);
+  }
+
+  /** An admin of `tenantId` consents to the multi-tenant app: its service principal is made there. */
+  grantConsent(tenantId: string, appId: string, nowMs: number, lagMs: number): SimConsent {
+    const app = this.multiTenantApp(appId);
+    if (!app) throw new Error(`grantConsent: no multi-tenant app '${appId}'`);
+    const tenant = this.requireTenant(tenantId, 'grantConsent');
+    const consent: SimConsent = {
+      tenantId: tenant.id,
+      appId: app.appId,
+      roles: [...app.roles],
+      grantedAt: nowMs,
+      effectiveAt: nowMs + lagMs,
+    };
+    const key = appKey(tenant.id, app.appId);
+    this.consents.set(key, consent);
+    if (!this.servicePrincipals.has(key)) this.servicePrincipals.set(key, randomUUID());
+    return consent;
+  }
+
+  revokeConsent(tenantId: string, appId: string): void {
+    this.consents.delete(appKey(this.requireTenant(tenantId, 'revokeConsent').id, appId));
+  }
+
+  consent(tenantId: string, appId: string): SimConsent | undefined {
+    return this.consents.get(appKey(tenantId, appId));
+  }
+
+  allConsents(): SimConsent[] {
+    return [...this.consents.values()].map((c) => ({ ...c, roles: [...c.roles] }));
   }
 
   servicePrincipalId(tenantId: string, appId: string): string {

@@ -24,6 +24,8 @@ export type {
   RecordedRequest,
   RequestKind,
   SimApp,
+  SimConsent,
+  SimFederatedCredential,
   SimAttendee,
   SimMeeting,
   SimMeetingOptions,

@@ -106,6 +106,9 @@ function identityRoute(method: string, segments: string[]): Route {
   if (segments.length === 4 && same(a, 'v2.0') && same(b, '.well-known') && same(c, 'openid-configuration')) {
     return { kind: 'openid', operation: 'openid-configuration', params };
   }
+  if (segments.length === 3 && same(a, 'v2.0') && same(b, 'adminconsent')) {
+    return { kind: 'openid', operation: 'adminconsent', params };
+  }
   if (segments.length === 4 && same(a, 'discovery') && same(b, 'v2.0') && same(c, 'keys')) {
     return { kind: 'openid', operation: 'jwks', params };
   }

@@ -21,6 +21,7 @@ import {
   handleJwks,
   handleOpenIdConfiguration,
   handleToken,
+  handleAdminConsent,
   type IdentityEnv,
   type IdentityResult,
 } from './token-endpoint';
@@ -31,6 +32,7 @@ import type {
   GraphResult,
   MeetingLookupMiss,
   SimAttendanceSession,
+  SimConsent,
   NewApp,
   NewTenant,
   NewUser,
@@ -119,6 +121,14 @@ export interface MicrosoftSimulator {
   addAttendanceSession(meetingId: string, session: SimAttendanceSession): string;
   /** Attendance records a page (default 100). */
   setAttendancePageSize(size: number): void;
+  /** What a tenant's admin answers on Entra's consent page (default: grant). */
+  consentDecision(tenantId: string, decision: 'grant' | 'deny'): void;
+  /** How long after a consent tokens still come without roles (Entra's replication; default 0). */
+  setConsentLag(ms: number): void;
+  /** Consents given to multi-tenant apps, per tenant. */
+  consents(): SimConsent[];
+  /** An admin removes the app's service principal from their tenant. */
+  revokeConsent(tenantId: string, appId: string): void;
   /** Calendar events (cancelled ones with `includeCancelled`), to assert on. */
   events(filter?: { mailboxId?: string; includeCancelled?: boolean }): SimEvent[];
   /** What Exchange mailed about events (invitations, updates, cancellations), per recipient. */
@@ -191,6 +201,8 @@ class Simulator implements MicrosoftSimulator {
   private batchOrder: BatchOrder = 'reversed';
   private meetingLookupMiss: MeetingLookupMiss = 'empty';
   private attendancePageSize = 100;
+  private readonly consentDecisions = new Map<string, 'grant' | 'deny'>();
+  private consentLagMs = 0;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private closing: Promise<void> | undefined;
@@ -333,6 +345,24 @@ class Simulator implements MicrosoftSimulator {
     return report.id;
   }
 
+  consentDecision(tenantId: string, decision: 'grant' | 'deny'): void {
+    const tenant = this.directory.resolveTenant(tenantId);
+    if (!tenant) throw new Error(`consentDecision: unknown tenant '${tenantId}'`);
+    this.consentDecisions.set(tenant.id, decision);
+  }
+
+  setConsentLag(ms: number): void {
+    this.consentLagMs = ms;
+  }
+
+  consents(): SimConsent[] {
+    return this.directory.allConsents();
+  }
+
+  revokeConsent(tenantId: string, appId: string): void {
+    this.directory.revokeConsent(tenantId, appId);
+  }
+
   setAttendancePageSize(size: number): void {
     this.attendancePageSize = size;
   }
@@ -376,6 +406,8 @@ class Simulator implements MicrosoftSimulator {
     this.batchOrder = 'reversed';
     this.meetingLookupMiss = 'empty';
     this.attendancePageSize = 100;
+    this.consentDecisions.clear();
+    this.consentLagMs = 0;
   }
 
   close(): Promise<void> {
@@ -562,6 +594,13 @@ class Simulator implements MicrosoftSimulator {
         break;
       case 'jwks':
         result = handleJwks(tenant, env);
+        break;
+      case 'adminconsent':
+        result = handleAdminConsent(req, tenant, {
+          ...env,
+          decisionOf: (tenantId) => this.consentDecisions.get(tenantId) ?? 'grant',
+          lagMs: this.consentLagMs,
+        });
         break;
       case 'instance-discovery':
         result = handleInstanceDiscovery(req, env);

@@ -145,7 +145,24 @@ export function handleToken(req: SimRequest, tenantSegment: string, env: Identit
     );
   }
 
-  const app = env.directory.app(tenant.id, clientId);
+  // The app's own registration in this tenant, or a multi-tenant app consented to here.
+  const own = env.directory.app(tenant.id, clientId);
+  const foreign = own ? undefined : env.directory.multiTenantApp(clientId);
+  const consent = foreign ? env.directory.consent(tenant.id, foreign.appId) : undefined;
+  if (foreign && !consent) {
+    return fail(
+      {
+        status: 400,
+        error: 'invalid_client',
+        code: 7000229,
+        description:
+          `The client application ${foreign.appId} is missing service principal in the tenant ${tenant.id}. ` +
+          'See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119',
+      },
+      ids,
+    );
+  }
+  const app = own ?? foreign;
   if (!app) {
     return fail(
       {
@@ -196,7 +213,8 @@ export function handleToken(req: SimRequest, tenantSegment: string, env: Identit
     tenantId: tenant.id,
     appId: app.appId,
     servicePrincipalId: env.directory.servicePrincipalId(tenant.id, app.appId),
-    roles: app.roles,
+    // Just after consent, tokens come without roles for a while (replication).
+    roles: consent === undefined ? app.roles : consent.effectiveAt <= Date.now() ? consent.roles : [],
     lifetimeSeconds: env.tokenLifetimeSeconds,
   });
   return {
@@ -347,4 +365,62 @@ function checkClientSecret(app: SimApp, secret: string | undefined): AadErrorInp
   }
 
   return null;
+}
+
+export interface ConsentEnv {
+  directory: Directory;
+  /** The admin's answer in each tenant (default: grant). */
+  decisionOf: (tenantId: string) => 'grant' | 'deny';
+  /** How long after consent tokens still come without roles. */
+  lagMs: number;
+}
+
+/**
+ * `GET /{tenant}/v2.0/adminconsent?client_id&scope&redirect_uri&state`: the admin's browser at
+ * Entra's consent page, the admin's answer given by the simulator (`consentDecision`). The
+ * redirect URI must be registered on the app (else Entra shows AADSTS50011 and sends nobody back).
+ */
+export function handleAdminConsent(
+  req: SimRequest,
+  tenantSegment: string,
+  env: IdentityEnv & ConsentEnv,
+): IdentityResult {
+  const page = (status: number, text: string): IdentityResult => ({
+    response: { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: text },
+  });
+  if (req.method !== 'GET') return page(405, 'GET only');
+  const found = lookUpTenant(tenantSegment, env.directory);
+  if ('error' in found) return page(400, `AADSTS${found.error.code}: ${found.error.description}`);
+  const clientId = req.query['client_id'] ?? '';
+  const app = env.directory.multiTenantApp(clientId) ?? undefined;
+  if (!app) {
+    return page(
+      400,
+      `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenantSegment}'.`,
+    );
+  }
+  const redirectUri = req.query['redirect_uri'] ?? '';
+  if (!app.redirectUris.includes(redirectUri)) {
+    return page(
+      400,
+      `AADSTS50011: The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${app.appId}'.`,
+    );
+  }
+  const back = new URL(redirectUri);
+  const state = req.query['state'];
+  if (env.decisionOf(found.tenant.id) === 'deny') {
+    back.searchParams.set('error', 'access_denied');
+    back.searchParams.set('error_description', 'AADSTS65004: User declined to consent to access the app.');
+  } else {
+    env.directory.grantConsent(found.tenant.id, app.appId, Date.now(), env.lagMs);
+    back.searchParams.set('admin_consent', 'True');
+    back.searchParams.set('tenant', found.tenant.id);
+    back.searchParams.set('scope', req.query['scope'] ?? '');
+  }
+  if (state !== undefined) back.searchParams.set('state', state);
+  return {
+    tenantId: found.tenant.id,
+    appId: app.appId,
+    response: { status: 302, headers: { location: back.toString() }, body: '' },
+  };
 }

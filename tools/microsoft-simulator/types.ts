@@ -34,6 +34,7 @@ export type Operation =
   | 'events.delete'
   | 'portal.uploadCertificate'
   | 'portal.meetingSession'
+  | 'adminconsent'
   | 'unknown';
 
 export interface SimTenant {
@@ -69,6 +70,31 @@ export interface SimApp {
   roles: string[];
   /** The tenant refuses app-only `User.ReadBasic.All` on /users (User.Read.All still works). */
   usersEndpointForbidden: boolean;
+  /** Registered as multi-tenant: other tenants' admins may consent to it. */
+  multiTenant: boolean;
+  /** Where admin consent may send the browser back (exact match). */
+  redirectUris: string[];
+  /** Workload identity federation: the issuers' tokens it accepts as client assertions. */
+  federatedCredentials: SimFederatedCredential[];
+}
+
+/** A federated identity credential, with the issuer's signing key (the test holds the private one). */
+export interface SimFederatedCredential {
+  issuer: string;
+  subject: string;
+  audience: string;
+  /** The issuer's public key (PEM, RSA): what Entra would fetch from the issuer's JWKS. */
+  publicKeyPem: string;
+}
+
+/** A tenant admin's consent to another tenant's multi-tenant app: its service principal here. */
+export interface SimConsent {
+  tenantId: string;
+  appId: string;
+  roles: string[];
+  grantedAt: number;
+  /** Tokens carry the roles only from this moment (Entra's replication lag). */
+  effectiveAt: number;
 }
 
 export interface SimUser {
@@ -94,6 +120,9 @@ export interface NewApp {
   certificates?: string[];
   roles?: string[];
   usersEndpointForbidden?: boolean;
+  multiTenant?: boolean;
+  redirectUris?: string[];
+  federatedCredentials?: SimFederatedCredential[];
 }
 
 export interface NewUser {
