@@ -6,6 +6,7 @@
 import { Registry } from 'prom-client';
 import { x509Certificates } from '../src/integrations/certificates/x509';
 import { createMicrosoftGateway } from '../src/integrations/microsoft';
+import { connectionOf } from '../src/domain/credentials/tenant-connection';
 import { createLogger } from '../src/logging/logger';
 import type { PartnerRecord } from '../src/domain/partners/partner.record';
 import { startSimulator } from '../tools/microsoft-simulator';
@@ -34,6 +35,7 @@ function partner(id: string, credentialType: PartnerRecord['credentialType']): P
     version: 1,
     meetingMode: 'onlineMeeting',
     sendInvitations: true,
+    consent: { status: 'none', grantedAt: null, error: null },
   };
 }
 
@@ -54,10 +56,12 @@ async function main(): Promise<void> {
     authorityHostOverride: sim.authorityHost,
     graphBaseUrlOverride: sim.graphBaseUrl,
     extraCaPem: sim.caCertPem,
-    credentialsOf: async (p) =>
-      p.credentialType === 'certificate'
-        ? { type: 'certificate', certificates: [cert], expired: 0 }
-        : { type: 'clientSecret', secret: CLIENT_SECRET },
+    connectionOf: (p) =>
+      connectionOf(p, async () =>
+        p.credentialType === 'certificate'
+          ? { type: 'certificate', certificates: [cert], expired: 0 }
+          : { type: 'clientSecret', secret: CLIENT_SECRET },
+      ),
   });
   const secretMs: number[] = [];
   const certificateMs: number[] = [];

@@ -14,6 +14,8 @@ import { PartnerService } from './domain/partners/partner.service';
 import { SecretCipher } from './domain/partners/secret-cipher';
 import { SetupLinkService } from './domain/partners/setup-link.service';
 import { CertificateService } from './domain/partners/certificate.service';
+import { CredentialsService } from './domain/credentials/credentials.service';
+import { ConsentService } from './domain/credentials/consent.service';
 import { x509Certificates } from './integrations/certificates/x509';
 import { SetupDiagnosticsService } from './domain/setup/setup-diagnostics.service';
 import type { Store } from './domain/store.port';
@@ -73,6 +75,8 @@ export interface Services {
   attendance: AttendanceService;
   diagnostics: SetupDiagnosticsService;
   webhooks: WebhookService;
+  /** Admin consent to the platform app. */
+  consent: ConsentService;
   /** Deliveries, attendance looks and the daily credential look: `start()`ed by main, or run alone. */
   worker: Worker;
   /** The service's time, which the HTTP layer's request budgets use too. */
@@ -119,19 +123,17 @@ export function composeServices(config: Config, store: Store, options: Compositi
   rememberProcessSecret(config.secretsKey.toString('base64'));
   const registry = new Registry();
   const cipher = new SecretCipher(config.secretsKey);
-  const partners = new PartnerService(store.partners, cipher, clock);
+  const partners = new PartnerService(store.partners, cipher, clock, config.platformApp?.appId ?? null);
   const certificates = new CertificateService(store.certificates, partners, cipher, x509Certificates, clock);
   const setupLinks = new SetupLinkService(store.setupLinks, store.partners, config.publicBaseUrl, clock);
+  const credentials = new CredentialsService(partners, certificates, config.platformApp);
   const apiKeys = new ApiKeyService(store.apiKeys, store.partners, config.adminApiKey, clock, setupLinks);
   const gateway = createMicrosoftGateway({
     logger: options.logger,
     registry,
-    // Read for every token request, so that a new certificate or a switch of credential type made
-    // on any instance is used at the next one.
-    credentialsOf: async (partner) =>
-      partner.credentialType === 'certificate'
-        ? { type: 'certificate', ...(await certificates.usable(partner)) }
-        : { type: 'clientSecret', secret: await partners.clientSecretOf(partner) },
+    // The credential is read for every token request, so that a new certificate or a switch of
+    // credential type made on any instance is used at the next one.
+    connectionOf: (partner) => credentials.connectionOf(partner),
     authorityHostOverride: config.azureAuthorityHost,
     graphBaseUrlOverride: config.graphBaseUrl,
     ...(config.outboundMaxSockets ? { maxSockets: config.outboundMaxSockets } : {}),
@@ -224,7 +226,13 @@ export function composeServices(config: Config, store: Store, options: Compositi
     apiKeys,
     setupLinks,
     certificates,
-    health: new HealthService(store, VERSION, clock, () => gateway.credentialFailures().length),
+    health: new HealthService(
+      store,
+      VERSION,
+      clock,
+      () => gateway.credentialFailures().length,
+      config.platformApp,
+    ),
     meetings: new MeetingService(meetingRecords, meetingProviders(gateway, clock), identities, {
       clock,
       // A lease outlives any request that holds it: the request budget plus a margin.
@@ -235,6 +243,15 @@ export function composeServices(config: Config, store: Store, options: Compositi
     attendance,
     diagnostics: new SetupDiagnosticsService(partners, certificates, gateway, identities, clock),
     webhooks,
+    consent: new ConsentService(
+      partners,
+      store.consentStates,
+      gateway,
+      config.platformApp,
+      config.publicBaseUrl,
+      config.secretsKey,
+      clock,
+    ),
     worker,
     clock,
     registry,

@@ -46,6 +46,8 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/setup-link': ['get'],
   '/metrics': ['get'],
   '/openapi.yaml': ['get'],
+  '/partners/{partnerId}/consent-link': ['post'],
+  '/setup/consent': ['get'],
   '/webhooks': ['get', 'post'],
   '/webhooks/{webhookId}': ['get', 'patch', 'delete'],
   '/webhooks/{webhookId}/secret': ['post'],
@@ -65,9 +67,10 @@ const SETUP_OPERATIONS = [
   'post /partners/{partnerId}/verify',
   'post /partners/{partnerId}/access-policy-script',
   'post /partners/{partnerId}/exchange-scope-script',
+  'post /partners/{partnerId}/consent-link',
 ];
 // A key on everything except GET /health; the contract itself takes either kind.
-const UNAUTHENTICATED_PATHS = ['/health', '/setup', '/setup/setup.js', '/setup/setup.css'];
+const UNAUTHENTICATED_PATHS = ['/health', '/setup', '/setup/setup.js', '/setup/setup.css', '/setup/consent'];
 const ANY_KEY_PATHS = [
   '/openapi.yaml',
   '/webhooks',
@@ -199,6 +202,8 @@ function operationProblemResponses(): ProblemResponse[] {
     if (path === '/health') continue;
     for (const [status, response] of Object.entries(objectAt(operation, 'responses'))) {
       if (Number(status) < 400) continue;
+      // A refused consent state is a page for the admin's browser, not a problem.
+      if (path === '/setup/consent' && status === '400') continue;
       found.push(problemResponse(`${method.toUpperCase()} ${path} ${status}`, Number(status), response));
     }
   }
@@ -323,7 +328,10 @@ describe('openapi.yaml', () => {
     it('answers every error as application/problem+json', () => {
       for (const { path, method, operation } of operations()) {
         for (const [status, value] of Object.entries(objectAt(operation, 'responses'))) {
-          if (Number(status) < 400 || path === '/health') continue;
+          // /health answers with its own body; /setup/consent's 400 is a page for the admin's browser.
+          if (Number(status) < 400 || path === '/health' || (path === '/setup/consent' && status === '400')) {
+            continue;
+          }
           expect({
             where: `${method} ${path} ${status}`,
             media: Object.keys(objectAt(deref(value), 'content')),

@@ -23,6 +23,7 @@ import { partnerRoutes } from './routes/partner.routes';
 import { meetingRoutes } from './routes/meeting.routes';
 import { diagnosticsRoutes } from './routes/diagnostics.routes';
 import { webhookRoutes } from './routes/webhook.routes';
+import { consentRoutes } from './routes/consent.routes';
 
 export const BODY_LIMIT = '100kb';
 
@@ -91,6 +92,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use(certificateRoutes(certificates, access));
   app.use(diagnosticsRoutes(diagnostics, access));
   app.use(webhookRoutes(deps.services.webhooks, access));
+  app.use(consentRoutes(deps.services.consent, access));
 
   app.use(notFoundHandler());
   app.use(errorHandler());

@@ -4,7 +4,9 @@
  * line for each variable, all of them at once.
  */
 import fs from 'node:fs';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { GUID_PATTERN } from '../domain/guid';
+import type { PlatformApp } from '../domain/credentials/platform-app';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 
@@ -165,13 +167,23 @@ const configSchema = z
     ATTENDANCE_CHECK_DELAYS: durations('ATTENDANCE_CHECK_DELAYS').default([
       600_000, 3_600_000, 21_600_000, 86_400_000,
     ]),
+    PLATFORM_APP_ID: z
+      .string()
+      .trim()
+      .regex(GUID_PATTERN, 'PLATFORM_APP_ID must be the application (client) ID of the platform app, a GUID')
+      .optional(),
+    AZURE_FEDERATED_TOKEN_FILE: z.string().trim().optional(),
+    PLATFORM_APP_CERTIFICATE_PATH: z.string().trim().optional(),
+    PLATFORM_APP_CLIENT_SECRET: z.string().optional(),
     WORKER: z.enum(['on', 'off'], { error: 'WORKER must be on or off' }).default('on'),
     // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
     TEAMS_MEETINGS_SANDBOX: z
       .enum(['0', '1'], { error: 'TEAMS_MEETINGS_SANDBOX must be 0 or 1' })
       .default('0'),
   })
-  .transform((e) => ({
+  .transform((e, ctx) => ({
+    /** TARGETconnect's own multi-tenant application and its one credential, when it runs one. */
+    platformApp: platformAppOf(e, ctx),
     port: e.PORT,
     host: e.HOST,
     /**
@@ -231,6 +243,81 @@ const configSchema = z
     /** Whether `npm start` runs the worker (deliveries, attendance looks) beside the HTTP server. */
     worker: e.WORKER === 'on',
   }));
+
+/**
+ * PLATFORM_APP_ID with exactly one credential: a federated token file (read now, and again at
+ * every token request), a PEM holding the certificate and its key, or a secret. Anything less or
+ * more is a line naming the variable.
+ */
+function platformAppOf(
+  e: {
+    PLATFORM_APP_ID?: string | undefined;
+    AZURE_FEDERATED_TOKEN_FILE?: string | undefined;
+    PLATFORM_APP_CERTIFICATE_PATH?: string | undefined;
+    PLATFORM_APP_CLIENT_SECRET?: string | undefined;
+  },
+  ctx: z.RefinementCtx,
+): PlatformApp | null {
+  const fail = (name: string, message: string) => {
+    ctx.addIssue({ code: 'custom', path: [name], message });
+    return null;
+  };
+  const given = (
+    [
+      ['AZURE_FEDERATED_TOKEN_FILE', e.AZURE_FEDERATED_TOKEN_FILE],
+      ['PLATFORM_APP_CERTIFICATE_PATH', e.PLATFORM_APP_CERTIFICATE_PATH],
+      ['PLATFORM_APP_CLIENT_SECRET', e.PLATFORM_APP_CLIENT_SECRET],
+    ] as const
+  ).filter(([, value]) => value !== undefined);
+  if (e.PLATFORM_APP_ID === undefined) {
+    // A credential alone is a platform app half-configured (AZURE_FEDERATED_TOKEN_FILE is also set
+    // by Azure Workload Identity for other uses: it alone does not count).
+    const own = given.filter(([name]) => name !== 'AZURE_FEDERATED_TOKEN_FILE');
+    return own.length > 0 ? fail('PLATFORM_APP_ID', `PLATFORM_APP_ID is required with ${own[0]![0]}`) : null;
+  }
+  if (given.length !== 1) {
+    return fail(
+      'PLATFORM_APP_ID',
+      given.length === 0
+        ? 'PLATFORM_APP_ID needs one credential: AZURE_FEDERATED_TOKEN_FILE, PLATFORM_APP_CERTIFICATE_PATH or PLATFORM_APP_CLIENT_SECRET'
+        : `PLATFORM_APP_ID takes one credential, not ${given.map(([name]) => name).join(' and ')}`,
+    );
+  }
+  const [name, value] = given[0]!;
+  if (name === 'PLATFORM_APP_CLIENT_SECRET') {
+    return { appId: e.PLATFORM_APP_ID, credential: { type: 'clientSecret', secret: value! } };
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(value!, 'utf8');
+  } catch (error) {
+    return fail(
+      name,
+      `${name} names a file that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): ${value}`,
+    );
+  }
+  if (name === 'AZURE_FEDERATED_TOKEN_FILE') {
+    if (text.trim().split('.').length !== 3) return fail(name, `${name} does not hold a JWT: ${value}`);
+    return { appId: e.PLATFORM_APP_ID, credential: { type: 'federated', tokenFile: value! } };
+  }
+  try {
+    const certificate = new X509Certificate(text);
+    const key = createPrivateKey(text);
+    if (!certificate.checkPrivateKey(key)) return fail(name, `${name}: the key is not the certificate's`);
+    return {
+      appId: e.PLATFORM_APP_ID,
+      credential: {
+        type: 'certificate',
+        thumbprint: certificate.fingerprint.replaceAll(':', ''),
+        thumbprintSha256: certificate.fingerprint256.replaceAll(':', '').toLowerCase(),
+        privateKeyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        notAfter: new Date(certificate.validTo).toISOString(),
+      },
+    };
+  } catch {
+    return fail(name, `${name} must hold the certificate and its private key (PEM, unencrypted): ${value}`);
+  }
+}
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

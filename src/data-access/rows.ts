@@ -40,6 +40,9 @@ export interface PartnerRow<J> {
   meeting_mode: string;
   /** 0/1 from SQLite, a boolean from PostgreSQL. */
   send_invitations: number | boolean;
+  consent_status: string;
+  consent_granted_at: string | null;
+  consent_error: string | null;
 }
 
 export function partnerFromRow<J>(row: PartnerRow<J>, json: JsonColumn<J>): PartnerRecord {
@@ -54,13 +57,22 @@ export function partnerFromRow<J>(row: PartnerRow<J>, json: JsonColumn<J>): Part
     userLocalMatchField: row.user_local_match_field,
     userRemoteMatchField: row.user_remote_match_field as RemoteMatchField,
     cloud: row.cloud as Cloud,
-    credentialType: row.credential_type === 'certificate' ? 'certificate' : 'clientSecret',
+    credentialType:
+      row.credential_type === 'certificate' || row.credential_type === 'platformApp'
+        ? row.credential_type
+        : 'clientSecret',
     meetingDefaults: json(row.meeting_defaults) as MeetingOptions,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: Number(row.version),
     meetingMode: row.meeting_mode === 'calendarEvent' ? 'calendarEvent' : 'onlineMeeting',
     sendInvitations: row.send_invitations === true || row.send_invitations === 1,
+    consent: {
+      status:
+        row.consent_status === 'granted' || row.consent_status === 'denied' ? row.consent_status : 'none',
+      grantedAt: row.consent_granted_at,
+      error: row.consent_error,
+    },
   };
 }
 

@@ -37,6 +37,10 @@ export const ERROR_CATALOGUE = {
     status: 424,
     title: "Exchange refused the adviser's calendar to the application",
   },
+  CONSENT_REQUIRED: {
+    status: 424,
+    title: "The university's admin has not consented to TARGETconnect's platform app",
+  },
   CERTIFICATE_NOT_REGISTERED: { status: 424, title: 'Entra ID does not know the certificate' },
   CERTIFICATE_EXPIRED: { status: 424, title: 'The certificate has expired' },
   NO_USABLE_CREDENTIAL: { status: 424, title: 'The partner has no secret or valid certificate to use' },

@@ -228,3 +228,11 @@ export interface SetupProbe {
   /** The application's object id in the partner's tenant (its enterprise application): the token's `oid`. */
   servicePrincipalId(partner: PartnerRecord): Promise<string>;
 }
+
+/** What admin consent to the platform app needs from Entra ID's side. */
+export interface ConsentEndpoints {
+  /** Entra's sign-in host and the Graph scope of the partner's cloud (`…/.default`). */
+  consentEndpoint(partner: PartnerRecord): { authorityHost: string; graphScope: string };
+  /** The partner's tenant as a GUID (a verified domain resolved through its OpenID configuration). */
+  tenantIdOf(partner: PartnerRecord): Promise<string>;
+}

@@ -3,6 +3,7 @@
  * engine detail crosses this line.
  */
 import type { OutboxRepository, WebhookRepository } from './events/events.port';
+import type { ConsentStateRepository } from './credentials/consent.port';
 import type { AttendanceRepository, MeetingRepository } from './meetings/meetings.port';
 import type {
   ApiKeyRepository,
@@ -22,6 +23,8 @@ export interface Store {
   readonly webhooks: WebhookRepository;
   /** Events for TARGETconnect and their deliveries (written with the changes they report). */
   readonly outbox: OutboxRepository;
+  /** Admin consent links' single-use states (the platform app). */
+  readonly consentStates: ConsentStateRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

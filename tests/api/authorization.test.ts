@@ -123,7 +123,7 @@ test('the contract has every operation of the service, each with its security', 
       .filter((op) => op.allowed === 'public')
       .map((op) => op.template)
       .sort(),
-  ).toEqual(['/health', '/setup', '/setup/setup.css', '/setup/setup.js']);
+  ).toEqual(['/health', '/setup', '/setup/consent', '/setup/setup.css', '/setup/setup.js']);
   expect(servedRoutes(h.built.app)).toEqual(
     ops.map((op) => `${op.method.toUpperCase()} ${op.template}`).sort(),
   );
@@ -165,7 +165,7 @@ test('a setup link of another partner: 404 wherever setup links may go, 403 else
       `${op.method.toUpperCase()} ${op.template} ${allowed ? '404 PARTNER_NOT_FOUND' : '403 FORBIDDEN'}`,
     );
   }
-  expect(answers.filter((a) => a.includes(' 404 '))).toHaveLength(8);
+  expect(answers.filter((a) => a.includes(' 404 '))).toHaveLength(9);
   expect(answers.filter((a) => a.includes(' 200 '))).toEqual([]);
   expect(JSON.stringify(await h.store.partners.list())).toBe(before);
 });

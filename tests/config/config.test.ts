@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/config';
 import { createCertificates } from '../../tools/microsoft-simulator/certificates';
+import { x509Certificates } from '../../src/integrations/certificates/x509';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const base = { ADMIN_API_KEY: 'a'.repeat(32), SECRETS_KEY: KEY };
@@ -122,5 +123,92 @@ describe('loadConfig', () => {
 
   test('empty values count as unset', () => {
     expect(loadConfig({ ...base, PORT: '', LOG_LEVEL: '' }).port).toBe(3000);
+  });
+});
+
+describe('the platform app', () => {
+  const APP = '7e1c0a55-0b9d-4c44-9a36-5f1d7c2b9e01';
+  const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'platform-app-'));
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+  const lineOf = (env: Record<string, string>) => {
+    try {
+      loadConfig({ ...base, ...env });
+    } catch (error) {
+      return (error as ConfigError).lines;
+    }
+    return [];
+  };
+
+  test('with a federated token file: the file is named, not read into the configuration', () => {
+    const file = path.join(dir(), 'token');
+    fs.writeFileSync(file, `${jwt}\n`);
+    expect(
+      loadConfig({ ...base, PLATFORM_APP_ID: APP, AZURE_FEDERATED_TOKEN_FILE: file }).platformApp,
+    ).toEqual({
+      appId: APP,
+      credential: { type: 'federated', tokenFile: file },
+    });
+  });
+
+  test('with a certificate: its thumbprints, key and expiry', async () => {
+    const { certificatePem, privateKeyPem, thumbprint, thumbprintSha256, notAfter } =
+      await x509Certificates.generate('TARGETconnect platform', 365, new Date());
+    const file = path.join(dir(), 'platform.pem');
+    fs.writeFileSync(file, `${certificatePem}\n${privateKeyPem}`);
+    const config = loadConfig({ ...base, PLATFORM_APP_ID: APP, PLATFORM_APP_CERTIFICATE_PATH: file });
+    expect(config.platformApp?.credential).toMatchObject({
+      type: 'certificate',
+      thumbprint,
+      thumbprintSha256,
+      notAfter,
+    });
+  });
+
+  test.each([
+    [
+      { PLATFORM_APP_ID: APP },
+      'Configuration error: PLATFORM_APP_ID: PLATFORM_APP_ID needs one credential: AZURE_FEDERATED_TOKEN_FILE, PLATFORM_APP_CERTIFICATE_PATH or PLATFORM_APP_CLIENT_SECRET',
+    ],
+    [
+      { PLATFORM_APP_CLIENT_SECRET: 'x' },
+      'Configuration error: PLATFORM_APP_ID: PLATFORM_APP_ID is required with PLATFORM_APP_CLIENT_SECRET',
+    ],
+    [
+      { PLATFORM_APP_ID: APP, PLATFORM_APP_CLIENT_SECRET: 'x', PLATFORM_APP_CERTIFICATE_PATH: '/x.pem' },
+      'Configuration error: PLATFORM_APP_ID: PLATFORM_APP_ID takes one credential, not PLATFORM_APP_CERTIFICATE_PATH and PLATFORM_APP_CLIENT_SECRET',
+    ],
+    [
+      { PLATFORM_APP_ID: APP, AZURE_FEDERATED_TOKEN_FILE: '/nowhere/token' },
+      'Configuration error: AZURE_FEDERATED_TOKEN_FILE: AZURE_FEDERATED_TOKEN_FILE names a file that cannot be read (ENOENT): /nowhere/token',
+    ],
+    [
+      { PLATFORM_APP_ID: 'not-a-guid', PLATFORM_APP_CLIENT_SECRET: 'x' },
+      'Configuration error: PLATFORM_APP_ID: PLATFORM_APP_ID must be the application (client) ID of the platform app, a GUID',
+    ],
+  ])('refuses %j with one line naming the variable', (env, line) => {
+    expect(lineOf(env)).toEqual([line]);
+  });
+
+  test('a token file without a JWT, and a PEM without its key, are refused', async () => {
+    const d = dir();
+    fs.writeFileSync(path.join(d, 'token'), 'not a token');
+    const { certificatePem } = await x509Certificates.generate('TARGETconnect platform', 365, new Date());
+    fs.writeFileSync(path.join(d, 'cert.pem'), certificatePem);
+    expect(lineOf({ PLATFORM_APP_ID: APP, AZURE_FEDERATED_TOKEN_FILE: path.join(d, 'token') })).toEqual([
+      expect.stringMatching(/^Configuration error: AZURE_FEDERATED_TOKEN_FILE: .*does not hold a JWT/),
+    ]);
+    expect(lineOf({ PLATFORM_APP_ID: APP, PLATFORM_APP_CERTIFICATE_PATH: path.join(d, 'cert.pem') })).toEqual(
+      [
+        expect.stringMatching(
+          /^Configuration error: PLATFORM_APP_CERTIFICATE_PATH: .*certificate and its private key/,
+        ),
+      ],
+    );
+  });
+
+  test('AZURE_FEDERATED_TOKEN_FILE alone (set by Azure Workload Identity for other uses) is no platform app', () => {
+    expect(
+      loadConfig({ ...base, AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/token' }).platformApp,
+    ).toBeNull();
   });
 });

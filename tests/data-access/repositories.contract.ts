@@ -32,6 +32,7 @@ export function partner(id: string, overrides: Partial<PartnerRecord> = {}): Par
     version: 1,
     meetingMode: 'onlineMeeting',
     sendInvitations: true,
+    consent: { status: 'none', grantedAt: null, error: null },
     ...overrides,
   };
 }

@@ -2,6 +2,7 @@
  * How calls to Graph survive throttling, outages, slowness and lost answers: which are repeated,
  * how long the service waits, and what it answers when it gives up.
  */
+import { connectionOf } from '../../src/domain/credentials/tenant-connection';
 import { Registry } from 'prom-client';
 import { endpointsFor } from '../../src/integrations/microsoft/clouds';
 import { GraphClient } from '../../src/integrations/microsoft/graph-client';
@@ -159,7 +160,7 @@ describe('a plain POST is never repeated', () => {
       endpointsFor('global', { authorityHost: g.sim.authorityHost, graphBaseUrl: g.sim.graphBaseUrl });
     const tokens = new TokenProvider({
       http: http.axios,
-      credentialsOf: async () => ({ type: 'clientSecret', secret: SECRET }),
+      connectionOf: (p) => connectionOf(p, async () => ({ type: 'clientSecret', secret: SECRET })),
       endpointsOf,
       logger,
       metrics,

@@ -2,6 +2,7 @@
  * The Microsoft integration's tests' world: a real simulator over HTTPS (its CA passed
  * as `extraCaPem`), a seeded tenant, partner records, and a gateway whose logs are captured.
  */
+import { connectionOf } from '../../src/domain/credentials/tenant-connection';
 import { Registry } from 'prom-client';
 import { AppError } from '../../src/domain/errors';
 import type { PartnerRecord } from '../../src/domain/partners/partner.record';
@@ -113,6 +114,7 @@ export function partner(overrides: Partial<PartnerRecord> & { secret?: string | 
     version: 1,
     meetingMode: 'onlineMeeting',
     sendInvitations: true,
+    consent: { status: 'none', grantedAt: null, error: null },
     ...rest,
   };
 }
@@ -135,13 +137,14 @@ export function makeGateway(
   const gateway = createMicrosoftGateway({
     logger: createLogger('debug', logs),
     registry,
-    credentialsOf: async (p) => {
-      reads += 1;
-      return {
-        type: 'clientSecret',
-        secret: p.clientSecretCiphertext === null ? null : p.clientSecretCiphertext.replace(/^sealed:/, ''),
-      };
-    },
+    connectionOf: (p) =>
+      connectionOf(p, async () => {
+        reads += 1;
+        return {
+          type: 'clientSecret',
+          secret: p.clientSecretCiphertext === null ? null : p.clientSecretCiphertext.replace(/^sealed:/, ''),
+        };
+      }),
     authorityHostOverride: sim.authorityHost,
     graphBaseUrlOverride: sim.graphBaseUrl,
     extraCaPem: sim.caCertPem,

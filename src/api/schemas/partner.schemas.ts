@@ -91,7 +91,7 @@ const remoteField = (name: string) =>
   });
 
 const credentialType = z.enum(CREDENTIAL_TYPES, {
-  error: `credentialType must be one of ${CREDENTIAL_TYPES.join(', ')}: the stored client secret, or the partner's certificates (POST /partners/{partnerId}/certificates).`,
+  error: `credentialType must be one of ${CREDENTIAL_TYPES.join(', ')}: the stored client secret, the partner's certificates (POST /partners/{partnerId}/certificates), or TARGETconnect's platform app (one admin consent, no registration).`,
 });
 
 const meetingMode = z.enum(MEETING_MODES, {
@@ -123,8 +123,22 @@ const partnerFields = {
   sendInvitations: sendInvitations.optional(),
 };
 
-/** PUT: the whole configuration (the secret may be left out to keep the stored one). */
-export const partnerPutSchema = z.strictObject(partnerFields);
+/**
+ * PUT: the whole configuration (the secret may be left out to keep the stored one). A
+ * platform-app partner gives no applicationId (or the platform app's): it has no registration.
+ */
+export const partnerPutSchema = z
+  .strictObject({ ...partnerFields, applicationId: applicationId.optional() })
+  .superRefine((v, ctx) => {
+    if (v.applicationId === undefined && v.credentialType !== 'platformApp') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['applicationId'],
+        message:
+          "applicationId is required: the Application (client) ID of the app registration (Step 1), unless credentialType is 'platformApp'.",
+      });
+    }
+  });
 
 /** PATCH: any of the fields, at least one. */
 export const partnerPatchSchema = z

@@ -249,4 +249,24 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX meetings_attendance_due ON meetings(attendance_due_at) WHERE attendance_due_at IS NOT NULL;
     `,
   },
+  {
+    version: 12,
+    name: 'platform app consent',
+    sql: `
+      -- A platform-app partner's admin consent (API.md "The platform app"): none, granted (when), or
+      -- denied (with Entra's reason).
+      ALTER TABLE partners ADD COLUMN consent_status TEXT NOT NULL DEFAULT 'none';
+      ALTER TABLE partners ADD COLUMN consent_granted_at TEXT;
+      ALTER TABLE partners ADD COLUMN consent_error TEXT;
+
+      -- The state of each consent link: single-use (used_at), expiring, bound to its partner.
+      CREATE TABLE consent_states (
+        id TEXT PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partners(id) ON DELETE CASCADE,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+      );
+      CREATE INDEX consent_states_partner_id ON consent_states(partner_id);
+    `,
+  },
 ];

@@ -10,18 +10,20 @@ const toRecord = (row: PartnerRow): PartnerRecord => partnerFromRow(row, jsonAsP
 const INSERT = `
   INSERT INTO partners (id, application_id, tenant_id, client_secret_ciphertext, client_secret_expires_at,
     operator_local_match_field, operator_remote_match_field, user_local_match_field, user_remote_match_field,
-    cloud, meeting_defaults, updated_at, credential_type, version, meeting_mode, send_invitations, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json, $12, $13, $14, $15, $16, $17)
+    cloud, meeting_defaults, updated_at, credential_type, version, meeting_mode, send_invitations,
+    consent_status, consent_granted_at, consent_error, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json, $12, $13, $14, $15, $16, $17, $18, $19, $20)
   ON CONFLICT (id) DO NOTHING`;
 
 const UPDATE = `
   UPDATE partners SET application_id = $2, tenant_id = $3, client_secret_ciphertext = $4,
     client_secret_expires_at = $5, operator_local_match_field = $6, operator_remote_match_field = $7,
     user_local_match_field = $8, user_remote_match_field = $9, cloud = $10, meeting_defaults = $11::json,
-    updated_at = $12, credential_type = $13, version = $14, meeting_mode = $15, send_invitations = $16
-  WHERE id = $1 AND version = $17`;
+    updated_at = $12, credential_type = $13, version = $14, meeting_mode = $15, send_invitations = $16,
+    consent_status = $17, consent_granted_at = $18, consent_error = $19
+  WHERE id = $1 AND version = $20`;
 
-/** $1…$16 of both statements (everything but created_at, which a change never touches). */
+/** $1…$19 of both statements (everything but created_at, which a change never touches). */
 function toParams(record: PartnerRecord): unknown[] {
   return [
     record.id,
@@ -40,6 +42,9 @@ function toParams(record: PartnerRecord): unknown[] {
     record.version,
     record.meetingMode,
     record.sendInvitations,
+    record.consent.status,
+    record.consent.grantedAt,
+    record.consent.error,
   ];
 }
 

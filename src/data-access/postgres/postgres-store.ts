@@ -22,6 +22,8 @@ import { PostgresSetupLinkRepository } from './setup-link.repository';
 import { PostgresAttendanceRepository } from './attendance.repository';
 import { PostgresOutboxRepository, PostgresWebhookRepository } from './webhook.repository';
 import type { OutboxRepository, WebhookRepository } from '../../domain/events/events.port';
+import type { ConsentStateRepository } from '../../domain/credentials/consent.port';
+import { PostgresConsentStateRepository } from './consent-state.repository';
 
 export interface PostgresStoreOptions {
   /** Connections at most in the pool (DATABASE_POOL_SIZE). */
@@ -65,6 +67,7 @@ export class PostgresStore implements Store {
   readonly attendance: AttendanceRepository;
   readonly webhooks: WebhookRepository;
   readonly outbox: OutboxRepository;
+  readonly consentStates: ConsentStateRepository;
   private readonly pool: Pool;
   private readonly measured: MeasuredPool;
   private closed = false;
@@ -81,6 +84,7 @@ export class PostgresStore implements Store {
     this.attendance = guarded(new PostgresAttendanceRepository(measured));
     this.webhooks = guarded(new PostgresWebhookRepository(measured));
     this.outbox = guarded(new PostgresOutboxRepository(measured));
+    this.consentStates = guarded(new PostgresConsentStateRepository(measured));
   }
 
   /** Connects and migrates; rejects with StoreUnavailableError when the server cannot be reached. */

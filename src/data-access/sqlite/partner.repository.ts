@@ -5,8 +5,11 @@ import { jsonFromText, partnerFromRow, type PartnerRow } from '../rows';
 
 type Row = PartnerRow<string>;
 const toRecord = (row: Row): PartnerRecord => partnerFromRow(row, jsonFromText);
-const toParams = (record: PartnerRecord) => ({
+const toParams = ({ consent, ...record }: PartnerRecord) => ({
   ...record,
+  consentStatus: consent.status,
+  consentGrantedAt: consent.grantedAt,
+  consentError: consent.error,
   meetingDefaults: JSON.stringify(record.meetingDefaults),
   sendInvitations: record.sendInvitations ? 1 : 0,
 });
@@ -25,10 +28,12 @@ export class SqlitePartnerRepository implements PartnerRepository {
     this.insertStmt = db.prepare(`
       INSERT INTO partners (id, application_id, tenant_id, client_secret_ciphertext, client_secret_expires_at,
         operator_local_match_field, operator_remote_match_field, user_local_match_field, user_remote_match_field,
-        cloud, meeting_defaults, created_at, updated_at, credential_type, version, meeting_mode, send_invitations)
+        cloud, meeting_defaults, created_at, updated_at, credential_type, version, meeting_mode, send_invitations,
+        consent_status, consent_granted_at, consent_error)
       VALUES (@id, @applicationId, @tenantId, @clientSecretCiphertext, @clientSecretExpiresAt,
         @operatorLocalMatchField, @operatorRemoteMatchField, @userLocalMatchField, @userRemoteMatchField,
-        @cloud, @meetingDefaults, @createdAt, @updatedAt, @credentialType, @version, @meetingMode, @sendInvitations)
+        @cloud, @meetingDefaults, @createdAt, @updatedAt, @credentialType, @version, @meetingMode, @sendInvitations,
+        @consentStatus, @consentGrantedAt, @consentError)
       ON CONFLICT (id) DO NOTHING`);
     this.updateStmt = db.prepare(`
       UPDATE partners SET application_id = @applicationId, tenant_id = @tenantId,
@@ -37,7 +42,8 @@ export class SqlitePartnerRepository implements PartnerRepository {
         user_local_match_field = @userLocalMatchField, user_remote_match_field = @userRemoteMatchField,
         cloud = @cloud, meeting_defaults = @meetingDefaults, updated_at = @updatedAt,
         credential_type = @credentialType, version = @version, meeting_mode = @meetingMode,
-        send_invitations = @sendInvitations
+        send_invitations = @sendInvitations, consent_status = @consentStatus,
+        consent_granted_at = @consentGrantedAt, consent_error = @consentError
       WHERE id = @id AND version = @expectedVersion`);
     this.deleteStmt = db.prepare('DELETE FROM partners WHERE id = ?');
     this.expiriesStmt = db.prepare<[], { client_secret_expires_at: string | null }>(

@@ -23,6 +23,8 @@ import { SqliteAttendanceRepository } from './attendance.repository';
 import { WriteBatcher } from './write-batcher';
 import { SqliteOutboxRepository, SqliteWebhookRepository } from './webhook.repository';
 import type { OutboxRepository, WebhookRepository } from '../../domain/events/events.port';
+import type { ConsentStateRepository } from '../../domain/credentials/consent.port';
+import { SqliteConsentStateRepository } from './consent-state.repository';
 
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
@@ -34,6 +36,7 @@ export class SqliteStore implements Store {
   readonly attendance: AttendanceRepository;
   readonly webhooks: WebhookRepository;
   readonly outbox: OutboxRepository;
+  readonly consentStates: ConsentStateRepository;
   /** Group commit of the meeting writes, the hot path's; admin writes commit on their own. */
   readonly writes: WriteBatcher;
   private readonly db: Database.Database;
@@ -47,6 +50,7 @@ export class SqliteStore implements Store {
     const outbox = new SqliteOutboxRepository(db, this.writes);
     this.outbox = guarded(outbox);
     this.webhooks = guarded(new SqliteWebhookRepository(db));
+    this.consentStates = guarded(new SqliteConsentStateRepository(db));
     this.meetings = guarded(new SqliteMeetingRepository(db, this.writes, outbox));
     this.certificates = guarded(new SqliteCertificateRepository(db));
     this.setupLinks = guarded(new SqliteSetupLinkRepository(db));

@@ -3,6 +3,7 @@
  * health as counts. It never names a partner, an identity or a secret.
  */
 import type { Store } from '../store.port';
+import type { PlatformApp } from '../credentials/platform-app';
 import { systemClock, type Clock } from '../../clock';
 
 export const SECRET_EXPIRY_WARNING_DAYS = 30;
@@ -28,6 +29,12 @@ export interface HealthReport {
       certificatesExpired: number;
       credentialFailures: number;
     };
+    /** TARGETconnect's platform app, when this deployment runs one: its credential, and a certificate's expiry. */
+    platformApp?: {
+      status: 'ok' | 'degraded';
+      credential: 'federated' | 'certificate' | 'clientSecret';
+      certificateExpiresAt?: string;
+    };
     /** Webhook deliveries waiting, and how long the oldest has (degraded beyond an hour). */
     webhooks?: { status: 'ok' | 'degraded'; waiting: number; oldestWaitingSeconds: number };
     shutdown?: { status: 'draining' };
@@ -37,12 +44,27 @@ export interface HealthReport {
 export class HealthService {
   private readonly startedAt: number;
 
+  /** Which credential the platform app uses; a certificate within 30 days of expiry is degraded. */
+  private platformCheck(nowMs: number): NonNullable<HealthReport['checks']['platformApp']> | undefined {
+    const credential = this.platform?.credential;
+    if (credential === undefined) return undefined;
+    if (credential.type !== 'certificate') return { status: 'ok', credential: credential.type };
+    const soon = Date.parse(credential.notAfter) - nowMs <= SECRET_EXPIRY_WARNING_DAYS * 86_400_000;
+    return {
+      status: soon ? 'degraded' : 'ok',
+      credential: 'certificate',
+      certificateExpiresAt: credential.notAfter,
+    };
+  }
+
   constructor(
     private readonly store: Store,
     private readonly version: string,
     private readonly clock: Clock = systemClock,
     /** Partners whose last token request failed for a credential reason (wrong or expired secret…). */
     private readonly credentialFailures: () => number = () => 0,
+    /** The platform app's credential, when there is one. */
+    private readonly platform: PlatformApp | null = null,
   ) {
     this.startedAt = this.clock.now();
   }
@@ -79,16 +101,19 @@ export class HealthService {
       waiting: waiting.count,
       oldestWaitingSeconds,
     };
+    const platformApp = this.platformCheck(nowMs);
     const checks: HealthReport['checks'] = {
       store: { status: 'ok', engine: this.store.engine, latencyMs },
       partners,
+      ...(platformApp ? { platformApp } : {}),
       webhooks,
     };
     if (options.draining) {
       checks.shutdown = { status: 'draining' };
       return { status: 'unavailable', ...base, checks };
     }
-    const healthy = partners.status === 'ok' && webhooks.status === 'ok';
+    const healthy =
+      partners.status === 'ok' && webhooks.status === 'ok' && platformApp?.status !== 'degraded';
     return { status: healthy ? 'ok' : 'degraded', ...base, checks };
   }
 }

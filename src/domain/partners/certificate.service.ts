@@ -50,7 +50,19 @@ export class CertificateService {
     partnerId: string,
     request: CertificateRequest,
   ): Promise<{ created: boolean; certificate: CertificateView }> {
-    await this.partners.require(partnerId);
+    const partner = await this.partners.require(partnerId);
+    if (partner.credentialType === 'platformApp') {
+      throw new AppError('VALIDATION_FAILED', {
+        detail:
+          "The partner uses TARGETconnect's platform app: its tokens are signed with the platform's credential, so it has no certificate of its own.",
+        errors: [
+          {
+            field: 'params.partnerId',
+            message: "must name a partner with its own app registration (not 'platformApp')",
+          },
+        ],
+      });
+    }
     const now = new Date(this.clock.now());
     const imported = 'certificatePem' in request;
     const facts = imported

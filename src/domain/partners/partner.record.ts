@@ -6,7 +6,7 @@ export type RemoteMatchField = (typeof REMOTE_MATCH_FIELDS)[number];
 export const CLOUDS = ['global', 'usgov', 'usgovdod'] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
-export const CREDENTIAL_TYPES = ['clientSecret', 'certificate'] as const;
+export const CREDENTIAL_TYPES = ['clientSecret', 'certificate', 'platformApp'] as const;
 
 /**
  * Where a partner's meetings live: a standalone Teams meeting (on nobody's calendar), or an event
@@ -65,14 +65,44 @@ export interface PartnerRecord {
   updatedAt: string;
   /** Raised by every write; a write is made only over the version it was made from. */
   version: number;
+  /** platformApp: whether the university's admin consented to TARGETconnect's application. */
+  consent: PartnerConsent;
 }
 
+export interface PartnerConsent {
+  status: 'none' | 'granted' | 'denied';
+  /** When the admin consented (granted). */
+  grantedAt: string | null;
+  /** Entra's reason, when denied. */
+  error: string | null;
+}
+
+export const NO_CONSENT: PartnerConsent = { status: 'none', grantedAt: null, error: null };
+
 /** A partner as the API shows it: never the secret, only whether one is stored. */
-export interface PartnerView extends Omit<PartnerRecord, 'clientSecretCiphertext' | 'version'> {
+export interface PartnerView extends Omit<PartnerRecord, 'clientSecretCiphertext' | 'version' | 'consent'> {
   hasClientSecret: boolean;
+  consent?: { status: PartnerConsent['status']; grantedAt?: string; error?: string };
 }
 
 export function toPartnerView(record: PartnerRecord): PartnerView {
-  const { clientSecretCiphertext, version: _version, ...rest } = record;
-  return { ...rest, hasClientSecret: clientSecretCiphertext !== null };
+  const { clientSecretCiphertext, version: _version, consent, ...rest } = record;
+  return {
+    ...rest,
+    hasClientSecret: clientSecretCiphertext !== null,
+    // Only a platform-app partner consents; the others' registration is their own.
+    ...(record.credentialType === 'platformApp' ? { consent: consentView(consent) } : {}),
+  };
+}
+
+function consentView(consent: PartnerConsent): {
+  status: PartnerConsent['status'];
+  grantedAt?: string;
+  error?: string;
+} {
+  return {
+    status: consent.status,
+    ...(consent.grantedAt === null ? {} : { grantedAt: consent.grantedAt }),
+    ...(consent.error === null ? {} : { error: consent.error }),
+  };
 }

@@ -12,7 +12,7 @@ import type {
   PartnerView,
   RemoteMatchField,
 } from './partner.record';
-import { toPartnerView } from './partner.record';
+import { NO_CONSENT, toPartnerView } from './partner.record';
 import type { PartnerRepository } from './partners.port';
 import type { SecretCipher } from './secret-cipher';
 import { isoNow, systemClock, type Clock } from '../../clock';
@@ -22,7 +22,8 @@ export const SECRETS_KEY_REMEDIATION =
   "SECRETS_KEY changed since the secret was stored: store the client secret's Value again with PATCH /partners/{partnerId}.";
 
 export interface PartnerInput {
-  applicationId: string;
+  /** Absent for a platform-app partner (it is the platform app's). */
+  applicationId?: string | undefined;
   tenantId: string;
   clientSecret?: string | undefined;
   clientSecretExpiresAt?: string | null | undefined;
@@ -55,6 +56,8 @@ export class PartnerService {
     private readonly partners: PartnerRepository,
     private readonly cipher: SecretCipher,
     private readonly clock: Clock = systemClock,
+    /** TARGETconnect's platform app (PLATFORM_APP_ID), when this deployment runs one. */
+    private readonly platformAppId: string | null = null,
   ) {}
 
   onChange(listener: PartnerChangeListener): void {
@@ -73,6 +76,7 @@ export class PartnerService {
   async put(id: string, input: PartnerInput): Promise<{ created: boolean; partner: PartnerView }> {
     const { created, record } = await this.write(id, (existing) => {
       const credentialType = input.credentialType ?? existing?.credentialType ?? 'clientSecret';
+      const platformAppId = credentialType === 'platformApp' ? this.platformFor(input) : null;
       if (!existing && input.clientSecret === undefined && credentialType === 'clientSecret') {
         throw secretRequired(
           'A new partner needs its client secret.',
@@ -82,7 +86,7 @@ export class PartnerService {
       const timestamp = isoNow(this.clock);
       const record: PartnerRecord = {
         id,
-        applicationId: input.applicationId,
+        applicationId: platformAppId ?? input.applicationId!,
         tenantId: input.tenantId,
         clientSecretCiphertext:
           input.clientSecret === undefined
@@ -104,6 +108,7 @@ export class PartnerService {
         createdAt: existing?.createdAt ?? timestamp,
         updatedAt: timestamp,
         version: (existing?.version ?? 0) + 1,
+        consent: consentFor(existing, input.tenantId),
       };
       if (record.credentialType === 'clientSecret' && record.clientSecretCiphertext === null)
         throw noSecretStored();
@@ -117,9 +122,29 @@ export class PartnerService {
     const { record } = await this.write(id, (existing) => {
       if (!existing) throw partnerNotFound(id);
       const { clientSecret, ...fields } = patch;
+      const credentialType = patch.credentialType ?? existing.credentialType;
+      const platformAppId = credentialType === 'platformApp' ? this.platformFor(patch) : null;
+      if (
+        existing.credentialType === 'platformApp' &&
+        credentialType !== 'platformApp' &&
+        patch.applicationId === undefined
+      ) {
+        throw new AppError('VALIDATION_FAILED', {
+          detail: "Leaving the platform app needs the university's own registration.",
+          errors: [
+            {
+              field: 'body.applicationId',
+              message:
+                'applicationId is required when leaving the platform app: the Application (client) ID of your own app registration (Step 1).',
+            },
+          ],
+        });
+      }
       const record: PartnerRecord = {
         ...existing,
         ...definedOnly(fields),
+        ...(platformAppId === null ? {} : { applicationId: platformAppId }),
+        consent: consentFor(existing, patch.tenantId ?? existing.tenantId),
         clientSecretCiphertext:
           clientSecret === undefined
             ? existing.clientSecretCiphertext
@@ -199,6 +224,52 @@ export class PartnerService {
     return partner;
   }
 
+  /**
+   * The platform app's id for a partner that uses it: refused when this deployment runs none, when
+   * a secret is sent (the credential is the platform's), or another application is named.
+   */
+  private platformFor(input: {
+    applicationId?: string | undefined;
+    clientSecret?: string | null | undefined;
+  }): string {
+    const issue = (field: string, message: string) =>
+      new AppError('VALIDATION_FAILED', {
+        detail: "The partner cannot use TARGETconnect's platform app as sent.",
+        errors: [{ field: `body.${field}`, message }],
+      });
+    if (this.platformAppId === null) {
+      throw issue(
+        'credentialType',
+        "this deployment runs no platform app (PLATFORM_APP_ID is not set): give the university's own registration (Step 1) with credentialType 'clientSecret'.",
+      );
+    }
+    if (typeof input.clientSecret === 'string') {
+      throw issue(
+        'clientSecret',
+        "a platform-app partner has no secret: the university's admin consents instead (POST /partners/{partnerId}/consent-link).",
+      );
+    }
+    if (
+      input.applicationId !== undefined &&
+      input.applicationId.toLowerCase() !== this.platformAppId.toLowerCase()
+    ) {
+      throw issue(
+        'applicationId',
+        `must be absent or the platform app's (${this.platformAppId}) for credentialType 'platformApp'.`,
+      );
+    }
+    return this.platformAppId;
+  }
+
+  /** Records what the admin's consent (or its refusal) was, over the partner's latest version. */
+  async recordConsent(id: string, consent: PartnerRecord['consent']): Promise<PartnerView> {
+    const { record } = await this.write(id, (existing) => {
+      if (!existing) throw partnerNotFound(id);
+      return { ...existing, consent, updatedAt: isoNow(this.clock), version: existing.version + 1 };
+    });
+    return toPartnerView(record);
+  }
+
   private notify(id: string): void {
     for (const listener of this.listeners) listener(id);
   }
@@ -217,6 +288,11 @@ function secretRequired(detail: string, message: string): AppError {
 
 export function partnerNotFound(id: string): AppError {
   return new AppError('PARTNER_NOT_FOUND', { detail: `There is no partner '${id}'.` });
+}
+
+/** A consent is the tenant's: moving the partner to another tenant starts over. */
+function consentFor(existing: PartnerRecord | null | undefined, tenantId: string): PartnerRecord['consent'] {
+  return existing && existing.tenantId === tenantId ? existing.consent : NO_CONSENT;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -93,13 +93,25 @@ export class SetupDiagnosticsService {
   async verify(partnerId: string, operators: Identity[] = []): Promise<VerifyResult> {
     const partner = await this.partners.require(partnerId);
     // Every certificate is probed, also while the secret still signs: the check before switching.
-    const certificates = await this.usableCertificates(partner);
+    // A platform-app partner has no certificate of its own: the credential is the platform's.
+    const platform = partner.credentialType === 'platformApp';
+    const certificates = platform ? { certificates: [], expired: 0 } : await this.usableCertificates(partner);
     const usable = partner.credentialType === 'certificate' ? certificates : undefined;
-    const configuration =
-      usable === undefined
+    const configuration = platform
+      ? this.consentCheck(partner)
+      : usable === undefined
         ? await this.configurationCheck(partner)
         : this.certificateConfigurationCheck(usable);
-    const expiry = usable === undefined ? this.expiryCheck(partner) : this.certificateExpiryCheck(usable);
+    const expiry = platform
+      ? check(
+          'secret-expiry',
+          SETUP_STEPS.azure,
+          'skip',
+          "No secret of the university's: the platform app's credential is TARGETconnect's.",
+        )
+      : usable === undefined
+        ? this.expiryCheck(partner)
+        : this.certificateExpiryCheck(usable);
     const checks: SetupCheck[] = [configuration];
 
     let roles: string[] | undefined;
@@ -118,12 +130,25 @@ export class SetupDiagnosticsService {
           'credentials',
           SETUP_STEPS.azure,
           'pass',
-          usable === undefined
-            ? 'Entra ID issued a token for the application with the stored secret.'
-            : `Entra ID issued a token for the application with certificate ${usable.certificates[0]?.thumbprint}.`,
+          platform
+            ? "Entra ID issued a token for TARGETconnect's platform app in the university's tenant."
+            : usable === undefined
+              ? 'Entra ID issued a token for the application with the stored secret.'
+              : `Entra ID issued a token for the application with certificate ${usable.certificates[0]?.thumbprint}.`,
         );
       } catch (error) {
-        credentials = failureOf('credentials', SETUP_STEPS.azure, error, 'Entra ID issued no token');
+        credentials =
+          error instanceof AppError &&
+          error.code === 'CONSENT_REQUIRED' &&
+          partner.consent.status === 'granted'
+            ? check(
+                'credentials',
+                SETUP_STEPS.azure,
+                'warn',
+                `Consent granted (${partner.consent.grantedAt}), not yet in effect: Entra ID's tokens carry no permission so far.`,
+                'Microsoft usually makes a new consent effective within minutes: check again shortly.',
+              )
+            : failureOf('credentials', SETUP_STEPS.azure, error, 'Entra ID issued no token');
       }
     }
     checks.push(credentials);
@@ -280,6 +305,29 @@ export class SetupDiagnosticsService {
       SETUP_STEPS.azure,
       'pass',
       `Certificate ${inUse.thumbprint} expires on ${on} (${days} days).`,
+    );
+  }
+
+  /** The platform app: whether the university's admin consented (Step 1's one click). */
+  private consentCheck(partner: PartnerRecord): SetupCheck {
+    const id = 'configuration';
+    const consent = partner.consent;
+    if (consent.status === 'granted') {
+      return check(
+        id,
+        SETUP_STEPS.azure,
+        'pass',
+        `TARGETconnect's platform app (${partner.applicationId}) in tenant ${partner.tenantId}, consented ${consent.grantedAt}.`,
+      );
+    }
+    return check(
+      id,
+      SETUP_STEPS.azure,
+      'fail',
+      consent.status === 'denied'
+        ? `The tenant's admin declined the platform app${consent.error ? `: ${consent.error}` : ''}.`
+        : "No admin of the tenant has consented to TARGETconnect's platform app yet.",
+      "A Global or Privileged Role Administrator opens the consent link (the setup page's Step 1, or POST /partners/{partnerId}/consent-link) and accepts.",
     );
   }
 

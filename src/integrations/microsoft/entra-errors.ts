@@ -176,6 +176,30 @@ export function translateTokenError(
   const status = failure.status ?? last.status;
   const aadsts = codes.length > 0 ? ` (AADSTS${codes[0]})` : '';
 
+  if (partner.credentialType === 'platformApp' && (has(7000229) || has(700016))) {
+    // The platform app has no service principal in the tenant: consent never given, or removed.
+    return {
+      transient: false,
+      error: new AppError('CONSENT_REQUIRED', {
+        detail: `Tenant ${partner.tenantId} holds no service principal of TARGETconnect's platform app${aadsts}: its admin has not consented, or removed the app since.`,
+        remediation: `Step 1 (the platform app): an admin of the tenant opens the consent link again (POST /partners/${partner.id}/consent-link, or the setup page) and accepts.`,
+      }),
+    };
+  }
+  if (partner.credentialType === 'platformApp' && (has(70021) || has(700024))) {
+    // The platform's own credential (its federated token) is at fault, not the university's setup.
+    return {
+      transient: false,
+      error: new AppError('NO_USABLE_CREDENTIAL', {
+        detail: has(70021)
+          ? `Entra ID found no federated identity credential of the platform app matching its token's issuer, subject and audience${aadsts}.`
+          : `Entra ID found the platform app's federated token expired${aadsts}: the token file was not renewed.`,
+        remediation:
+          "TARGETconnect's operators: check the platform app's federated identity credential (issuer, subject, audience api://AzureADTokenExchange) and that AZURE_FEDERATED_TOKEN_FILE is rewritten before its token expires.",
+      }),
+    };
+  }
+
   if (has(700027) && certificate !== undefined) {
     return {
       transient: false,

@@ -6,8 +6,11 @@
  */
 import type { Registry } from 'prom-client';
 
-import type { MicrosoftGateway } from '../../domain/microsoft.port';
+import type { ConsentEndpoints, MicrosoftGateway } from '../../domain/microsoft.port';
 import type { PartnerRecord } from '../../domain/partners/partner.record';
+import type { TenantConnection } from '../../domain/credentials/tenant-connection';
+import { GUID_PATTERN } from '../../domain/guid';
+import type { AxiosInstance } from 'axios';
 import type { Logger } from '../../logging/logger';
 import { endpointsFor } from './clouds';
 import { GraphAttendance } from './graph-attendance';
@@ -18,23 +21,19 @@ import { GraphOnlineMeetings } from './graph-online-meetings';
 import { GraphUsers } from './graph-users';
 import { createHttpClient, type OutboundStats } from './http-client';
 import { AppError } from '../../domain/errors';
-import {
-  decodeClaim,
-  TokenProvider,
-  type CredentialFailure,
-  type PartnerCredentials,
-} from './token-provider';
+import { decodeClaim, TokenProvider, type CredentialFailure } from './token-provider';
 import { systemClock, type Clock } from '../../clock';
 
 export { UnknownOrganizerError } from '../../domain/microsoft.port';
-export type { CredentialFailure, PartnerCredentials } from './token-provider';
+export type { CredentialFailure } from './token-provider';
 
 export interface MicrosoftGatewayOptions {
   logger: Logger;
   /** Where the graph and token metrics are registered. */
   registry: Registry;
   /** The partner's client secret in clear, or null when none is stored (decryption is the domain's). */
-  credentialsOf: (partner: PartnerRecord) => Promise<PartnerCredentials>;
+  /** The partner's tenant connection (the domain's credentials capability). */
+  connectionOf: (partner: PartnerRecord) => TenantConnection;
   /** `AZURE_AUTHORITY_HOST`: the Entra sign-in origin for every partner. */
   authorityHostOverride?: string | undefined;
   /** `GRAPH_BASE_URL`: the Graph root (with version) for every partner. */
@@ -57,7 +56,7 @@ export interface MicrosoftGatewayOptions {
 }
 
 /** The gateway, with what /health and the setup checks need besides the port. */
-export interface GraphMicrosoftGateway extends MicrosoftGateway {
+export interface GraphMicrosoftGateway extends MicrosoftGateway, ConsentEndpoints {
   /** Partners whose last token request failed because of their configuration (no secret, tenant, app). */
   credentialFailures(): CredentialFailure[];
   /**
@@ -101,12 +100,13 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
   const logger = options.logger.child({ component: 'microsoft-graph' });
   const tokens = new TokenProvider({
     http: http.axios,
-    credentialsOf: options.credentialsOf,
+    connectionOf: options.connectionOf,
     endpointsOf,
     logger,
     metrics,
     timeoutMs: attemptTimeoutMs,
     now: clock.now,
+    sleep: clock.sleep,
   });
   const graph = new GraphClient({
     http: http.axios,
@@ -163,7 +163,41 @@ export function createMicrosoftGateway(options: MicrosoftGatewayOptions): GraphM
     credentialFailures: () => tokens.credentialFailures(),
     tokenRoles: async (partner) => [...(await tokens.getToken(partner)).roles],
     probeCertificate: (partner, certificate) => tokens.probeCertificate(partner, certificate),
+    consentEndpoint: (partner) => {
+      const { authorityHost, graphScope } = endpointsOf(partner);
+      return { authorityHost, graphScope };
+    },
+    tenantIdOf: (partner) => tenantIdOf(http.axios, endpointsOf(partner).authorityHost, partner.tenantId),
     outbound: () => http.agent.stats(),
     close: () => http.close(),
   };
+}
+
+const GUID_IN_ISSUER = /\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/v2\.0\/?$/i;
+
+/** A tenant GUID as is; a verified domain through its OpenID configuration's issuer. */
+async function tenantIdOf(http: AxiosInstance, authorityHost: string, tenant: string): Promise<string> {
+  if (GUID_PATTERN.test(tenant)) return tenant.toLowerCase();
+  let answer;
+  try {
+    answer = await http.get<{ issuer?: unknown }>(
+      `${authorityHost}/${encodeURIComponent(tenant)}/v2.0/.well-known/openid-configuration`,
+      { timeout: 10_000, validateStatus: () => true },
+    );
+  } catch (error) {
+    throw new AppError('ENTRA_UNAVAILABLE', {
+      detail: `Entra ID could not be asked which tenant '${tenant}' is.`,
+      retryAfterSeconds: 5,
+      cause: error,
+    });
+  }
+  const match = typeof answer.data?.issuer === 'string' ? GUID_IN_ISSUER.exec(answer.data.issuer) : null;
+  if (answer.status !== 200 || !match) {
+    throw new AppError('TENANT_NOT_FOUND', {
+      detail: `Entra ID does not know the tenant '${tenant}' (its OpenID configuration answered ${answer.status}).`,
+      remediation:
+        "Step 4: tenantId is the Directory (tenant) ID from the app registration's Overview, or a verified domain of the tenant.",
+    });
+  }
+  return match[1]!.toLowerCase();
 }

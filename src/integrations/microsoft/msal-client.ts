@@ -1,18 +1,26 @@
 /**
- * One MSAL ConfidentialClientApplication for one partner and one credential (its secret, or one
- * certificate), over the service's own HTTP client (msal-network-client.ts), for the token
+ * One MSAL ConfidentialClientApplication for one tenant connection and one credential (a secret,
+ * one certificate, or a federated token), over the service's own HTTP client (msal-network-client.ts), for the token
  * provider (token-provider.ts).
  */
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import type { AxiosInstance } from 'axios';
-import type { PartnerRecord } from '../../domain/partners/partner.record';
 import { MSAL_BUILT_IN_HOSTS, type CloudEndpoints } from './clouds';
 import { createMsalNetworkClient, type MsalNetworkClient } from './msal-network-client';
 
 export type Msal = { app: ConfidentialClientApplication; network: MsalNetworkClient };
 
 export type MsalCredential =
-  { clientSecret: string } | { clientCertificate: { thumbprintSha256: string; privateKey: string } };
+  | { clientSecret: string }
+  | { clientCertificate: { thumbprintSha256: string; privateKey: string } }
+  /** Workload identity federation: MSAL calls it for each token request it sends. */
+  | { clientAssertion: () => Promise<string> };
+
+/** Which application asks, in which tenant. */
+export interface MsalIdentity {
+  clientId: string;
+  tenantId: string;
+}
 
 /** OpenID endpoints as msal-node's built-in metadata has them for Microsoft's hosts. */
 function authorityMetadata(authorityHost: string, tenant: string): string {
@@ -27,7 +35,7 @@ function authorityMetadata(authorityHost: string, tenant: string): string {
 }
 
 export function buildMsalClient(
-  partner: PartnerRecord,
+  identity: MsalIdentity,
   credential: MsalCredential,
   endpoints: CloudEndpoints,
   http: AxiosInstance,
@@ -38,9 +46,9 @@ export function buildMsalClient(
   const builtIn = MSAL_BUILT_IN_HOSTS.has(host);
   const app = new ConfidentialClientApplication({
     auth: {
-      clientId: partner.applicationId,
+      clientId: identity.clientId,
       ...credential,
-      authority: `${endpoints.authorityHost}/${partner.tenantId}`,
+      authority: `${endpoints.authorityHost}/${identity.tenantId}`,
       // A host MSAL does not carry metadata for (an override, the simulator on 127.0.0.1:<port>):
       // trusted by name, with its endpoints given so that MSAL neither asks Microsoft's instance
       // discovery nor fetches the OpenID document. An unknown tenant then fails at the token
@@ -50,7 +58,7 @@ export function buildMsalClient(
         ? {}
         : {
             knownAuthorities: [host],
-            authorityMetadata: authorityMetadata(endpoints.authorityHost, partner.tenantId),
+            authorityMetadata: authorityMetadata(endpoints.authorityHost, identity.tenantId),
           }),
     },
     system: { networkClient: network },

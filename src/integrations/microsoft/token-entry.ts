@@ -2,7 +2,7 @@
  * What the token provider (token-provider.ts) keeps per partner: the MSAL clients built from one
  * version of its credentials, the token it holds, the request in flight, and Entra's wait.
  */
-import type { PartnerRecord } from '../../domain/partners/partner.record';
+import type { TenantConnection } from '../../domain/credentials/tenant-connection';
 import type { Msal } from './msal-client';
 import type { AccessToken } from './token-provider';
 
@@ -10,9 +10,9 @@ export interface HeldToken extends AccessToken {
   renewAt: number;
 }
 
-/** One way to ask for a token: the secret, or one certificate. */
+/** One way to ask for a token: the secret, one certificate, or the federated token. */
 export interface Credential {
-  /** Which MSAL client serves it: 'secret', or the certificate's SHA-256 thumbprint. */
+  /** Which MSAL client serves it: 'secret', 'federated', or the certificate's SHA-256 thumbprint. */
   key: string;
   certificate?: { thumbprint: string };
   build: () => Msal;
@@ -29,35 +29,14 @@ export class PartnerEntry {
   /** The client secret read for this entry, redacted from every request that uses the partner. */
   secret: string | undefined;
 
-  constructor(
-    private readonly applicationId: string,
-    private readonly tenantId: string,
-    private readonly cloud: string,
-    private readonly secretCiphertext: string | null,
-    private readonly updatedAt: string,
-    private readonly credentialType: string,
-  ) {}
+  constructor(private readonly version: string) {}
 
-  static of(partner: PartnerRecord): PartnerEntry {
-    return new PartnerEntry(
-      partner.applicationId,
-      partner.tenantId,
-      partner.cloud,
-      partner.clientSecretCiphertext,
-      partner.updatedAt,
-      partner.credentialType,
-    );
+  static of(connection: TenantConnection): PartnerEntry {
+    return new PartnerEntry(connection.version);
   }
 
-  /** The fingerprint check, field by field: no hashing on the hot path. */
-  matches(partner: PartnerRecord): boolean {
-    return (
-      this.applicationId === partner.applicationId &&
-      this.tenantId === partner.tenantId &&
-      this.cloud === partner.cloud &&
-      this.secretCiphertext === partner.clientSecretCiphertext &&
-      this.updatedAt === partner.updatedAt &&
-      this.credentialType === partner.credentialType
-    );
+  /** Built from the connection as it is now (one string compare on the hot path). */
+  matches(connection: TenantConnection): boolean {
+    return this.version === connection.version;
   }
 }

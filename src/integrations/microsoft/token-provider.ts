@@ -17,6 +17,8 @@
 import type { AxiosInstance } from 'axios';
 import { AppError, type ErrorCode } from '../../domain/errors';
 import type { PartnerRecord } from '../../domain/partners/partner.record';
+import type { TenantConnection } from '../../domain/credentials/tenant-connection';
+import { remainingBudgetMs } from '../../request-scope';
 import type { Logger } from '../../logging/logger';
 import type { CloudEndpoints } from './clouds';
 import { rememberSecret } from '../../logging/redact';
@@ -57,28 +59,27 @@ export interface CredentialFailure {
   at: string;
 }
 
-/** What a partner's token requests may sign with, read afresh for every token request. */
-export type PartnerCredentials =
-  | { type: 'clientSecret'; secret: string | null }
-  | {
-      type: 'certificate';
-      /** Valid now, newest first: the first is used, the next when Entra does not know it. */
-      certificates: Array<{ thumbprint: string; thumbprintSha256: string; privateKeyPem: string }>;
-      /** How many of the partner's certificates have expired (for the error when none is valid). */
-      expired: number;
-    };
-
 export interface TokenProviderOptions {
   http: AxiosInstance;
-  /** The partner's credentials in clear (decryption belongs to the domain). */
-  credentialsOf: (partner: PartnerRecord) => Promise<PartnerCredentials>;
+  /**
+   * The partner's tenant connection (the domain's credentials capability): which application
+   * asks, where, and its credential in clear, read at each token request.
+   */
+  connectionOf: (partner: PartnerRecord) => TenantConnection;
   endpointsOf: (partner: PartnerRecord) => CloudEndpoints;
   logger: Logger;
   metrics: GraphMetrics;
   /** Per request to Entra. */
   timeoutMs: number;
   now?: () => number;
+  /** Waits between token requests while a new consent reaches Entra's token service. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** A consent this recent may not have reached the token service yet: a token without roles is retried. */
+export const CONSENT_PROPAGATION_MS = 60 * 60_000;
+/** The first wait before asking again for a token with the consented roles; doubled each time. */
+const CONSENT_RETRY_FIRST_MS = 1000;
 
 export class TokenProvider {
   private readonly entries = new Map<string, PartnerEntry>();
@@ -91,9 +92,10 @@ export class TokenProvider {
 
   /** A token for the partner's Graph: the held one, a shared in-flight one, or a new one. */
   getToken(partner: PartnerRecord): Promise<AccessToken> {
+    const connection = this.options.connectionOf(partner);
     let entry = this.entries.get(partner.id);
-    if (entry === undefined || !entry.matches(partner)) {
-      entry = PartnerEntry.of(partner);
+    if (entry === undefined || !entry.matches(connection)) {
+      entry = PartnerEntry.of(connection);
       this.entries.set(partner.id, entry);
     }
     // Whatever Microsoft echoes of it, no line or answer of a request using the partner shows it.
@@ -113,7 +115,7 @@ export class TokenProvider {
       );
     }
     const current = entry;
-    const request = this.acquire(current, partner).finally(() => {
+    const request = this.acquire(current, partner, connection).finally(() => {
       if (current.inflight === request) current.inflight = undefined;
     });
     current.inflight = request;
@@ -148,7 +150,7 @@ export class TokenProvider {
   ): Promise<string[]> {
     const endpoints = this.options.endpointsOf(partner);
     const { app, network } = this.buildMsal(
-      partner,
+      this.options.connectionOf(partner),
       {
         clientCertificate: {
           thumbprintSha256: certificate.thumbprintSha256,
@@ -174,16 +176,21 @@ export class TokenProvider {
     return [...this.failures.values()].map((f) => ({ ...f }));
   }
 
-  private async acquire(entry: PartnerEntry, partner: PartnerRecord): Promise<AccessToken> {
+  private async acquire(
+    entry: PartnerEntry,
+    partner: PartnerRecord,
+    connection: TenantConnection,
+  ): Promise<AccessToken> {
     const endpoints = this.options.endpointsOf(partner);
     if (!TENANT_SEGMENT.test(partner.tenantId)) {
       throw this.credentialFailed(partner, malformedTenantError(partner));
     }
-    const credentials = await this.credentials(entry, partner, endpoints);
+    const credentials = await this.credentials(entry, partner, connection, endpoints);
     const refused: string[] = [];
     for (const [index, credential] of credentials.entries()) {
       try {
-        return await this.request(entry, partner, credential);
+        const token = await this.request(entry, partner, credential);
+        return connection.platform ? await this.withConsentedRoles(entry, partner, credential, token) : token;
       } catch (error) {
         // A certificate Entra does not know (made, not yet uploaded): the next newest is tried, so
         // that a rotation never stops creates.
@@ -210,9 +217,10 @@ export class TokenProvider {
   private async credentials(
     entry: PartnerEntry,
     partner: PartnerRecord,
+    connection: TenantConnection,
     endpoints: CloudEndpoints,
   ): Promise<Credential[]> {
-    const read = await this.options.credentialsOf(partner).catch((error: unknown) => {
+    const read = await connection.credential().catch((error: unknown) => {
       // A secret or key that cannot be read is the partner's configuration failing, like a wrong one.
       if (error instanceof AppError && CREDENTIAL_ERROR_CODES.has(error.code)) {
         throw this.credentialFailed(partner, error);
@@ -224,7 +232,18 @@ export class TokenProvider {
       if (secret === null || secret === '') throw this.credentialFailed(partner, missingSecretError(partner));
       entry.secret = secret;
       rememberSecret(secret);
-      return [{ key: 'secret', build: () => this.buildMsal(partner, { clientSecret: secret }, endpoints) }];
+      return [
+        { key: 'secret', build: () => this.buildMsal(connection, { clientSecret: secret }, endpoints) },
+      ];
+    }
+    if (read.type === 'federated') {
+      // One client; MSAL calls the assertion for each token request, which reads the file again.
+      return [
+        {
+          key: 'federated',
+          build: () => this.buildMsal(connection, { clientAssertion: () => read.assertion() }, endpoints),
+        },
+      ];
     }
     if (read.certificates.length === 0) {
       throw this.credentialFailed(partner, noUsableCertificateError(partner, read.expired));
@@ -234,7 +253,7 @@ export class TokenProvider {
       certificate: { thumbprint: certificate.thumbprint },
       build: () =>
         this.buildMsal(
-          partner,
+          connection,
           {
             clientCertificate: {
               thumbprintSha256: certificate.thumbprintSha256,
@@ -333,6 +352,39 @@ export class TokenProvider {
     }
   }
 
+  /**
+   * Just after a university's admin consented to the platform app, Entra's token service can
+   * issue tokens without the consented roles for some minutes. Such a token is not kept: the
+   * token is asked for again, waiting 1 s, 2 s, 4 s… while the request's budget lasts, then the
+   * request answers CONSENT_REQUIRED saying the consent is not in effect yet.
+   */
+  private async withConsentedRoles(
+    entry: PartnerEntry,
+    partner: PartnerRecord,
+    credential: Credential,
+    token: AccessToken,
+  ): Promise<AccessToken> {
+    const grantedAt = partner.consent.grantedAt === null ? NaN : Date.parse(partner.consent.grantedAt);
+    const recent = this.now() - grantedAt < CONSENT_PROPAGATION_MS;
+    let current = token;
+    for (let wait = CONSENT_RETRY_FIRST_MS; current.roles.length === 0 && recent; wait *= 2) {
+      entry.token = undefined;
+      // Room for the wait and one more token request, with the rest of the request after it (and
+      // outside a request, at most five waits: about 30 s).
+      if (remainingBudgetMs() < wait + 2 * this.options.timeoutMs || wait > 16 * CONSENT_RETRY_FIRST_MS) {
+        throw new AppError('CONSENT_REQUIRED', {
+          detail: `The consent of tenant ${partner.tenantId} (given ${partner.consent.grantedAt}) has not reached Entra ID's token service yet: its tokens carry no permission so far.`,
+          remediation:
+            'Microsoft usually makes a new consent effective within minutes: send the request again shortly. If it lasts beyond an hour, open a new consent link and accept again.',
+          retryAfterSeconds: 30,
+        });
+      }
+      await (this.options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(wait);
+      current = await this.request(entry, partner, credential);
+    }
+    return current;
+  }
+
   private credentialFailed(partner: PartnerRecord, error: AppError): AppError {
     this.options.metrics.tokenRequests.inc({ outcome: error.code.toLowerCase() });
     this.failures.set(partner.id, { partnerId: partner.id, code: error.code, at: new Date().toISOString() });
@@ -343,7 +395,17 @@ export class TokenProvider {
     return error;
   }
 
-  private buildMsal(partner: PartnerRecord, credential: MsalCredential, endpoints: CloudEndpoints): Msal {
-    return buildMsalClient(partner, credential, endpoints, this.options.http, this.options.timeoutMs);
+  private buildMsal(
+    connection: TenantConnection,
+    credential: MsalCredential,
+    endpoints: CloudEndpoints,
+  ): Msal {
+    return buildMsalClient(
+      { clientId: connection.clientId, tenantId: connection.tenantId },
+      credential,
+      endpoints,
+      this.options.http,
+      this.options.timeoutMs,
+    );
   }
 }
