@@ -45,7 +45,8 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
 
     const health = await axios.get(`${url}/health`);
     expect(health.status).toBe(200);
-    expect(health.data.checks.partners.total).toBe(2);
+    expect(health.data.checks.partners.total).toBe(3);
+    expect(health.data.checks.platformApp).toEqual({ status: 'ok', credential: 'federated' });
     const partner = await axios.get(`${url}/partners/uni-example`, {
       headers: { authorization: `Bearer ${adminKey}` },
     });
@@ -57,7 +58,7 @@ test('the sandbox serves /health, prints working keys and a curl that creates a 
     // What the README's examples need, printed for a second terminal.
     expect(out).toMatch(
       new RegExp(
-        `export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarKey}' SIMULATOR_URL='https://127\\.0\\.0\\.1:\\d+' SIMULATOR_CA='[^']+simulator-ca\\.pem' WEBHOOK_ID='wh_[A-Za-z0-9_-]{16}' RECEIVER_URL='http://127\\.0\\.0\\.1:\\d+'`,
+        `export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarKey}' SIMULATOR_URL='https://127\\.0\\.0\\.1:\\d+' SIMULATOR_CA='[^']+simulator-ca\\.pem' WEBHOOK_ID='wh_[A-Za-z0-9_-]{16}' RECEIVER_URL='http://127\\.0\\.0\\.1:\\d+' PLATFORM_PARTNER_KEY='tmk_\\S+'`,
       ),
     );
     expect(out).toMatch(/stays in the foreground/);

@@ -27,8 +27,12 @@ import {
   SANDBOX_PARTNER_ID,
   SANDBOX_CALENDAR_PARTNER_ID,
   SANDBOX_STUDENTS,
+  SANDBOX_PLATFORM_APP_ID,
+  SANDBOX_PLATFORM_HOME_TENANT_ID,
+  SANDBOX_PLATFORM_PARTNER_ID,
   sandboxWorld,
 } from '../fixtures/sandbox-world';
+import { federatedIssuer } from '../fixtures/federation';
 
 const DATA_DIR = path.resolve(process.env.SANDBOX_DATA_DIR ?? path.join('data', 'sandbox'));
 /** The built service: `npm run build` writes it; this file runs from dist-tools/sandbox/. */
@@ -74,7 +78,8 @@ async function main(): Promise<void> {
       'Never point real universities at it.',
     ]),
   );
-  const port = process.env.PORT ?? '3000';
+  // A concrete port even for PORT=0: the platform app's redirect URI (PUBLIC_BASE_URL) names it.
+  const port = process.env.PORT === '0' ? String(await freePort(host)) : (process.env.PORT ?? '3000');
   await refuseTakenPort(host, Number(port));
   fs.rmSync(DATA_DIR, { recursive: true, force: true });
   fs.mkdirSync(DATA_DIR, { recursive: true });
@@ -83,6 +88,26 @@ async function main(): Promise<void> {
   const caFile = path.join(DATA_DIR, 'simulator-ca.pem');
   fs.writeFileSync(caFile, simulator.caCertPem);
   seedSimulator(simulator, sandboxWorld());
+  // TARGETconnect's platform app: multi-tenant, its consent coming back to this service, and a
+  // token issuer of the sandbox's own as its federated credential. The token file is minted now
+  // and again every 30 minutes, as a platform rewrites it: no secret exists anywhere.
+  const publicBaseUrl = process.env.PUBLIC_BASE_URL ?? `http://localhost:${port}`;
+  const issuer = federatedIssuer(
+    'https://oidc.sandbox.teams-meetings.example',
+    'system:serviceaccount:teams-meetings:service',
+  );
+  simulator.addApp({
+    tenantId: SANDBOX_PLATFORM_HOME_TENANT_ID,
+    appId: SANDBOX_PLATFORM_APP_ID,
+    secrets: [],
+    roles: ['OnlineMeetings.ReadWrite.All', 'User.ReadBasic.All', 'OnlineMeetingArtifact.Read.All'],
+    multiTenant: true,
+    redirectUris: [`${publicBaseUrl.replace(/\/$/, '')}/setup/consent`],
+    federatedCredentials: [issuer.credential],
+  });
+  const tokenFile = path.join(DATA_DIR, 'federated-token');
+  fs.writeFileSync(tokenFile, issuer.mint());
+  setInterval(() => fs.writeFileSync(tokenFile, issuer.mint()), 30 * 60_000).unref();
   // TARGETconnect's side: a receiver that verifies each event's signature and prints it.
   const receiver = await startWebhookReceiver({
     port: Number(process.env.WEBHOOK_RECEIVER_PORT ?? 0),
@@ -106,6 +131,9 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       // Nothing balances load onto the sandbox: Ctrl-C stops it at once.
       SHUTDOWN_GRACE_MS: process.env.SHUTDOWN_GRACE_MS ?? '0',
+      PUBLIC_BASE_URL: publicBaseUrl,
+      PLATFORM_APP_ID: SANDBOX_PLATFORM_APP_ID,
+      AZURE_FEDERATED_TOKEN_FILE: tokenFile,
       // The receiver listens on loopback over http; attendance is looked for soon after a meeting.
       WEBHOOK_ALLOW_INSECURE: 'true',
       ATTENDANCE_CHECK_DELAYS: process.env.ATTENDANCE_CHECK_DELAYS ?? '5s,10s,1m,5m',
@@ -135,7 +163,7 @@ async function main(): Promise<void> {
   const log = serviceLog(child);
   const url = await log.listening;
   await seedPartner(url, adminKey, receiver).then(
-    ({ partnerKey, calendarPartnerKey, setupUrl, webhookId }) => {
+    ({ partnerKey, calendarPartnerKey, setupUrl, webhookId, platformPartnerKey }) => {
       printWelcome(
         url,
         adminKey,
@@ -146,6 +174,7 @@ async function main(): Promise<void> {
         caFile,
         receiver,
         webhookId,
+        platformPartnerKey,
       );
       // The service's JSON log lines, held back until now so they do not cut through the welcome.
       say('Service log (JSON lines):');
@@ -156,6 +185,18 @@ async function main(): Promise<void> {
       await stop(1);
     },
   );
+}
+
+/** A port free now on `host`. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** A port another program holds: say so, and which variable picks another, instead of EADDRINUSE. */
@@ -210,7 +251,13 @@ async function seedPartner(
   url: string,
   adminKey: string,
   receiver: WebhookReceiver,
-): Promise<{ partnerKey: string; calendarPartnerKey: string; setupUrl: string; webhookId: string }> {
+): Promise<{
+  partnerKey: string;
+  calendarPartnerKey: string;
+  setupUrl: string;
+  webhookId: string;
+  platformPartnerKey: string;
+}> {
   const admin = axios.create({
     baseURL: url,
     timeout: 5000,
@@ -238,6 +285,20 @@ async function seedPartner(
     `/partners/${SANDBOX_CALENDAR_PARTNER_ID}/api-keys`,
   );
   const link = await admin.post<{ url: string }>(`/partners/${SANDBOX_PARTNER_ID}/setup-links`, {});
+  // The third partner: the same university on TARGETconnect's platform app, not consented yet.
+  const {
+    applicationId: _own,
+    clientSecret: _secret,
+    clientSecretExpiresAt: _expiry,
+    ...platformFields
+  } = configuration;
+  await admin.put(`/partners/${SANDBOX_PLATFORM_PARTNER_ID}`, {
+    ...platformFields,
+    credentialType: 'platformApp',
+  });
+  const platformIssued = await admin.post<{ key: string }>(
+    `/partners/${SANDBOX_PLATFORM_PARTNER_ID}/api-keys`,
+  );
   // uni-example's events go to the receiver, as TARGETconnect's backend would register them.
   const webhook = await axios.post<{ id: string; secret: string }>(
     `${url}/webhooks`,
@@ -251,6 +312,7 @@ async function seedPartner(
     calendarPartnerKey: calendarIssued.data.key,
     setupUrl: `${url}/setup#${link.data.url.split('#')[1]}`,
     webhookId: webhook.data.id,
+    platformPartnerKey: platformIssued.data.key,
   };
 }
 
@@ -289,6 +351,7 @@ function printWelcome(
   caFile: string,
   receiver: WebhookReceiver,
   webhookId: string,
+  platformPartnerKey: string,
 ): void {
   const start = new Date(Date.now() + 86_400_000);
   start.setUTCMinutes(0, 0, 0);
@@ -311,6 +374,7 @@ function printWelcome(
         `admin key:      ${adminKey}`,
         `partner key:    ${partnerKey}   (partner '${SANDBOX_PARTNER_ID}')`,
         `partner key:    ${calendarPartnerKey}   (partner '${SANDBOX_CALENDAR_PARTNER_ID}', calendar-backed)`,
+        `partner key:    ${platformPartnerKey}   (partner '${SANDBOX_PLATFORM_PARTNER_ID}', TARGETconnect's platform app)`,
         `webhooks:       ${receiver.url} (uni-example's events, printed below as WEBHOOK lines)`,
       ]),
       '',
@@ -327,7 +391,7 @@ function printWelcome(
       `Partner: curl -sS ${url}/partners/${SANDBOX_PARTNER_ID} -H 'Authorization: Bearer ${adminKey}'`,
       '',
       "The README's examples use these variables; in a second terminal:",
-      `  export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarPartnerKey}' SIMULATOR_URL='${simulator.url}' SIMULATOR_CA='${caFile}' WEBHOOK_ID='${webhookId}' RECEIVER_URL='${receiver.url}'`,
+      `  export ADMIN_API_KEY='${adminKey}' PARTNER_KEY='${partnerKey}' CALENDAR_PARTNER_KEY='${calendarPartnerKey}' SIMULATOR_URL='${simulator.url}' SIMULATOR_CA='${caFile}' WEBHOOK_ID='${webhookId}' RECEIVER_URL='${receiver.url}' PLATFORM_PARTNER_KEY='${platformPartnerKey}'`,
       '',
       'The setup checks for the advisers (one passes, one shows the missing access policy):',
       `  ADMIN_API_KEY='${adminKey}' npm run doctor -- --url ${url} --partner ${SANDBOX_PARTNER_ID} \\`,
