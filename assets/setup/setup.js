@@ -1,4 +1,4 @@
-/* global document, fetch, location, navigator, URL */
+/* global document, fetch, location, navigator, URL, setTimeout, clearTimeout */
 // The setup page's script: reads the setup link's token from the fragment (it never reaches a
 // server) and calls the service's API with it, step by step of the setup guide.
 'use strict';
@@ -74,6 +74,8 @@
       'userLocalMatchField',
       'userRemoteMatchField',
     ]) {
+      // On TARGETconnect's app the application id is the platform's, not one to edit here.
+      if (name === 'applicationId' && partner.credentialType === 'platformApp') continue;
       if (partner[name] !== undefined && partner[name] !== null) $(name).value = partner[name];
     }
     const host = SIGN_IN_HOSTS[partner.cloud] || SIGN_IN_HOSTS.global;
@@ -87,8 +89,48 @@
           ? `Tokens are signed with the client secret${partner.clientSecretExpiresAt ? `, which expires on ${partner.clientSecretExpiresAt.slice(0, 10)}` : ''}.`
           : 'No credential is stored yet.';
     say('credential-state', credential);
+    showWay(partner);
     // The Exchange step is there only for calendar-backed meetings.
     $('exchange').hidden = partner.meetingMode !== 'calendarEvent';
+  }
+
+  /** Step 1's two ways, where the deployment runs TARGETconnect's app; its consent's state. */
+  function showWay(partner) {
+    if (!state.platformApp) return;
+    $('way').hidden = false;
+    $('platform-app-id').textContent = state.platformApp.appId;
+    const platform = partner.credentialType === 'platformApp';
+    if (state.way === undefined) state.way = platform ? 'platform' : 'own';
+    $('way-platform').checked = state.way === 'platform';
+    $('way-own').checked = state.way === 'own';
+    $('platform-way').hidden = state.way !== 'platform';
+    $('own-way').hidden = state.way === 'platform';
+    const consent = partner.consent || { status: 'none' };
+    say(
+      'consent-state',
+      !platform
+        ? "Not in use yet: choosing this way switches your partner to TARGETconnect's app."
+        : consent.status === 'granted'
+          ? `Consent given on ${consent.grantedAt.slice(0, 16).replace('T', ' ')} UTC. Step 1 is done.`
+          : consent.status === 'denied'
+            ? `Consent was declined (${consent.error || 'no reason given'}). An admin can consent again.`
+            : 'Waiting for an admin of your tenant to consent.',
+    );
+    // While the consent is awaited (perhaps by another person), the state is read again.
+    clearTimeout(state.consentTimer);
+    if (platform && consent.status !== 'granted') {
+      state.consentTimer = setTimeout(() => refresh(), 15000);
+    }
+  }
+
+  async function chooseWay(way) {
+    state.way = way;
+    if (way === 'platform' && state.partner.credentialType !== 'platformApp') {
+      const res = await api('PATCH', partnerPath(), { credentialType: 'platformApp' });
+      say('platform-saved', res.ok ? '' : res.data.detail || 'The partner could not be switched.');
+      if (res.ok) return fill(res.data);
+    }
+    fill(state.partner);
   }
 
   async function refresh() {
@@ -160,20 +202,28 @@
   }
 
   function wire() {
-    onSubmit('app-form', (form) =>
-      patchFrom(
-        form,
-        {
-          applicationId: $('applicationId').value.trim(),
-          tenantId: $('tenantId').value.trim(),
-          cloud: $('cloud').value,
-        },
-        'app-saved',
-        'Step 1 saved.',
-      ),
-    );
+    $('way-platform').addEventListener('change', () => chooseWay('platform'));
+    $('way-own').addEventListener('change', () => chooseWay('own'));
+    $('consent-button').addEventListener('click', async () => {
+      const res = await api('POST', partnerPath('/consent-link'));
+      if (res.ok) location.assign(res.data.url);
+      else say('platform-saved', res.data.detail || 'No consent link could be made.');
+    });
+    onSubmit('app-form', (form) => {
+      // On TARGETconnect's app the application is the platform's: only the tenant and cloud are saved
+      // until the secret below moves the partner to its own registration.
+      const onPlatform = state.partner.credentialType === 'platformApp';
+      const body = { tenantId: $('tenantId').value.trim(), cloud: $('cloud').value };
+      if (!onPlatform) body.applicationId = $('applicationId').value.trim();
+      return patchFrom(form, body, 'app-saved', 'Step 1 saved.');
+    });
     onSubmit('secret-form', (form) => {
       const body = { clientSecret: $('clientSecret').value, credentialType: 'clientSecret' };
+      // Leaving TARGETconnect's app: the own registration's id goes with its secret.
+      if (state.partner.credentialType === 'platformApp') {
+        body.applicationId = $('applicationId').value.trim();
+        body.tenantId = $('tenantId').value.trim();
+      }
       if ($('clientSecretExpiresAt').value) body.clientSecretExpiresAt = $('clientSecretExpiresAt').value;
       return patchFrom(form, body, 'secret-saved', 'The secret is stored; it is never shown again.').then(
         () => {
@@ -306,6 +356,7 @@
       return;
     }
     state.partnerId = me.data.partnerId;
+    state.platformApp = me.data.platformApp;
     say(
       'who',
       `Setup of ${me.data.partnerId}. This link works until ${me.data.expiresAt.slice(0, 16).replace('T', ' ')} UTC.`,

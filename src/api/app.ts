@@ -88,7 +88,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.use(partnerRoutes(partners, access));
   app.use(apiKeyRoutes(apiKeys, access));
   app.use(setupLinkRoutes(setupLinks, access));
-  app.use(setupRoutes(access));
+  app.use(setupRoutes(access, deps.services.consent.platformAppId()));
   app.use(certificateRoutes(certificates, access));
   app.use(diagnosticsRoutes(diagnostics, access));
   app.use(webhookRoutes(deps.services.webhooks, access));

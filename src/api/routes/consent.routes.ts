@@ -60,9 +60,9 @@ function page(outcome: ConsentOutcome): string {
           `<p>Thank you. Your tenant (<code>${escape(outcome.tenantId)}</code>) consented to TARGETconnect's platform app for partner <code>${escape(outcome.partnerId)}</code>. No app registration or secret is needed on your side.</p>
 <h2>What to do next</h2>
 <ol>
-<li>Step 2-3: your Teams admin grants the application access policy to the careers advisers, naming TARGETconnect's application (the setup page's Step 2 gives the PowerShell). A new grant can take up to 30 minutes to apply.</li>
+<li>Steps 2-3: your Teams admin grants the application access policy to the careers advisers, naming TARGETconnect's application (the setup page's Step 2 gives the PowerShell). A new grant can take up to 30 minutes to apply.</li>
 <li>Microsoft can take a few minutes to make the consent effective: the setup page's checks show "consent granted, not yet in effect" meanwhile.</li>
-<li>Go back to your setup page and press "Check now".</li>
+<li>Go back to your setup page and press "Check my setup".</li>
 </ol>`,
         ]
       : outcome.kind === 'denied'

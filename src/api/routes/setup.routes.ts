@@ -42,7 +42,7 @@ function asset(file: string): Buffer {
   return content;
 }
 
-export function setupRoutes(access: Access): Router {
+export function setupRoutes(access: Access, platformAppId: string | null = null): Router {
   const router = Router({ strict: true });
 
   for (const [route, { file, type }] of Object.entries(FILES)) {
@@ -63,7 +63,12 @@ export function setupRoutes(access: Access): Router {
     .all(access.setupLink)
     .get((req, res) => {
       if (req.principal?.kind !== 'setup') throw new AppError('FORBIDDEN');
-      res.json({ partnerId: req.principal.partnerId, expiresAt: req.principal.expiresAt });
+      res.json({
+        partnerId: req.principal.partnerId,
+        expiresAt: req.principal.expiresAt,
+        // Where there is one, Step 1 can be one admin consent to TARGETconnect's app.
+        platformApp: platformAppId === null ? null : { appId: platformAppId },
+      });
     })
     .all(methodNotAllowed('GET'));
 

@@ -43,6 +43,11 @@ export class ConsentService {
     );
   }
 
+  /** The platform app's id, when this deployment runs one. */
+  platformAppId(): string | null {
+    return this.platform?.appId ?? null;
+  }
+
   /** Where the admin's browser comes back (registered on the platform app as its redirect URI). */
   redirectUri(): string {
     return `${this.publicBaseUrl.replace(/\/$/, '')}/setup/consent`;
