@@ -262,3 +262,58 @@ describe('the consent round trip', () => {
     expect(tokenRequests(w).length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('everything else, for a platform-app partner', () => {
+  test('the access-policy script names the platform app; certificates are not offered', async () => {
+    const w = await platformWorld();
+    await platformPartner(w);
+    // The script finds the advisers in Entra ID, through the platform app: after the consent.
+    await consentThrough(w);
+    const script = await w.h.request
+      .post('/partners/uni-p/access-policy-script')
+      .set('Authorization', w.h.admin)
+      .send({ operators: [{ email: w.adviser.mail }] });
+    expect(script.status).toBe(200);
+    expect(script.text).toContain(PLATFORM_APP_ID);
+    expect(script.text).not.toContain(APP_ID);
+    const certificate = await w.h.request
+      .post('/partners/uni-p/certificates')
+      .set('Authorization', w.h.admin)
+      .send({});
+    expect(certificate.status).toBe(400);
+  });
+
+  test('verify: a consent not yet in effect is a warning, not a missing permission', async () => {
+    const clock = new TestClock();
+    const w = await platformWorld({}, clock);
+    await platformPartner(w);
+    w.sim.setConsentLag(3_600_000);
+    await consentThrough(w);
+    const verify = await w.h.request.post('/partners/uni-p/verify').set('Authorization', w.h.admin).send({});
+    expect(verify.status).toBe(200);
+    const credentials = (verify.body.checks as Array<{ id: string; status: string; detail: string }>).find(
+      (c) => c.id === 'credentials',
+    );
+    expect(credentials).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^Consent granted .*not yet in effect/),
+    });
+  });
+
+  test('consent removed in Entra later: CONSENT_REQUIRED (AADSTS7000229), and /health names the platform credential', async () => {
+    const w = await platformWorld();
+    const key = await platformPartner(w);
+    await consentThrough(w);
+    w.sim.revokeConsent(TENANT_ID, PLATFORM_APP_ID);
+    // A new partner version drops the held token, as any change does.
+    await w.h.request.patch('/partners/uni-p').set('Authorization', w.h.admin).send({ meetingDefaults: {} });
+    const res = await w.create(appointment(), key);
+    expect(res.status).toBe(424);
+    expect(res.body).toMatchObject({
+      code: 'CONSENT_REQUIRED',
+      detail: expect.stringMatching(/AADSTS7000229/),
+    });
+    const health = await w.h.request.get('/health');
+    expect(health.body.checks.platformApp).toEqual({ status: 'ok', credential: 'federated' });
+  });
+});
