@@ -69,9 +69,10 @@ export function readTimes(body: JsonObject): { startDateTime: string; endDateTim
   const hasStart = body['startDateTime'] !== undefined && body['startDateTime'] !== null;
   const hasEnd = body['endDateTime'] !== undefined && body['endDateTime'] !== null;
   if (hasEnd && !hasStart) throw badRequest('endDateTime cannot be provided without startDateTime.');
-  const start = hasStart
-    ? toUtc(body['startDateTime'], 'startDateTime')
-    : { iso: isoFromMs(Date.now()), ms: Date.now() };
+  // One reading of the clock: two could straddle a millisecond, and the default end (an hour
+  // after the start's `ms`) would then be an hour and a millisecond after the start's `iso`.
+  const now = Date.now();
+  const start = hasStart ? toUtc(body['startDateTime'], 'startDateTime') : { iso: isoFromMs(now), ms: now };
   const end = hasEnd
     ? toUtc(body['endDateTime'], 'endDateTime')
     : { iso: isoFromMs(start.ms + 3_600_000), ms: start.ms + 3_600_000 };
