@@ -68,6 +68,7 @@ const SETUP_OPERATIONS = [
   'post /partners/{partnerId}/access-policy-script',
   'post /partners/{partnerId}/exchange-scope-script',
   'post /partners/{partnerId}/consent-link',
+  'post /partners/{partnerId}/setup-links',
 ];
 // A key on everything except GET /health; the contract itself takes either kind.
 const UNAUTHENTICATED_PATHS = ['/health', '/setup', '/setup/setup.js', '/setup/setup.css', '/setup/consent'];

@@ -104,7 +104,8 @@ test("the token does its partner's setup: read, fix a field, make a certificate,
     (await h.request.put('/partners/uni-x').set('Authorization', auth).send(validPartner())).status,
   ).toBe(403);
   expect((await h.request.post('/partners/uni-x/api-keys').set('Authorization', auth)).status).toBe(403);
-  expect((await h.request.post('/partners/uni-x/setup-links').set('Authorization', auth)).status).toBe(403);
+  // It may make a link for the next person, though (API.md; the hand-over test below).
+  expect((await h.request.post('/partners/uni-x/setup-links').set('Authorization', auth)).status).toBe(201);
 });
 
 test("the token may not change meeting policy nor delete a certificate (the careers service's and the admin's)", async () => {
@@ -151,6 +152,37 @@ test("the token may not change meeting policy nor delete a certificate (the care
     (await h.request.delete(`/partners/uni-x/certificates/${made.body.id}`).set('Authorization', h.admin))
       .status,
   ).toBe(204);
+});
+
+test('hand over: a setup link makes one for its own partner, expiring no later than itself; it cannot list or revoke', async () => {
+  const h = harness();
+  await withPartner(h);
+  await withPartner(h, 'uni-y');
+  const first = (await issue(h, { expiresInHours: 48 })).body;
+  const auth = `Bearer ${tokenOf(first.url)}`;
+  const handed = await h.request
+    .post('/partners/uni-x/setup-links')
+    .set('Authorization', auth)
+    .send({ expiresInHours: 720 });
+  expect(handed.status).toBe(201);
+  expect(handed.body.expiresAt).toBe(first.expiresAt);
+  const shorter = await h.request
+    .post('/partners/uni-x/setup-links')
+    .set('Authorization', auth)
+    .send({ expiresInHours: 2 });
+  expect(shorter.body.expiresAt).toBe('2026-12-01T11:00:00.000Z');
+  // The new link works, for its partner only.
+  const next = `Bearer ${tokenOf(handed.body.url)}`;
+  expect((await h.request.get('/partners/uni-x').set('Authorization', next)).status).toBe(200);
+  expect((await h.request.post('/partners/uni-y/setup-links').set('Authorization', auth)).status).toBe(404);
+  expect((await h.request.get('/partners/uni-x/setup-links').set('Authorization', auth)).status).toBe(403);
+  expect(
+    (await h.request.delete(`/partners/uni-x/setup-links/${first.id}`).set('Authorization', auth)).status,
+  ).toBe(403);
+  // Revoking the first does not take the handed-over one with it; expiry does, at the same moment.
+  current = new Date(first.expiresAt);
+  expect((await h.request.get('/partners/uni-x').set('Authorization', next)).status).toBe(401);
+  expect(h.logs.text()).toContain('setup link handed over');
 });
 
 test('expiry: 401 saying so, from the moment it passes; the list marks it', async () => {

@@ -43,16 +43,26 @@ export class SetupLinkService {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async issue(partnerId: string, expiresInHours = DEFAULT_SETUP_LINK_HOURS): Promise<IssuedSetupLink> {
+  /**
+   * A new link for the partner. `notAfter`: a setup link handing the setup to the next person
+   * makes one that expires no later than itself (so a link never outlives the one it came from).
+   */
+  async issue(
+    partnerId: string,
+    expiresInHours = DEFAULT_SETUP_LINK_HOURS,
+    notAfter?: string,
+  ): Promise<IssuedSetupLink> {
     if (!(await this.partners.get(partnerId))) throw partnerNotFound(partnerId);
     const token = SETUP_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const now = new Date(this.clock.now());
+    const wanted = now.getTime() + expiresInHours * 3_600_000;
+    const expiresAt = notAfter === undefined ? wanted : Math.min(wanted, Date.parse(notAfter));
     const record: SetupLinkRecord = {
       id: randomUUID(),
       partnerId,
       tokenHash: hashSetupToken(token),
       createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + expiresInHours * 3_600_000).toISOString(),
+      expiresAt: new Date(expiresAt).toISOString(),
     };
     await this.links.insert(record);
     return {
