@@ -241,7 +241,14 @@ export function composeServices(config: Config, store: Store, options: Compositi
       setupProblems,
     }),
     attendance,
-    diagnostics: new SetupDiagnosticsService(partners, certificates, gateway, identities, clock),
+    diagnostics: new SetupDiagnosticsService(
+      partners,
+      certificates,
+      gateway,
+      identities,
+      clock,
+      store.setupChecks,
+    ),
     webhooks,
     consent: new ConsentService(
       partners,

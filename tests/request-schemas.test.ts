@@ -11,7 +11,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { partnerIdSchema } from '../src/api/schemas/common';
-import { accessPolicyScriptBodySchema, operatorsBodySchema } from '../src/api/schemas/diagnostics.schemas';
+import { accessPolicyScriptBodySchema, verifyBodySchema } from '../src/api/schemas/diagnostics.schemas';
 import {
   appointmentIdSchema,
   createMeetingSchema,
@@ -104,7 +104,7 @@ describe('request bodies: zod and openapi.yaml say the same', () => {
   test.each([
     ['PUT', '/partners/{partnerId}', partnerPutSchema],
     ['PATCH', '/partners/{partnerId}', partnerPatchSchema],
-    ['POST', '/partners/{partnerId}/verify', operatorsBodySchema],
+    ['POST', '/partners/{partnerId}/verify', verifyBodySchema],
     ['POST', '/partners/{partnerId}/access-policy-script', accessPolicyScriptBodySchema],
     ['POST', '/partners/{partnerId}/exchange-scope-script', accessPolicyScriptBodySchema],
     ['POST', '/appointments/meeting', createMeetingSchema],

@@ -4,6 +4,7 @@
  */
 import type { OutboxRepository, WebhookRepository } from './events/events.port';
 import type { ConsentStateRepository } from './credentials/consent.port';
+import type { SetupCheckRepository } from './setup/setup-check.port';
 import type { AttendanceRepository, MeetingRepository } from './meetings/meetings.port';
 import type {
   ApiKeyRepository,
@@ -25,6 +26,8 @@ export interface Store {
   readonly outbox: OutboxRepository;
   /** Admin consent links' single-use states (the platform app). */
   readonly consentStates: ConsentStateRepository;
+  /** Each partner's last setup check (verify), with the advisers it named. */
+  readonly setupChecks: SetupCheckRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -165,7 +165,7 @@ test('a setup link of another partner: 404 wherever setup links may go, 403 else
       `${op.method.toUpperCase()} ${op.template} ${allowed ? '404 PARTNER_NOT_FOUND' : '403 FORBIDDEN'}`,
     );
   }
-  expect(answers.filter((a) => a.includes(' 404 '))).toHaveLength(10);
+  expect(answers.filter((a) => a.includes(' 404 '))).toHaveLength(11);
   expect(answers.filter((a) => a.includes(' 200 '))).toEqual([]);
   expect(JSON.stringify(await h.store.partners.list())).toBe(before);
 });

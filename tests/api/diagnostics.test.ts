@@ -272,3 +272,41 @@ describe('POST /partners/{id}/verify', () => {
     expect(ghost.body.code).toBe('PARTNER_NOT_FOUND');
   });
 });
+
+describe('the last check, kept for the partner', () => {
+  test('GET answers the last result; a check without operators checks the last advisers again', async () => {
+    const w = await world();
+    const last = () => w.h.request.get('/partners/uni-x/verify').set('Authorization', w.h.admin);
+    const before = await last();
+    expect(before.status).toBe(404);
+    expect(before.body.code).toBe('NOT_FOUND');
+
+    const named = [{ email: 'ada.adviser@uni.example.ac.uk' }, { email: 'nina.nopolicy@uni.example.ac.uk' }];
+    const first = await w.h.request
+      .post('/partners/uni-x/verify')
+      .set('Authorization', w.h.admin)
+      .send({ operators: named });
+    const kept = await last();
+    expect(kept.status).toBe(200);
+    expectContract(kept, 'GET', '/partners/{partnerId}/verify');
+    expect(kept.body).toEqual(first.body);
+    expect(kept.body.operators).toEqual(named);
+
+    // The next person, through the partner's setup link, need not type the advisers again.
+    const link = await w.h.request.post('/partners/uni-x/setup-links').set('Authorization', w.h.admin);
+    const token = (link.body.url as string).split('#')[1]!;
+    const again = await w.h.request.post('/partners/uni-x/verify').set('Authorization', `Bearer ${token}`);
+    expect(again.body.operators).toEqual(named);
+    expect((again.body.checks as Check[]).map((c) => c.id)).toEqual(
+      expect.arrayContaining(['access-policy:0', 'access-policy:1']),
+    );
+    expect(Date.parse(again.body.checkedAt)).toBeGreaterThanOrEqual(Date.parse(first.body.checkedAt));
+    // An empty list checks no adviser, and is kept as such.
+    const none = await w.h.request
+      .post('/partners/uni-x/verify')
+      .set('Authorization', w.h.admin)
+      .send({ operators: [] });
+    expect((none.body.checks as Check[]).some((c) => c.id.startsWith('access-policy'))).toBe(false);
+    expect((await last()).body.operators).toEqual([]);
+  });
+});

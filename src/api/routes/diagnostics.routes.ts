@@ -7,7 +7,8 @@ import type { SetupDiagnosticsService } from '../../domain/setup/setup-diagnosti
 import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow, partnerParamsSchema as params } from '../schemas/common';
-import { accessPolicyScriptBodySchema, operatorsBodySchema } from '../schemas/diagnostics.schemas';
+import { accessPolicyScriptBodySchema, verifyBodySchema } from '../schemas/diagnostics.schemas';
+import { AppError } from '../../domain/errors';
 
 /** Setup checks and the access-policy script: the admin key, or the partner's setup link. */
 export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: Access): Router {
@@ -19,7 +20,7 @@ export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: 
     .all(access.setup)
     .post(async (req, res) => {
       const { partnerId } = parseOrThrow(params, req.params, 'params');
-      const operators = parseOrThrow(operatorsBodySchema, req.body, 'body');
+      const operators = parseOrThrow(verifyBodySchema, req.body, 'body');
       const result = await diagnostics.verify(partnerId, operators);
       req.log.info(
         {
@@ -31,7 +32,16 @@ export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: 
       );
       res.json(result);
     })
-    .all(methodNotAllowed('POST'));
+    // The last check, as it answered: what the next person sees before checking again.
+    .get(async (req, res) => {
+      const { partnerId } = parseOrThrow(params, req.params, 'params');
+      const last = await diagnostics.lastCheck(partnerId);
+      if (last === null) {
+        throw new AppError('NOT_FOUND', { detail: `Partner '${partnerId}' has not been checked yet.` });
+      }
+      res.json(last);
+    })
+    .all(methodNotAllowed('GET, POST'));
 
   // The PowerShell for the Teams admin (Steps 2-3) and for the Exchange admin (the Exchange step):
   // the same body (advisers and/or a group), the same access, a text answer.

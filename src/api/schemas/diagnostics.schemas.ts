@@ -44,8 +44,8 @@ export const accessPolicyScriptBodySchema = z
     group: body?.groupId === undefined ? undefined : { groupId: body.groupId, rank: body.rank ?? 1 },
   }));
 
-/** Body of verify and access-policy-script: optional, with the operators to check or grant. */
-export const operatorsBodySchema = z
+/** Body of verify: optional; without `operators` the advisers of the last check are checked again. */
+export const verifyBodySchema = z
   .strictObject({
     operators: z
       .array(identity, { error: 'operators must be an array.' })
@@ -53,4 +53,4 @@ export const operatorsBodySchema = z
       .optional(),
   })
   .optional()
-  .transform((body) => body?.operators ?? []);
+  .transform((body) => body?.operators);

@@ -23,6 +23,8 @@ import { PostgresAttendanceRepository } from './attendance.repository';
 import { PostgresOutboxRepository, PostgresWebhookRepository } from './webhook.repository';
 import type { OutboxRepository, WebhookRepository } from '../../domain/events/events.port';
 import type { ConsentStateRepository } from '../../domain/credentials/consent.port';
+import type { SetupCheckRepository } from '../../domain/setup/setup-check.port';
+import { PostgresSetupCheckRepository } from './setup-check.repository';
 import { PostgresConsentStateRepository } from './consent-state.repository';
 
 export interface PostgresStoreOptions {
@@ -68,6 +70,7 @@ export class PostgresStore implements Store {
   readonly webhooks: WebhookRepository;
   readonly outbox: OutboxRepository;
   readonly consentStates: ConsentStateRepository;
+  readonly setupChecks: SetupCheckRepository;
   private readonly pool: Pool;
   private readonly measured: MeasuredPool;
   private closed = false;
@@ -85,6 +88,7 @@ export class PostgresStore implements Store {
     this.webhooks = guarded(new PostgresWebhookRepository(measured));
     this.outbox = guarded(new PostgresOutboxRepository(measured));
     this.consentStates = guarded(new PostgresConsentStateRepository(measured));
+    this.setupChecks = guarded(new PostgresSetupCheckRepository(measured));
   }
 
   /** Connects and migrates; rejects with StoreUnavailableError when the server cannot be reached. */

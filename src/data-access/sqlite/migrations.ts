@@ -266,4 +266,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX consent_states_partner_id ON consent_states(partner_id);
     `,
   },
+  {
+    version: 13,
+    name: 'last setup check',
+    sql: `
+      -- The partner's last setup check (verify): when, the advisers it named, and what it found,
+      -- so that the next person of the university's IT team sees them without typing them again.
+      CREATE TABLE setup_checks (
+        partner_id TEXT PRIMARY KEY REFERENCES partners(id) ON DELETE CASCADE,
+        checked_at TEXT NOT NULL,
+        operators TEXT NOT NULL,
+        result TEXT NOT NULL
+      );
+    `,
+  },
 ];

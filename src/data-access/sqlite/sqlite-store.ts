@@ -24,6 +24,8 @@ import { WriteBatcher } from './write-batcher';
 import { SqliteOutboxRepository, SqliteWebhookRepository } from './webhook.repository';
 import type { OutboxRepository, WebhookRepository } from '../../domain/events/events.port';
 import type { ConsentStateRepository } from '../../domain/credentials/consent.port';
+import type { SetupCheckRepository } from '../../domain/setup/setup-check.port';
+import { SqliteSetupCheckRepository } from './setup-check.repository';
 import { SqliteConsentStateRepository } from './consent-state.repository';
 
 export class SqliteStore implements Store {
@@ -37,6 +39,7 @@ export class SqliteStore implements Store {
   readonly webhooks: WebhookRepository;
   readonly outbox: OutboxRepository;
   readonly consentStates: ConsentStateRepository;
+  readonly setupChecks: SetupCheckRepository;
   /** Group commit of the meeting writes, the hot path's; admin writes commit on their own. */
   readonly writes: WriteBatcher;
   private readonly db: Database.Database;
@@ -51,6 +54,7 @@ export class SqliteStore implements Store {
     this.outbox = guarded(outbox);
     this.webhooks = guarded(new SqliteWebhookRepository(db));
     this.consentStates = guarded(new SqliteConsentStateRepository(db));
+    this.setupChecks = guarded(new SqliteSetupCheckRepository(db));
     this.meetings = guarded(new SqliteMeetingRepository(db, this.writes, outbox));
     this.certificates = guarded(new SqliteCertificateRepository(db));
     this.setupLinks = guarded(new SqliteSetupLinkRepository(db));

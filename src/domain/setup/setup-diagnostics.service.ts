@@ -4,6 +4,7 @@
  */
 import { AppError } from '../errors';
 import { localValue, type Identity } from '../identity/identity';
+import type { SetupCheckRepository } from './setup-check.port';
 import type { IdentityMatcher } from '../identity/identity-matcher';
 import { UnknownOrganizerError, type MicrosoftGateway, type SetupProbe } from '../microsoft.port';
 import type { PartnerRecord } from '../partners/partner.record';
@@ -35,6 +36,10 @@ export interface SetupCheck {
 export interface VerifyResult {
   partnerId: string;
   ok: boolean;
+  /** When the checks ran. */
+  checkedAt: string;
+  /** The advisers checked (those of the request, or else those the last check named). */
+  operators: Identity[];
   checks: SetupCheck[];
 }
 
@@ -88,9 +93,28 @@ export class SetupDiagnosticsService {
     private readonly gateway: MicrosoftGateway & SetupProbe,
     private readonly identities: IdentityMatcher,
     private readonly clock: Clock = systemClock,
+    private readonly lastChecks?: SetupCheckRepository,
   ) {}
 
-  async verify(partnerId: string, operators: Identity[] = []): Promise<VerifyResult> {
+  /** The partner's last check, as it answered; null before the first. */
+  async lastCheck(partnerId: string): Promise<VerifyResult | null> {
+    await this.partners.require(partnerId);
+    const kept = await this.lastChecks?.get(partnerId);
+    return kept ? (kept.result as VerifyResult) : null;
+  }
+
+  /**
+   * Runs the checks and keeps the result as the partner's last. Without `operators` the advisers
+   * of the last check are checked again (the next person need not type them).
+   */
+  async verify(partnerId: string, named?: Identity[]): Promise<VerifyResult> {
+    const operators = named ?? (await this.lastChecks?.get(partnerId))?.operators ?? [];
+    const result = await this.run(partnerId, operators);
+    await this.lastChecks?.save({ partnerId, checkedAt: result.checkedAt, operators, result });
+    return result;
+  }
+
+  private async run(partnerId: string, operators: Identity[]): Promise<VerifyResult> {
     const partner = await this.partners.require(partnerId);
     // Every certificate is probed, also while the secret still signs: the check before switching.
     // A platform-app partner has no certificate of its own: the credential is the platform's.
@@ -175,7 +199,13 @@ export class SetupDiagnosticsService {
         : this.operatorChecks(partner, operators),
     ]);
     checks.push(userLookup, ...operatorChecks);
-    return { partnerId, ok: checks.every((c) => c.status !== 'fail'), checks };
+    return {
+      partnerId,
+      ok: checks.every((c) => c.status !== 'fail'),
+      checkedAt: new Date(this.clock.now()).toISOString(),
+      operators,
+      checks,
+    };
   }
 
   /** The PowerShell a Teams admin pastes (Steps 2-3), for the operators given (looked up afresh). */
