@@ -48,6 +48,7 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/openapi.yaml': ['get'],
   '/partners/{partnerId}/consent-link': ['post'],
   '/setup/consent': ['get'],
+  '/setup/favicon.svg': ['get'],
   '/webhooks': ['get', 'post'],
   '/webhooks/{webhookId}': ['get', 'patch', 'delete'],
   '/webhooks/{webhookId}/secret': ['post'],
@@ -72,7 +73,14 @@ const SETUP_OPERATIONS = [
   'post /partners/{partnerId}/setup-links',
 ];
 // A key on everything except GET /health; the contract itself takes either kind.
-const UNAUTHENTICATED_PATHS = ['/health', '/setup', '/setup/setup.js', '/setup/setup.css', '/setup/consent'];
+const UNAUTHENTICATED_PATHS = [
+  '/health',
+  '/setup',
+  '/setup/setup.js',
+  '/setup/setup.css',
+  '/setup/consent',
+  '/setup/favicon.svg',
+];
 const ANY_KEY_PATHS = [
   '/openapi.yaml',
   '/webhooks',

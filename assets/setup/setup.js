@@ -1,4 +1,4 @@
-/* global document, fetch, location, navigator, URL, setTimeout, clearTimeout */
+/* global document, fetch, location, navigator, URL, setTimeout, clearTimeout, print */
 // The setup page's script: reads the setup link's token from the fragment (it never reaches a
 // server) and calls the service's API with it, step by step of the setup guide.
 'use strict';
@@ -86,12 +86,20 @@
       partner.credentialType === 'certificate'
         ? 'Tokens are signed with the newest valid certificate.'
         : partner.hasClientSecret
-          ? `Tokens are signed with the client secret${partner.clientSecretExpiresAt ? `, which expires on ${partner.clientSecretExpiresAt.slice(0, 10)}` : ''}.`
+          ? `Tokens are signed with the client secret${partner.clientSecretExpiresAt ? `, which ${expiryWords(partner.clientSecretExpiresAt)}` : ''}.`
           : 'No credential is stored yet.';
     say('credential-state', credential);
     showWay(partner);
     // The Exchange step is there only for calendar-backed meetings.
     $('exchange').hidden = partner.meetingMode !== 'calendarEvent';
+  }
+
+  /** "expires on 2027-06-30 (in 205 days)", or "expired on …". */
+  function expiryWords(iso) {
+    const days = Math.ceil((Date.parse(iso) - Date.now()) / 86400000);
+    const date = iso.slice(0, 10);
+    if (days <= 0) return `expired on ${date}: store a new one`;
+    return `expires on ${date} (in ${days} day${days === 1 ? '' : 's'})`;
   }
 
   /** Step 1's two ways, where the deployment runs TARGETconnect's app; its consent's state. */
@@ -202,6 +210,21 @@
   }
 
   function wire() {
+    $('handover-button').addEventListener('click', async () => {
+      const res = await api('POST', partnerPath('/setup-links'), {});
+      if (!res.ok) return say('handover-saved', res.data.detail || 'No link could be made.');
+      $('handover-link').textContent = res.data.url;
+      $('handover-link-row').hidden = false;
+      say(
+        'handover-saved',
+        `Send this link to the next person. It works until ${res.data.expiresAt.slice(0, 16).replace('T', ' ')} UTC.`,
+      );
+    });
+    $('copy-handover').addEventListener('click', async () => {
+      await navigator.clipboard.writeText($('handover-link').textContent);
+      say('handover-saved', 'The link is copied.');
+    });
+    $('print-summary').addEventListener('click', () => print());
     $('way-platform').addEventListener('change', () => chooseWay('platform'));
     $('way-own').addEventListener('change', () => chooseWay('own'));
     $('consent-button').addEventListener('click', async () => {

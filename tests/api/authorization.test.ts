@@ -123,7 +123,14 @@ test('the contract has every operation of the service, each with its security', 
       .filter((op) => op.allowed === 'public')
       .map((op) => op.template)
       .sort(),
-  ).toEqual(['/health', '/setup', '/setup/consent', '/setup/setup.css', '/setup/setup.js']);
+  ).toEqual([
+    '/health',
+    '/setup',
+    '/setup/consent',
+    '/setup/favicon.svg',
+    '/setup/setup.css',
+    '/setup/setup.js',
+  ]);
   expect(servedRoutes(h.built.app)).toEqual(
     ops.map((op) => `${op.method.toUpperCase()} ${op.template}`).sort(),
   );

@@ -84,7 +84,7 @@ function page(outcome: ConsentOutcome): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(title)} · TARGETconnect Teams meetings</title>
-<link rel="icon" href="data:,">
+<link rel="icon" href="/setup/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/setup/setup.css">
 </head>
 <body>

@@ -29,6 +29,7 @@ const FILES = {
   '/setup': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/setup/setup.js': { file: 'setup.js', type: 'text/javascript; charset=utf-8' },
   '/setup/setup.css': { file: 'setup.css', type: 'text/css; charset=utf-8' },
+  '/setup/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 } as const;
 
 /** Read on first use and kept: three small files, nothing at start-up. */

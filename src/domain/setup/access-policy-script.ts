@@ -107,8 +107,8 @@ export function accessPolicyScript(
   }
   lines.push(
     '',
-    '# A grant can take up to 30 minutes to take effect; then check the setup again:',
-    `#   npm run doctor -- --partner ${commentSafe(partner.id)}`,
+    '# A grant can take up to 30 minutes to take effect. Then, on the setup page of this partner',
+    `# (${commentSafe(partner.id)}), press "Check my setup": each adviser above should pass.`,
     '',
   );
   return lines.join('\n');

@@ -1,0 +1,75 @@
+/**
+ * The setup page's hand-over and its small courtesies, in a real browser: the icon (no request
+ * for /favicon.ico), Step 1's optional permissions, the credential's expiry in days, a link for
+ * the next person (copied, and working), and no console error at all.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+import { makeWorld, type ServiceWorld } from '../support/service-world';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const maybe = process.env['TEAMS_MEETINGS_SKIP_BROWSER'] === '1' ? describe.skip : describe;
+
+maybe('handing the setup over', () => {
+  let w: ServiceWorld;
+  let server: http.Server;
+  let origin: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    w = await makeWorld();
+    server = http.createServer(w.h.built.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await w?.close();
+  });
+
+  test('a link for the next person, copied; it opens the same setup; no console error, no /favicon.ico', async () => {
+    const expiry = new Date(Date.now() + 40.5 * 86_400_000).toISOString();
+    await w.h.request
+      .patch('/partners/uni-x')
+      .set('Authorization', w.h.admin)
+      .send({ clientSecretExpiresAt: expiry });
+    const res = await w.h.request.post('/partners/uni-x/setup-links').set('Authorization', w.h.admin);
+    const link = `${origin}/setup#${(res.body.url as string).split('#')[1]}`;
+    const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const asked: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await page.goto(link);
+    await page.getByText('Setup of uni-x').waitFor();
+
+    await page.getByText('OnlineMeetingArtifact.Read.All').waitFor();
+    await page.getByText(`which expires on ${expiry.slice(0, 10)} (in 41 days)`).waitFor();
+
+    await page.getByRole('button', { name: 'Make a link for the next person' }).click();
+    await page.getByText(/^Send this link to the next person\. It works until /).waitFor();
+    await page.getByRole('button', { name: 'Copy the link' }).click();
+    await page.getByText('The link is copied.').waitFor();
+    const copied = await page.evaluate(() =>
+      (navigator as unknown as { clipboard: { readText(): Promise<string> } }).clipboard.readText(),
+    );
+    expect(copied).toMatch(/\/setup#tms_/);
+    expect(copied).not.toBe(res.body.url);
+
+    // The next person's link opens the same partner's setup.
+    const next = await context.newPage();
+    await next.goto(`${origin}/setup#${copied.split('#')[1]}`);
+    await next.getByText('Setup of uni-x').waitFor();
+
+    expect(asked).toContain('/setup/favicon.svg');
+    expect(asked).not.toContain('/favicon.ico');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
