@@ -92,6 +92,7 @@
     showWay(partner);
     // The Exchange step is there only for calendar-backed meetings.
     $('exchange').hidden = partner.meetingMode !== 'calendarEvent';
+    $('glance-exchange-item').hidden = partner.meetingMode !== 'calendarEvent';
   }
 
   /** "expires on 2027-06-30 (in 205 days)", or "expired on …". */
@@ -295,15 +296,73 @@
       copy: 'copy-exchange-script',
       copied: 'exchange-copied',
     });
-    onSubmit('check-form', async () => {
-      const field = (state.partner && state.partner.operatorLocalMatchField) || 'email';
-      say('check-summary', 'Checking…');
-      const res = await api('POST', partnerPath('/verify'), {
-        operators: lines('check-operators').map((value) => ({ [field]: value })),
-      });
-      if (!res.ok) return say('check-summary', res.data.detail);
-      showChecks(res.data);
-    });
+    onSubmit('check-form', () => checkNow());
+    $('check-now').addEventListener('click', () => checkNow());
+  }
+
+  /**
+   * The checklist at the top, in the guide's order: done, needs action, waiting (a consent given
+   * but not in effect yet, or an access policy granted from this page less than 30 minutes ago),
+   * or not checked; and when it was checked, for whom. While something waits, it is checked
+   * again every minute.
+   */
+  function glance(result, seen) {
+    const waiting = (check) =>
+      (check.id === 'credentials' && check.status === 'warn' && /not yet in effect/.test(check.detail)) ||
+      (check.id.startsWith('access-policy') &&
+        check.status === 'fail' &&
+        state.scriptAt !== undefined &&
+        Date.now() - state.scriptAt < 30 * 60000);
+    let anyWaiting = false;
+    for (const section of ['step1', 'step2', 'exchange', 'step4']) {
+      const statuses = seen[section] || [];
+      const checks = result.checks.filter((c) => STEP_OF_CHECK[String(c.step).slice(0, 6)] === section);
+      const waits = checks.some(waiting);
+      const failing = checks.filter((c) => c.status === 'fail' && !waiting(c));
+      const label =
+        failing.length > 0
+          ? 'needs action'
+          : waits
+            ? 'waiting'
+            : statuses.some((st) => st === 'pass' || st === 'warn')
+              ? 'done'
+              : 'not checked';
+      anyWaiting = anyWaiting || waits;
+      const badge = $(`glance-${section}`);
+      badge.textContent = label;
+      badge.className = `badge badge-${label.replace(' ', '-')}`;
+    }
+    const who = (result.operators || []).map((o) => Object.values(o)[0]).join(', ');
+    say(
+      'checked-at',
+      `Last checked ${result.checkedAt.slice(0, 16).replace('T', ' ')} UTC${who ? ` for ${who}` : ', no adviser named yet'}.`,
+    );
+    clearTimeout(state.recheckTimer);
+    if (anyWaiting) state.recheckTimer = setTimeout(() => checkNow(), 60000);
+  }
+
+  /** Runs the checks for the advisers in the box (or, when it is empty, the last ones). */
+  async function checkNow() {
+    const field = (state.partner && state.partner.operatorLocalMatchField) || 'email';
+    const typed = lines('check-operators');
+    say('check-summary', 'Checking…');
+    const res = await api(
+      'POST',
+      partnerPath('/verify'),
+      typed.length > 0 ? { operators: typed.map((value) => ({ [field]: value })) } : {},
+    );
+    if (!res.ok) return say('check-summary', res.data.detail);
+    showChecks(res.data);
+  }
+
+  /** The last check on opening (the advisers it named fill the box), then a fresh one. */
+  async function lastThenFresh() {
+    const last = await api('GET', partnerPath('/verify'));
+    if (last.ok && last.data && last.data.checks) {
+      showChecks(last.data);
+      $('check-operators').value = (last.data.operators || []).map((o) => Object.values(o)[0]).join('\n');
+    }
+    await checkNow();
   }
 
   /** A form that asks for a PowerShell script (advisers or a group) and shows it with a copy button. */
@@ -325,6 +384,8 @@
       $(ids.output).textContent = res.data;
       $(ids.output).hidden = false;
       $(ids.copy).hidden = false;
+      // A grant made from this script takes up to 30 minutes: until then a failing policy waits.
+      if (ids.path === '/access-policy-script') state.scriptAt = Date.now();
     });
     $(ids.copy).addEventListener('click', async () => {
       await navigator.clipboard.writeText($(ids.output).textContent);
@@ -350,6 +411,7 @@
       const section = STEP_OF_CHECK[String(check.step).slice(0, 6)];
       if (section) (seen[section] = seen[section] || []).push(check.status);
     }
+    glance(result, seen);
     // A step is done when it was checked and nothing of it failed; skipped checks prove nothing.
     for (const section of ['step1', 'step2', 'exchange', 'step4']) {
       const statuses = seen[section] || [];
@@ -387,6 +449,8 @@
     $('main').hidden = false;
     wire();
     await refresh();
+    // Nobody needs to press a button to see where the setup stands.
+    await lastThenFresh();
   }
 
   start();

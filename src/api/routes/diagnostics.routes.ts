@@ -8,7 +8,6 @@ import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { parseOrThrow, partnerParamsSchema as params } from '../schemas/common';
 import { accessPolicyScriptBodySchema, verifyBodySchema } from '../schemas/diagnostics.schemas';
-import { AppError } from '../../domain/errors';
 
 /** Setup checks and the access-policy script: the admin key, or the partner's setup link. */
 export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: Access): Router {
@@ -36,10 +35,9 @@ export function diagnosticsRoutes(diagnostics: SetupDiagnosticsService, access: 
     .get(async (req, res) => {
       const { partnerId } = parseOrThrow(params, req.params, 'params');
       const last = await diagnostics.lastCheck(partnerId);
-      if (last === null) {
-        throw new AppError('NOT_FOUND', { detail: `Partner '${partnerId}' has not been checked yet.` });
-      }
-      res.json(last);
+      // Not checked yet is no error (a page asking on load shows no failed request).
+      if (last === null) res.status(204).end();
+      else res.json(last);
     })
     .all(methodNotAllowed('GET, POST'));
 
