@@ -95,6 +95,51 @@
     $('glance-exchange-item').hidden = partner.meetingMode !== 'calendarEvent';
   }
 
+  /** Copies a value and says so beside it. */
+  async function copyText(text, savedId, message) {
+    await navigator.clipboard.writeText(text);
+    say(savedId, message);
+  }
+
+  /**
+   * The advisers of a check as a table: found in Entra ID, the Teams access policy and (calendar
+   * mode) the calendar, each with its fix beside it when it fails.
+   */
+  function adviserTable(result) {
+    const table = $('advisers');
+    const body = table.querySelector('tbody');
+    body.textContent = '';
+    const calendar = state.partner && state.partner.meetingMode === 'calendarEvent';
+    $('advisers-calendar-head').hidden = !calendar;
+    const operators = result.operators || [];
+    table.hidden = operators.length === 0;
+    operators.forEach((operator, index) => {
+      const row = document.createElement('tr');
+      const name = document.createElement('th');
+      name.scope = 'row';
+      name.textContent = Object.values(operator)[0];
+      row.append(name);
+      const ids = [`operator-lookup:${index}`, `access-policy:${index}`];
+      if (calendar) ids.push(`calendar:${index}`);
+      for (const id of ids) {
+        const check = result.checks.find((c) => c.id === id);
+        const cell = document.createElement('td');
+        const status =
+          !check || check.status === 'skip' ? 'not checked' : check.status === 'fail' ? 'no' : 'yes';
+        cell.className = check ? `status-${check.status}` : '';
+        cell.textContent = status;
+        if (check && check.status === 'fail' && check.remediation) {
+          const fix = document.createElement('span');
+          fix.className = 'remediation';
+          fix.textContent = `Fix: ${check.remediation}`;
+          cell.append(fix);
+        }
+        row.append(cell);
+      }
+      body.append(row);
+    });
+  }
+
   /** "expires on 2027-06-30 (in 205 days)", or "expired on …". */
   function expiryWords(iso) {
     const days = Math.ceil((Date.parse(iso) - Date.now()) / 86400000);
@@ -169,7 +214,13 @@
         say('certificate-saved', done.ok ? 'Tokens will be signed with the certificate.' : done.data.detail);
         await refresh();
       });
-      item.append(text, download, ' ', use);
+      const copy = document.createElement('button');
+      copy.type = 'button';
+      copy.textContent = 'Copy the thumbprint';
+      copy.addEventListener('click', () =>
+        copyText(certificate.thumbprint, 'certificate-saved', 'Thumbprint copied.'),
+      );
+      item.append(text, download, ' ', copy, ' ', use);
       list.append(item);
     }
   }
@@ -221,9 +272,20 @@
         `Send this link to the next person. It works until ${res.data.expiresAt.slice(0, 16).replace('T', ' ')} UTC.`,
       );
     });
-    $('copy-handover').addEventListener('click', async () => {
-      await navigator.clipboard.writeText($('handover-link').textContent);
-      say('handover-saved', 'The link is copied.');
+    $('copy-handover').addEventListener('click', () =>
+      copyText($('handover-link').textContent, 'handover-saved', 'The link is copied.'),
+    );
+    $('copy-application-id').addEventListener('click', () =>
+      copyText($('applicationId').value.trim(), 'app-saved', 'Application (client) ID copied.'),
+    );
+    $('copy-platform-app-id').addEventListener('click', () =>
+      copyText($('platform-app-id').textContent, 'platform-saved', "TARGETconnect's application ID copied."),
+    );
+    $('copy-consent-link').addEventListener('click', async () => {
+      // For an admin who is someone else: the link, to send them (single use, an hour).
+      const res = await api('POST', partnerPath('/consent-link'));
+      if (!res.ok) return say('platform-saved', res.data.detail || 'No consent link could be made.');
+      await copyText(res.data.url, 'platform-saved', 'Consent link copied: it works once, for an hour.');
     });
     $('print-summary').addEventListener('click', () => print());
     $('way-platform').addEventListener('change', () => chooseWay('platform'));
@@ -412,6 +474,7 @@
       if (section) (seen[section] = seen[section] || []).push(check.status);
     }
     glance(result, seen);
+    adviserTable(result);
     // A step is done when it was checked and nothing of it failed; skipped checks prove nothing.
     for (const section of ['step1', 'step2', 'exchange', 'step4']) {
       const statuses = seen[section] || [];

@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { makeWorld, type ServiceWorld } from '../support/service-world';
+import { APP_ID, makeWorld, type ServiceWorld } from '../support/service-world';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const maybe = process.env['TEAMS_MEETINGS_SKIP_BROWSER'] === '1' ? describe.skip : describe;
@@ -61,6 +61,15 @@ maybe('handing the setup over', () => {
     // Exact: the checks (made on load) may name the permission too.
     await page.getByText('OnlineMeetingArtifact.Read.All', { exact: true }).waitFor();
     await page.getByText(`which expires on ${expiry.slice(0, 10)} (in 41 days)`).waitFor();
+
+    // Values to paste elsewhere have their copy button.
+    await page.getByRole('button', { name: 'Copy the application ID' }).click();
+    await page.getByText('Application (client) ID copied.').waitFor();
+    expect(
+      await page.evaluate(() =>
+        (navigator as unknown as { clipboard: { readText(): Promise<string> } }).clipboard.readText(),
+      ),
+    ).toBe(APP_ID);
 
     await page.getByRole('button', { name: 'Make a link for the next person' }).click();
     await page.getByText(/^Send this link to the next person\. It works until /).waitFor();
@@ -124,6 +133,14 @@ maybe('the setup at a glance', () => {
     );
     expect((await page.getByLabel(/Advisers to check/).inputValue()).split('\n')).toEqual(
       named.map((n) => n.email),
+    );
+    // The advisers as a table: Ada passes, Nina's policy is missing, with its fix beside it.
+    const table = page.getByRole('table', { name: 'The advisers checked' });
+    await table.waitFor();
+    const rows = await table.locator('tbody tr').allInnerTexts();
+    expect(rows[0]).toMatch(new RegExp(`^${w.adviser.mail}\\s+yes\\s+yes$`));
+    expect(rows[1]).toMatch(
+      new RegExp(`^${w.adviserNoPolicy.mail}\\s+yes\\s+no\\s*Fix: .*Grant-CsApplicationAccessPolicy`, 's'),
     );
     await page.screenshot({ path: path.join(SCREENSHOTS, 'setup-glance-some-failing.png'), fullPage: true });
     await page.addScriptTag({ path: require.resolve('axe-core') });
