@@ -373,8 +373,12 @@
       (check.id === 'credentials' && check.status === 'warn' && /not yet in effect/.test(check.detail)) ||
       (check.id.startsWith('access-policy') &&
         check.status === 'fail' &&
-        state.scriptAt !== undefined &&
-        Date.now() - state.scriptAt < 30 * 60000);
+        scriptAt !== undefined &&
+        Date.now() - scriptAt < 30 * 60000);
+    // The PowerShell written on this page or on anyone's (the service keeps when).
+    const kept = result.accessPolicyScriptAt ? Date.parse(result.accessPolicyScriptAt) : undefined;
+    const scriptAt =
+      state.scriptAt !== undefined && (kept === undefined || state.scriptAt > kept) ? state.scriptAt : kept;
     let anyWaiting = false;
     for (const section of ['step1', 'step2', 'exchange', 'step4']) {
       const statuses = seen[section] || [];

@@ -308,5 +308,14 @@ describe('the last check, kept for the partner', () => {
       .send({ operators: [] });
     expect((none.body.checks as Check[]).some((c) => c.id.startsWith('access-policy'))).toBe(false);
     expect((await last()).body.operators).toEqual([]);
+    expect((await last()).body.accessPolicyScriptAt).toBeUndefined();
+    // The Teams admin's PowerShell, written by anyone: the checks say when (a grant takes 30 minutes).
+    await w.h.request
+      .post('/partners/uni-x/access-policy-script')
+      .set('Authorization', w.h.admin)
+      .send({ operators: named });
+    const after = await last();
+    expect(Date.now() - Date.parse(after.body.accessPolicyScriptAt)).toBeLessThan(60_000);
+    expectContract(after, 'GET', '/partners/{partnerId}/verify');
   });
 });

@@ -150,4 +150,26 @@ maybe('the setup at a glance', () => {
     expect(violations).toEqual([]);
     await context.close();
   });
+
+  test('a grant written less than 30 minutes ago waits, and is checked again every minute', async () => {
+    const named = [{ email: w.adviserNoPolicy.mail! }];
+    // The Teams admin got the PowerShell from their own page a moment ago; the grant is not in effect.
+    await w.h.request
+      .post('/partners/uni-x/access-policy-script')
+      .set('Authorization', w.h.admin)
+      .send({ operators: named });
+    await w.h.request
+      .post('/partners/uni-x/verify')
+      .set('Authorization', w.h.admin)
+      .send({ operators: named });
+    const res = await w.h.request.post('/partners/uni-x/setup-links').set('Authorization', w.h.admin);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${origin}/setup#${(res.body.url as string).split('#')[1]}`);
+    await page.getByText(/^Last checked .* UTC for /).waitFor();
+    await page.locator('#glance-step2', { hasText: 'waiting' }).waitFor();
+    expect(await page.locator('#glance-step1').textContent()).toBe('done');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'setup-glance-waiting.png'), fullPage: true });
+    await context.close();
+  });
 });

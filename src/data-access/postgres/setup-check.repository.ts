@@ -34,4 +34,20 @@ export class PostgresSetupCheckRepository implements SetupCheckRepository {
         }
       : null;
   }
+
+  async noteAccessPolicyScript(partnerId: string, at: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO setup_scripts (partner_id, access_policy_at) VALUES ($1, $2)
+       ON CONFLICT (partner_id) DO UPDATE SET access_policy_at = excluded.access_policy_at`,
+      [partnerId, at],
+    );
+  }
+
+  async accessPolicyScriptAt(partnerId: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ access_policy_at: string }>(
+      'SELECT access_policy_at FROM setup_scripts WHERE partner_id = $1',
+      [partnerId],
+    );
+    return rows[0]?.access_policy_at ?? null;
+  }
 }

@@ -280,4 +280,16 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'access policy script handed out',
+    sql: `
+      -- When the Teams admin's PowerShell was last written for the partner: a grant takes up to 30
+      -- minutes, so a failing access policy within them is "waiting", not "needs action".
+      CREATE TABLE setup_scripts (
+        partner_id TEXT PRIMARY KEY REFERENCES partners(id) ON DELETE CASCADE,
+        access_policy_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

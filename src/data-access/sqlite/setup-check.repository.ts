@@ -11,6 +11,8 @@ interface Row {
 export class SqliteSetupCheckRepository implements SetupCheckRepository {
   private readonly saveStmt;
   private readonly getStmt;
+  private readonly noteStmt;
+  private readonly scriptStmt;
 
   constructor(db: Database.Database) {
     this.saveStmt = db.prepare(`
@@ -19,6 +21,12 @@ export class SqliteSetupCheckRepository implements SetupCheckRepository {
       ON CONFLICT (partner_id) DO UPDATE SET checked_at = excluded.checked_at,
         operators = excluded.operators, result = excluded.result`);
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM setup_checks WHERE partner_id = ?');
+    this.noteStmt = db.prepare(`
+      INSERT INTO setup_scripts (partner_id, access_policy_at) VALUES (?, ?)
+      ON CONFLICT (partner_id) DO UPDATE SET access_policy_at = excluded.access_policy_at`);
+    this.scriptStmt = db.prepare<[string], { access_policy_at: string }>(
+      'SELECT access_policy_at FROM setup_scripts WHERE partner_id = ?',
+    );
   }
 
   async save(record: SetupCheckRecord): Promise<void> {
@@ -40,5 +48,13 @@ export class SqliteSetupCheckRepository implements SetupCheckRepository {
           result: JSON.parse(row.result) as unknown,
         }
       : null;
+  }
+
+  async noteAccessPolicyScript(partnerId: string, at: string): Promise<void> {
+    this.noteStmt.run(partnerId, at);
+  }
+
+  async accessPolicyScriptAt(partnerId: string): Promise<string | null> {
+    return this.scriptStmt.get(partnerId)?.access_policy_at ?? null;
   }
 }

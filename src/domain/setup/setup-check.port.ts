@@ -17,4 +17,8 @@ export interface SetupCheckRepository {
   /** Replaces the partner's last check. */
   save(record: SetupCheckRecord): Promise<void>;
   get(partnerId: string): Promise<SetupCheckRecord | null>;
+  /** Notes when the Teams admin's access-policy PowerShell was written for the partner. */
+  noteAccessPolicyScript(partnerId: string, at: string): Promise<void>;
+  /** When it was last written, or null. */
+  accessPolicyScriptAt(partnerId: string): Promise<string | null>;
 }

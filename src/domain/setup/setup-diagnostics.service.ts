@@ -40,6 +40,11 @@ export interface VerifyResult {
   checkedAt: string;
   /** The advisers checked (those of the request, or else those the last check named). */
   operators: Identity[];
+  /**
+   * When the Teams admin's PowerShell was last written for the partner (a grant takes up to 30
+   * minutes: a failing policy within them is waiting, not broken); absent when never.
+   */
+  accessPolicyScriptAt?: string;
   checks: SetupCheck[];
 }
 
@@ -100,7 +105,13 @@ export class SetupDiagnosticsService {
   async lastCheck(partnerId: string): Promise<VerifyResult | null> {
     await this.partners.require(partnerId);
     const kept = await this.lastChecks?.get(partnerId);
-    return kept ? (kept.result as VerifyResult) : null;
+    return kept ? this.withScriptTime(kept.result as VerifyResult) : null;
+  }
+
+  private async withScriptTime(result: VerifyResult): Promise<VerifyResult> {
+    const { accessPolicyScriptAt: _old, ...rest } = result;
+    const at = await this.lastChecks?.accessPolicyScriptAt(result.partnerId);
+    return at ? { ...rest, accessPolicyScriptAt: at } : rest;
   }
 
   /**
@@ -111,7 +122,7 @@ export class SetupDiagnosticsService {
     const operators = named ?? (await this.lastChecks?.get(partnerId))?.operators ?? [];
     const result = await this.run(partnerId, operators);
     await this.lastChecks?.save({ partnerId, checkedAt: result.checkedAt, operators, result });
-    return result;
+    return this.withScriptTime(result);
   }
 
   private async run(partnerId: string, operators: Identity[]): Promise<VerifyResult> {
@@ -216,7 +227,9 @@ export class SetupDiagnosticsService {
   ): Promise<string> {
     const partner = await this.partners.require(partnerId);
     const outcomes = operators.length === 0 ? [] : await this.resolveOperators(partner, operators);
-    return accessPolicyScript(partner, outcomes, group);
+    const script = accessPolicyScript(partner, outcomes, group);
+    await this.lastChecks?.noteAccessPolicyScript(partnerId, new Date(this.clock.now()).toISOString());
+    return script;
   }
 
   /**
