@@ -165,7 +165,7 @@
       !platform
         ? "Not in use yet: choosing this way switches your partner to TARGETconnect's app."
         : consent.status === 'granted'
-          ? `Consent given on ${consent.grantedAt.slice(0, 16).replace('T', ' ')} UTC. Step 1 is done.`
+          ? `Consent given on ${consent.grantedAt.slice(0, 16).replace('T', ' ')} UTC.`
           : consent.status === 'denied'
             ? `Consent was declined (${consent.error || 'no reason given'}). An admin can consent again.`
             : 'Waiting for an admin of your tenant to consent.',
@@ -380,6 +380,7 @@
     const scriptAt =
       state.scriptAt !== undefined && (kept === undefined || state.scriptAt > kept) ? state.scriptAt : kept;
     let anyWaiting = false;
+    const labels = {};
     for (const section of ['step1', 'step2', 'exchange', 'step4']) {
       const statuses = seen[section] || [];
       const checks = result.checks.filter((c) => STEP_OF_CHECK[String(c.step).slice(0, 6)] === section);
@@ -394,6 +395,7 @@
               ? 'done'
               : 'not checked';
       anyWaiting = anyWaiting || waits;
+      labels[section] = label;
       const badge = $(`glance-${section}`);
       badge.textContent = label;
       badge.className = `badge badge-${label.replace(' ', '-')}`;
@@ -405,6 +407,7 @@
     );
     clearTimeout(state.recheckTimer);
     if (anyWaiting) state.recheckTimer = setTimeout(() => checkNow(), 60000);
+    return labels;
   }
 
   /** Runs the checks for the advisers in the box (or, when it is empty, the last ones). */
@@ -477,16 +480,15 @@
       const section = STEP_OF_CHECK[String(check.step).slice(0, 6)];
       if (section) (seen[section] = seen[section] || []).push(check.status);
     }
-    glance(result, seen);
+    // The section headings say what the checklist at the top says.
+    const labels = glance(result, seen);
     adviserTable(result);
-    // A step is done when it was checked and nothing of it failed; skipped checks prove nothing.
     for (const section of ['step1', 'step2', 'exchange', 'step4']) {
-      const statuses = seen[section] || [];
-      const label = statuses.includes('fail')
-        ? '(to fix)'
-        : statuses.some((s) => s === 'pass' || s === 'warn')
-          ? '(done)'
-          : statuses.length > 0
+      // Checks that could not run (skipped) prove nothing: "not checked yet", not done.
+      const label =
+        labels[section] !== 'not checked'
+          ? `(${labels[section]})`
+          : (seen[section] || []).length > 0
             ? '(not checked yet)'
             : '';
       say(`${section}-state`, label);

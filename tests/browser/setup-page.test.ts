@@ -130,7 +130,8 @@ maybe('the setup page', () => {
     await page.getByRole('button', { name: 'Check my setup' }).click();
     await page.getByText('Some checks failed').waitFor();
     expect(await page.locator('#checks').innerText()).toMatch(/FAIL: Step 1/);
-    expect(await page.locator('#step1-state').innerText()).toBe('(to fix)');
+    expect(await page.locator('#step1-state').innerText()).toBe('(needs action)');
+    expect(await page.locator('#glance-step1').innerText()).toBe('needs action');
     // Nothing of Steps 2-3 could be checked without a token: not shown as done.
     expect(await page.locator('#step2-state').innerText()).toBe('(not checked yet)');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'setup-wrong-secret.png'), fullPage: true });
