@@ -201,7 +201,7 @@
     for (const certificate of res.data.certificates) {
       const item = document.createElement('li');
       const text = document.createElement('span');
-      text.textContent = `Thumbprint ${certificate.thumbprint}, valid until ${certificate.notAfter.slice(0, 10)} `;
+      text.textContent = `Thumbprint ${certificate.thumbprint}, ${expiryWords(certificate.notAfter)} `;
       const download = document.createElement('button');
       download.type = 'button';
       download.textContent = 'Download the .cer';

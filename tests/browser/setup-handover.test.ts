@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { APP_ID, makeWorld, type ServiceWorld } from '../support/service-world';
+import { APP_ID, makeWorld, TENANT_ID, type ServiceWorld } from '../support/service-world';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const maybe = process.env['TEAMS_MEETINGS_SKIP_BROWSER'] === '1' ? describe.skip : describe;
@@ -163,13 +163,25 @@ maybe('the setup at a glance', () => {
       .set('Authorization', w.h.admin)
       .send({ operators: named });
     const res = await w.h.request.post('/partners/uni-x/setup-links').set('Authorization', w.h.admin);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // axe is injected, which the page's CSP forbids: this context bypasses it. The page's own
+    // clock is the test's, so that its minute between checks passes at once.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
     const page = await context.newPage();
+    await page.clock.install({ time: new Date() });
     await page.goto(`${origin}/setup#${(res.body.url as string).split('#')[1]}`);
     await page.getByText(/^Last checked .* UTC for /).waitFor();
     await page.locator('#glance-step2', { hasText: 'waiting' }).waitFor();
     expect(await page.locator('#glance-step1').textContent()).toBe('done');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'setup-glance-waiting.png'), fullPage: true });
+    await page.addScriptTag({ path: require.resolve('axe-core') });
+    const violations = await page.evaluate<string[]>(
+      'axe.run().then((r) => r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.impact} ${v.id}`))',
+    );
+    expect(violations).toEqual([]);
+    // The grant takes effect in Teams; a minute later the page checks again by itself.
+    w.sim.grantPolicy(TENANT_ID, w.adviserNoPolicy.id, APP_ID);
+    await page.clock.runFor(61_000);
+    await page.locator('#glance-step2', { hasText: 'done' }).waitFor();
     await context.close();
   });
 });

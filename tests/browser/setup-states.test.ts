@@ -60,8 +60,12 @@ maybe('the setup page, state by state', () => {
   }
 
   /** axe is injected, which the page's CSP forbids: these contexts bypass it. */
-  async function page(url: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  async function page(url: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      bypassCSP: true,
+      colorScheme,
+    });
     const p = await context.newPage();
     await p.goto(url);
     return p;
@@ -133,6 +137,21 @@ maybe('the setup page, state by state', () => {
     // The heading says what the checklist says.
     expect(await p.locator('#step1-state').textContent()).toBe('(waiting)');
     await axeAndShot(p, 'setup-state-consent-waiting.png');
+  });
+
+  test('in a dark colour scheme too, some checks failing', async () => {
+    const w = await makeWorld();
+    const origin = await serve(w);
+    await w.h.request
+      .post('/partners/uni-x/verify')
+      .set('Authorization', w.h.admin)
+      .send({ operators: [{ email: w.adviserNoPolicy.mail }] });
+    const p = await page((await linkFor(w, origin)).url, 'dark');
+    await p.getByText('Some checks failed: see what to do below.').waitFor();
+    expect(await p.evaluate('getComputedStyle(document.documentElement).backgroundColor')).toBe(
+      'rgb(18, 18, 18)',
+    );
+    await axeAndShot(p, 'setup-state-dark.png');
   });
 
   test('an expired link says so, and what to do', async () => {
