@@ -414,24 +414,32 @@
   async function checkNow() {
     const field = (state.partner && state.partner.operatorLocalMatchField) || 'email';
     const typed = lines('check-operators');
+    // Only the latest check shows: one started on opening must not overwrite one pressed since.
+    const seq = (state.checkSeq = (state.checkSeq || 0) + 1);
     say('check-summary', 'Checking…');
     const res = await api(
       'POST',
       partnerPath('/verify'),
       typed.length > 0 ? { operators: typed.map((value) => ({ [field]: value })) } : {},
     );
+    if (seq !== state.checkSeq) return;
     if (!res.ok) return say('check-summary', res.data.detail);
     showChecks(res.data);
   }
 
   /** The last check on opening (the advisers it named fill the box), then a fresh one. */
   async function lastThenFresh() {
+    const before = state.checkSeq || 0;
     const last = await api('GET', partnerPath('/verify'));
-    if (last.ok && last.data && last.data.checks) {
+    // A check pressed meanwhile is newer than the last one kept.
+    if (last.ok && last.data && last.data.checks && (state.checkSeq || 0) === before) {
       showChecks(last.data);
-      $('check-operators').value = (last.data.operators || []).map((o) => Object.values(o)[0]).join('\n');
+      // The last advisers fill the box, unless someone has typed in it already.
+      if ($('check-operators').value.trim() === '') {
+        $('check-operators').value = (last.data.operators || []).map((o) => Object.values(o)[0]).join('\n');
+      }
     }
-    await checkNow();
+    if ((state.checkSeq || 0) === before) await checkNow();
   }
 
   /** A form that asks for a PowerShell script (advisers or a group) and shows it with a copy button. */
