@@ -42,6 +42,8 @@ import {
   type WebhookHttpOptions,
 } from './integrations/webhooks/webhook-sender';
 import { hostname } from 'node:os';
+import { createRateLimits } from './integrations/rate-limits/rate-limits';
+import type { RateLimits } from './domain/rate-limits.port';
 import { randomBytes } from 'node:crypto';
 
 /** How the service reaches Microsoft beyond the configuration: tests pass the simulator's CA. */
@@ -79,6 +81,8 @@ export interface Services {
   consent: ConsentService;
   /** Deliveries, attendance looks and the daily credential look: `start()`ed by main, or run alone. */
   worker: Worker;
+  /** The request limits (per key, failed authentications): in memory, or shared through Redis. */
+  rateLimits: RateLimits;
   /** The service's time, which the HTTP layer's request budgets use too. */
   clock: Clock;
   /** Every metric of the service (Microsoft calls, identity lookups; HTTP adds its own). */
@@ -216,6 +220,27 @@ export function composeServices(config: Config, store: Store, options: Compositi
   );
   wakeWorker = () => worker.wake();
   registerEventMetrics(registry, store);
+  const limitStoreErrors = new Counter({
+    name: 'teams_meetings_rate_limit_store_errors_total',
+    help: 'Requests served without their rate limit because the shared store (Redis) did not answer.',
+    registers: [registry],
+  });
+  let lastLimitWarningAt = 0;
+  const rateLimits = createRateLimits({
+    redisUrl: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    onStoreError: (error) => {
+      limitStoreErrors.inc();
+      // At most one line a minute: an outage must not flood the log.
+      if (Date.now() - lastLimitWarningAt > 60_000) {
+        lastLimitWarningAt = Date.now();
+        options.logger.warn(
+          { err: { name: error.name } },
+          'rate-limit store (Redis) did not answer: requests served without their limit',
+        );
+      }
+    },
+  });
   // A changed partner drops its MSAL client, held token and cached identities at once.
   partners.onChange((partnerId) => {
     gateway.forgetPartner(partnerId);
@@ -232,6 +257,7 @@ export function composeServices(config: Config, store: Store, options: Compositi
       clock,
       () => gateway.credentialFailures().length,
       config.platformApp,
+      () => rateLimits.status(),
     ),
     meetings: new MeetingService(meetingRecords, meetingProviders(gateway, clock), identities, {
       clock,
@@ -260,11 +286,13 @@ export function composeServices(config: Config, store: Store, options: Compositi
       clock,
     ),
     worker,
+    rateLimits,
     clock,
     registry,
     close: () => {
       gateway.close();
       webhookHttp.close();
+      void rateLimits.close();
     },
   };
 }

@@ -82,6 +82,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const access = accessGuards(apiKeys, {
     perKeyPerMinute: deps.rateLimitPerMinute,
     failedAuthPerMinute: deps.unauthenticatedLimitPerMinute,
+    store: deps.services.rateLimits,
   });
   app.use(meetingRoutes(meetings, attendance, access));
   app.use(opsRoutes({ health, registry: metrics.registry, isDraining: () => draining, access }));

@@ -175,6 +175,19 @@ const configSchema = z
     AZURE_FEDERATED_TOKEN_FILE: z.string().trim().optional(),
     PLATFORM_APP_CERTIFICATE_PATH: z.string().trim().optional(),
     PLATFORM_APP_CLIENT_SECRET: z.string().optional(),
+    REDIS_URL: z
+      .string()
+      .trim()
+      .regex(/^rediss?:\/\/\S+$/, 'REDIS_URL must be a redis:// or rediss:// URL')
+      .optional(),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .trim()
+      .regex(
+        /^[A-Za-z0-9:_.-]{1,64}$/,
+        'REDIS_KEY_PREFIX must be 1-64 of letters, digits, ":", "_", ".", "-"',
+      )
+      .default('teams-meetings'),
     WORKER: z.enum(['on', 'off'], { error: 'WORKER must be on or off' }).default('on'),
     // Set by `npm run sandbox` only: marks every log line so that nobody mistakes it for production.
     TEAMS_MEETINGS_SANDBOX: z
@@ -240,6 +253,10 @@ const configSchema = z
     },
     /** When, after a meeting's end, its attendance report is looked for. */
     attendanceCheckDelaysMs: e.ATTENDANCE_CHECK_DELAYS,
+    /** Shared rate limits across instances; absent: each instance counts its own. */
+    redisUrl: e.REDIS_URL,
+    /** Keeps this deployment's counters apart from another's in a shared Redis. */
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     /** Whether `npm start` runs the worker (deliveries, attendance looks) beside the HTTP server. */
     worker: e.WORKER === 'on',
   }));

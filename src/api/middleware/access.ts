@@ -8,6 +8,7 @@ import { partnerNotFound } from '../../domain/partners/partner.service';
 import type { ApiKeyService } from '../../domain/partners/api-key.service';
 import { authenticate } from './auth';
 import { FailedAuthLimit, rateLimit } from './rate-limit';
+import type { RateLimits } from '../../domain/rate-limits.port';
 
 export interface Access {
   /** The admin key only (partners, their keys, diagnostics, metrics); a partner key gets 403. */
@@ -33,10 +34,10 @@ export interface Access {
  */
 export function accessGuards(
   keys: ApiKeyService,
-  limits: { perKeyPerMinute: number; failedAuthPerMinute: number },
+  limits: { perKeyPerMinute: number; failedAuthPerMinute: number; store: RateLimits },
 ): Access {
-  const limiter = rateLimit(limits.perKeyPerMinute);
-  const failures = new FailedAuthLimit(limits.failedAuthPerMinute);
+  const limiter = rateLimit(limits.store, limits.perKeyPerMinute);
+  const failures = new FailedAuthLimit(limits.store, limits.failedAuthPerMinute);
   return {
     admin: [authenticate(keys, ['admin'], failures), limiter],
     setup: [authenticate(keys, ['admin', 'setup'], failures), ownPartnerOnly, limiter],

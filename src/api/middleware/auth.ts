@@ -37,12 +37,12 @@ export function authenticate(
 ) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const address = req.ip ?? 'unknown';
-    failures.check(address);
+    await failures.check(address);
     let principal: Principal;
     try {
       principal = await keys.authenticate(bearerOf(req));
     } catch (error) {
-      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') failures.failed(address);
+      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') await failures.failed(address);
       throw error;
     }
     req.principal = principal;

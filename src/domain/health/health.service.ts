@@ -35,6 +35,8 @@ export interface HealthReport {
       credential: 'federated' | 'certificate' | 'clientSecret';
       certificateExpiresAt?: string;
     };
+    /** Where the rate limits count; degraded while the shared store (Redis) does not answer. */
+    rateLimits?: { status: 'ok' | 'degraded'; store: 'memory' | 'redis'; detail?: string };
     /** Webhook deliveries waiting, and how long the oldest has (degraded beyond an hour). */
     webhooks?: { status: 'ok' | 'degraded'; waiting: number; oldestWaitingSeconds: number };
     shutdown?: { status: 'draining' };
@@ -65,6 +67,15 @@ export class HealthService {
     private readonly credentialFailures: () => number = () => 0,
     /** The platform app's credential, when there is one. */
     private readonly platform: PlatformApp | null = null,
+    /** Where the request limits count, and whether that store answers. */
+    private readonly limits: () => {
+      store: 'memory' | 'redis';
+      status: 'ok' | 'degraded';
+      detail?: string;
+    } = () => ({
+      store: 'memory',
+      status: 'ok',
+    }),
   ) {
     this.startedAt = this.clock.now();
   }
@@ -102,10 +113,17 @@ export class HealthService {
       oldestWaitingSeconds,
     };
     const platformApp = this.platformCheck(nowMs);
+    const limits = this.limits();
+    const rateLimits = {
+      status: limits.status,
+      store: limits.store,
+      ...(limits.detail ? { detail: limits.detail } : {}),
+    };
     const checks: HealthReport['checks'] = {
       store: { status: 'ok', engine: this.store.engine, latencyMs },
       partners,
       ...(platformApp ? { platformApp } : {}),
+      rateLimits,
       webhooks,
     };
     if (options.draining) {
@@ -113,7 +131,10 @@ export class HealthService {
       return { status: 'unavailable', ...base, checks };
     }
     const healthy =
-      partners.status === 'ok' && webhooks.status === 'ok' && platformApp?.status !== 'degraded';
+      partners.status === 'ok' &&
+      webhooks.status === 'ok' &&
+      platformApp?.status !== 'degraded' &&
+      rateLimits.status === 'ok';
     return { status: healthy ? 'ok' : 'degraded', ...base, checks };
   }
 }
