@@ -12,12 +12,12 @@ import { Pool } from 'pg';
 import type { PostgresStore } from '../../src/data-access/postgres/postgres-store';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { federatedIssuer } from '../../tools/fixtures/federation';
+import { addPlatformApp, PLATFORM_APP_ID } from '../support/platform-app';
 import { makeHarness, type Harness } from '../support/harness';
 import { openPostgres, TEST_DATABASE_URL } from '../support/postgres';
 import {
   appointment,
   makeWorld,
-  ROLES,
   TENANT_ID,
   universityPartner,
   type ServiceWorld,
@@ -25,7 +25,6 @@ import {
 
 const SKIP = process.env.TEAMS_MEETINGS_SKIP_POSTGRES === '1';
 const maybe = SKIP ? describe.skip : describe;
-const PLATFORM_APP_ID = '7e1c0a55-0b9d-4c44-9a36-5f1d7c2b9e01';
 
 maybe('the platform app on two instances of one PostgreSQL', () => {
   let admin: Pool;
@@ -60,16 +59,7 @@ maybe('the platform app on two instances of one PostgreSQL', () => {
         extraCaPem: sim.caCertPem,
       },
     });
-    sim.addTenant({ id: '11111111-2222-4333-8444-555555555555' });
-    sim.addApp({
-      tenantId: '11111111-2222-4333-8444-555555555555',
-      appId: PLATFORM_APP_ID,
-      secrets: [],
-      roles: ROLES,
-      multiTenant: true,
-      redirectUris: ['http://localhost/setup/consent'],
-      federatedCredentials: [issuer.credential],
-    });
+    addPlatformApp(sim, issuer, 'http://localhost/setup/consent');
     sim.grantPolicy(TENANT_ID, a.adviser.id, PLATFORM_APP_ID);
   });
   afterAll(async () => {

@@ -11,18 +11,16 @@ import path from 'node:path';
 import axios from 'axios';
 import { TestClock } from '../support/clock';
 import { federatedIssuer } from '../../tools/fixtures/federation';
+import { addPlatformApp, PLATFORM_APP_ID } from '../support/platform-app';
 import {
   appointment,
   APP_ID,
-  ROLES,
   TENANT_ID,
   universityPartner,
   worldsPerTest,
   type ServiceWorld,
 } from '../support/service-world';
 
-const PLATFORM_APP_ID = '7e1c0a55-0b9d-4c44-9a36-5f1d7c2b9e01';
-const HOME_TENANT = '11111111-2222-4333-8444-555555555555';
 const issuer = federatedIssuer();
 const worlds = worldsPerTest();
 let tokenFile: string;
@@ -38,16 +36,7 @@ async function platformWorld(env: Record<string, string> = {}, clock?: TestClock
     env: { PLATFORM_APP_ID, AZURE_FEDERATED_TOKEN_FILE: tokenFile, ...env },
     ...(clock ? { clock } : {}),
   });
-  w.sim.addTenant({ id: HOME_TENANT, domains: ['targetconnect.example'] });
-  w.sim.addApp({
-    tenantId: HOME_TENANT,
-    appId: PLATFORM_APP_ID,
-    secrets: [],
-    roles: ROLES,
-    multiTenant: true,
-    redirectUris: ['http://localhost/setup/consent'],
-    federatedCredentials: [issuer.credential],
-  });
+  addPlatformApp(w.sim, issuer, 'http://localhost/setup/consent');
   // Steps 2-3 for the platform app: the Teams admin's grant names its id.
   w.sim.grantPolicy(TENANT_ID, w.adviser.id, PLATFORM_APP_ID);
   return w;

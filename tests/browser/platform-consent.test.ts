@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { federatedIssuer } from '../../tools/fixtures/federation';
-import { makeWorld, ROLES, TENANT_ID, type ServiceWorld } from '../support/service-world';
+import { addPlatformApp, PLATFORM_APP_ID } from '../support/platform-app';
+import { makeWorld, TENANT_ID, type ServiceWorld } from '../support/service-world';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SKIP = process.env['TEAMS_MEETINGS_SKIP_BROWSER'] === '1';
@@ -21,7 +22,6 @@ const SCREENSHOTS = path.resolve(
   '..',
   process.env['TEAMS_MEETINGS_SCREENSHOT_DIR'] ?? 'test-results/screenshots',
 );
-const PLATFORM_APP_ID = '7e1c0a55-0b9d-4c44-9a36-5f1d7c2b9e01';
 const maybe = SKIP ? describe.skip : describe;
 
 function freePort(): Promise<number> {
@@ -50,16 +50,7 @@ maybe("Step 1 with TARGETconnect's app", () => {
       publicBaseUrl: origin,
       env: { PLATFORM_APP_ID, AZURE_FEDERATED_TOKEN_FILE: tokenFile },
     });
-    w.sim.addTenant({ id: '11111111-2222-4333-8444-555555555555' });
-    w.sim.addApp({
-      tenantId: '11111111-2222-4333-8444-555555555555',
-      appId: PLATFORM_APP_ID,
-      secrets: [],
-      roles: ROLES,
-      multiTenant: true,
-      redirectUris: [`${origin}/setup/consent`],
-      federatedCredentials: [issuer.credential],
-    });
+    addPlatformApp(w.sim, issuer, `${origin}/setup/consent`);
     server = http.createServer(w.h.built.app);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });

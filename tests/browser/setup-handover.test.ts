@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { seriousViolations } from '../support/axe';
 import { chromium, type Browser } from 'playwright-core';
 import { APP_ID, makeWorld, TENANT_ID, type ServiceWorld } from '../support/service-world';
 
@@ -20,26 +21,32 @@ const SCREENSHOTS = path.resolve(
 );
 fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
-maybe('handing the setup over', () => {
-  let w: ServiceWorld;
-  let server: http.Server;
-  let origin: string;
-  let browser: Browser;
-
+/**
+ * A world of its own for a describe: the service on loopback for the browser, and Chromium;
+ * registers the hooks that make and close them.
+ */
+function servedWorld(): { w: ServiceWorld; origin: string; browser: Browser } {
+  const served = {} as { w: ServiceWorld; origin: string; browser: Browser; server: http.Server };
   beforeAll(async () => {
-    w = await makeWorld();
-    server = http.createServer(w.h.built.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    served.w = await makeWorld();
+    served.server = http.createServer(served.w.h.built.app);
+    await new Promise<void>((resolve) => served.server.listen(0, '127.0.0.1', resolve));
+    served.origin = `http://127.0.0.1:${(served.server.address() as AddressInfo).port}`;
+    served.browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 30_000);
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
-    await w?.close();
+    await served.browser?.close();
+    await new Promise((resolve) => served.server?.close(resolve));
+    await served.w?.close();
   });
+  return served;
+}
+
+maybe('handing the setup over', () => {
+  const served = servedWorld();
 
   test('a link for the next person, copied; it opens the same setup; no console error, no /favicon.ico', async () => {
+    const { w, origin, browser } = served;
     const expiry = new Date(Date.now() + 40.5 * 86_400_000).toISOString();
     await w.h.request
       .patch('/partners/uni-x')
@@ -94,25 +101,10 @@ maybe('handing the setup over', () => {
 });
 
 maybe('the setup at a glance', () => {
-  let w: ServiceWorld;
-  let server: http.Server;
-  let origin: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    w = await makeWorld();
-    server = http.createServer(w.h.built.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  }, 30_000);
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
-    await w?.close();
-  });
+  const served = servedWorld();
 
   test('the next person sees each step’s state and the last advisers without pressing a button', async () => {
+    const { w, origin, browser } = served;
     // Someone checked two advisers earlier (through the API, or another person's page).
     const named = [{ email: w.adviser.mail! }, { email: w.adviserNoPolicy.mail! }];
     await w.h.request
@@ -149,15 +141,13 @@ maybe('the setup at a glance', () => {
       await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth'),
     ).toBeLessThanOrEqual(0);
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.addScriptTag({ path: require.resolve('axe-core') });
-    const violations = await page.evaluate<string[]>(
-      'axe.run().then((r) => r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.impact} ${v.id}`))',
-    );
+    const violations = await seriousViolations(page);
     expect(violations).toEqual([]);
     await context.close();
   });
 
   test('a grant written less than 30 minutes ago waits, and is checked again every minute', async () => {
+    const { w, origin, browser } = served;
     const named = [{ email: w.adviserNoPolicy.mail! }];
     // The Teams admin got the PowerShell from their own page a moment ago; the grant is not in effect.
     await w.h.request
@@ -179,10 +169,7 @@ maybe('the setup at a glance', () => {
     await page.locator('#glance-step2', { hasText: 'waiting' }).waitFor();
     expect(await page.locator('#glance-step1').textContent()).toBe('done');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'setup-glance-waiting.png'), fullPage: true });
-    await page.addScriptTag({ path: require.resolve('axe-core') });
-    const violations = await page.evaluate<string[]>(
-      'axe.run().then((r) => r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.impact} ${v.id}`))',
-    );
+    const violations = await seriousViolations(page);
     expect(violations).toEqual([]);
     // The grant takes effect in Teams; a minute later the page checks again by itself.
     w.sim.grantPolicy(TENANT_ID, w.adviserNoPolicy.id, APP_ID);

@@ -11,8 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
 import axios from 'axios';
+import { seriousViolations } from '../support/axe';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { federatedIssuer } from '../../tools/fixtures/federation';
+import { addPlatformApp, PLATFORM_APP_ID } from '../support/platform-app';
 import { TestClock } from '../support/clock';
 import { makeWorld, ROLES, universityPartner, type ServiceWorld } from '../support/service-world';
 
@@ -24,7 +26,6 @@ const SCREENSHOTS = path.resolve(
   '..',
   process.env['TEAMS_MEETINGS_SCREENSHOT_DIR'] ?? 'test-results/screenshots',
 );
-const PLATFORM_APP_ID = '7e1c0a55-0b9d-4c44-9a36-5f1d7c2b9e01';
 
 maybe('the setup page, state by state', () => {
   let browser: Browser;
@@ -72,10 +73,7 @@ maybe('the setup page, state by state', () => {
   }
 
   async function axeAndShot(p: Page, name: string): Promise<void> {
-    await p.addScriptTag({ path: require.resolve('axe-core') });
-    const violations = await p.evaluate<string[]>(
-      'axe.run().then((r) => r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.impact} ${v.id}`))',
-    );
+    const violations = await seriousViolations(p);
     expect(violations).toEqual([]);
     await p.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
     await p.context().close();
@@ -105,16 +103,7 @@ maybe('the setup page, state by state', () => {
     fs.writeFileSync(tokenFile, issuer.mint());
     const w = await makeWorld({ clock, env: { PLATFORM_APP_ID, AZURE_FEDERATED_TOKEN_FILE: tokenFile } });
     const origin = await serve(w);
-    w.sim.addTenant({ id: '11111111-2222-4333-8444-555555555555' });
-    w.sim.addApp({
-      tenantId: '11111111-2222-4333-8444-555555555555',
-      appId: PLATFORM_APP_ID,
-      secrets: [],
-      roles: ROLES,
-      multiTenant: true,
-      redirectUris: ['http://localhost/setup/consent'],
-      federatedCredentials: [issuer.credential],
-    });
+    addPlatformApp(w.sim, issuer, 'http://localhost/setup/consent');
     w.sim.setConsentLag(3_600_000);
     const { applicationId: _a, clientSecret: _s, clientSecretExpiresAt: _e, ...rest } = universityPartner();
     await w.h.request

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { tempDbPath, validPartner } from '../support/harness';
+import { call as callService } from '../support/process';
 import { startSimulator } from '../../tools/microsoft-simulator';
 import * as university from '../../tools/fixtures/university';
 
@@ -101,32 +102,8 @@ test('NODE_EXTRA_CA_CERTS in .env is trusted for Entra and Graph (Node itself re
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   try {
     const url = await listening(child, () => out);
-    // Plain http with no keep-alive: nothing of this test's connections outlives it.
     const call = (method: string, route: string, key: string, body?: unknown) =>
-      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-        const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = http.request(
-          `${url}${route}`,
-          {
-            method,
-            agent: false,
-            headers: {
-              authorization: `Bearer ${key}`,
-              'content-type': 'application/json',
-              ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}),
-            },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (d: Buffer) => (text += d.toString()));
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
-            );
-          },
-        );
-        req.on('error', reject);
-        req.end(payload);
-      });
+      callService(url, method, route, key, body);
     expect((await call('PUT', '/partners/uni-a', ADMIN, university.universityPartner())).status).toBe(201);
     const key = (await call('POST', '/partners/uni-a/api-keys', ADMIN)).body.key as string;
     const created = await call('POST', '/appointments/meeting', key, university.appointment());

@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tempDbPath } from '../support/harness';
+import { call } from '../support/process';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { startWebhookReceiver, type WebhookReceiver } from '../../tools/webhook-receiver/receiver';
 import * as university from '../../tools/fixtures/university';
@@ -80,31 +80,6 @@ function killed(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
-  });
-}
-
-function call(url: string, method: string, route: string, key: string, body?: unknown) {
-  return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      `${url}${route}`,
-      {
-        method,
-        agent: false,
-        headers: {
-          authorization: `Bearer ${key}`,
-          'content-type': 'application/json',
-          ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
   });
 }
 

@@ -150,24 +150,16 @@ export class SqliteOutboxRepository implements OutboxRepository {
 
   /** Inside a write of the group commit: the event and its deliveries, or nothing. */
   recordNow(event: OutboundEvent, dueAt: string, payload: string): boolean {
-    const params = {
+    const match = {
       id: event.id,
       partnerId: event.partnerId,
       type: event.type,
       webhookId: event.webhookId ?? null,
-      dedupeKey: event.dedupeKey ?? null,
-      payload,
       createdAt: event.createdAt,
-      dueAt,
     };
-    const { id, partnerId, type, webhookId, dedupeKey, createdAt } = params;
-    if (
-      this.insertEventStmt.run({ id, partnerId, type, webhookId, dedupeKey, payload, createdAt }).changes ===
-      0
-    ) {
-      return false;
-    }
-    this.insertDeliveriesStmt.run({ id, partnerId, type, webhookId, dueAt, createdAt });
+    const inserted = this.insertEventStmt.run({ ...match, dedupeKey: event.dedupeKey ?? null, payload });
+    if (inserted.changes === 0) return false;
+    this.insertDeliveriesStmt.run({ ...match, dueAt });
     return true;
   }
 
