@@ -35,6 +35,7 @@ import { WebhookService } from './domain/events/webhook.service';
 import { Deliveries } from './domain/events/deliveries';
 import { AttendanceWatch, withAttendancePlan } from './domain/events/attendance-watch';
 import { CredentialExpiryWatch, SetupProblems } from './domain/events/setup-problems';
+import { PartnerStatusService, SetupWatch } from './domain/setup/setup-watch';
 import { Worker } from './domain/events/worker';
 import {
   HttpWebhookSender,
@@ -76,6 +77,8 @@ export interface Services {
   meetings: MeetingService;
   attendance: AttendanceService;
   diagnostics: SetupDiagnosticsService;
+  /** The fleet view: each partner's setup as the daily watch last found it (GET /partners?include=status). */
+  partnerStatus: PartnerStatusService;
   webhooks: WebhookService;
   /** Admin consent to the platform app. */
   consent: ConsentService;
@@ -182,7 +185,28 @@ export function composeServices(config: Config, store: Store, options: Compositi
     recorded,
   );
   const meetingRecords = withAttendancePlan(store.meetings, config.attendanceCheckDelaysMs, recorded);
-  const setupProblems = new SetupProblems(store.outbox, clock, recorded);
+  const setupProblems: SetupProblems = new SetupProblems(
+    store.outbox,
+    clock,
+    recorded,
+    async (partnerId, error): Promise<void> => setupWatch.noteError(partnerId, error),
+  );
+  const diagnostics = new SetupDiagnosticsService(
+    partners,
+    certificates,
+    gateway,
+    identities,
+    clock,
+    store.setupChecks,
+  );
+  // The problems' hook above reaches the watch only once a request runs, after this line.
+  const setupWatch: SetupWatch = new SetupWatch(
+    diagnostics,
+    store.setupWatch,
+    setupProblems,
+    clock,
+    options.logger,
+  );
   const attendance = new AttendanceService(meetingRecords, store.attendance, gateway, clock, (outcome) =>
     attendanceReads.inc({ outcome }),
   );
@@ -217,9 +241,11 @@ export function composeServices(config: Config, store: Store, options: Compositi
     store.outbox,
     clock,
     options.logger,
+    setupWatch,
   );
   wakeWorker = () => worker.wake();
   registerEventMetrics(registry, store);
+  registerSetupWatchMetrics(registry, store);
   const limitStoreErrors = new Counter({
     name: 'teams_meetings_rate_limit_store_errors_total',
     help: 'Requests served without their rate limit because the shared store (Redis) did not answer.',
@@ -241,6 +267,15 @@ export function composeServices(config: Config, store: Store, options: Compositi
       }
     },
   });
+  const health = new HealthService(
+    store,
+    VERSION,
+    clock,
+    () => gateway.credentialFailures().length,
+    config.platformApp,
+    () => rateLimits.status(),
+  );
+  registerHealthMetrics(registry, health);
   // A changed partner drops its MSAL client, held token and cached identities at once.
   partners.onChange((partnerId) => {
     gateway.forgetPartner(partnerId);
@@ -251,14 +286,7 @@ export function composeServices(config: Config, store: Store, options: Compositi
     apiKeys,
     setupLinks,
     certificates,
-    health: new HealthService(
-      store,
-      VERSION,
-      clock,
-      () => gateway.credentialFailures().length,
-      config.platformApp,
-      () => rateLimits.status(),
-    ),
+    health,
     meetings: new MeetingService(meetingRecords, meetingProviders(gateway, clock), identities, {
       clock,
       // A lease outlives any request that holds it: the request budget plus a margin.
@@ -267,14 +295,8 @@ export function composeServices(config: Config, store: Store, options: Compositi
       setupProblems,
     }),
     attendance,
-    diagnostics: new SetupDiagnosticsService(
-      partners,
-      certificates,
-      gateway,
-      identities,
-      clock,
-      store.setupChecks,
-    ),
+    diagnostics,
+    partnerStatus: new PartnerStatusService(store.partners, store.certificates, store.setupWatch, clock),
     webhooks,
     consent: new ConsentService(
       partners,
@@ -416,6 +438,66 @@ function registerEventMetrics(registry: Registry, store: Store): void {
     async collect() {
       const oldest = (await waiting()).oldestCreatedAt;
       this.set(oldest === null ? 0 : Math.max(0, (Date.now() - Date.parse(oldest)) / 1000));
+    },
+  });
+}
+
+/** The daily setup watch's last results, read from the store at each scrape (one query). */
+function registerSetupWatchMetrics(registry: Registry, store: Store): void {
+  let last: Promise<Array<{ partnerId: string; overall: string }>> | undefined;
+  const read = () =>
+    (last ??= store.setupWatch
+      .list()
+      .then((records) =>
+        records.map((r) => ({
+          partnerId: r.partnerId,
+          overall: overallOf(r.result as { checks?: Array<{ status: string }> } | null),
+        })),
+      )
+      .finally(() => setImmediate(() => (last = undefined))));
+  new Gauge({
+    name: 'teams_meetings_partners_by_setup_status',
+    help: "Partners by their last daily setup check's worst result: pass, warn, fail, or unchecked.",
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = { pass: 0, warn: 0, fail: 0, unchecked: 0 };
+      for (const r of await read()) counts[r.overall as keyof typeof counts] += 1;
+      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+    },
+  });
+  new Gauge({
+    name: 'teams_meetings_partner_setup_failing',
+    help: '1 for a partner whose last daily setup check failed (what to fix: GET /partners?include=status), else 0.',
+    labelNames: ['partner_id'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of await read()) this.set({ partner_id: r.partnerId }, r.overall === 'fail' ? 1 : 0);
+    },
+  });
+}
+
+function overallOf(result: { checks?: Array<{ status: string }> } | null): string {
+  if (!result?.checks) return 'unchecked';
+  if (result.checks.some((c) => c.status === 'fail')) return 'fail';
+  return result.checks.some((c) => c.status === 'warn') ? 'warn' : 'pass';
+}
+
+/** /health as a gauge per check, so that Prometheus alerts on what /health says (deploy/prometheus). */
+function registerHealthMetrics(registry: Registry, health: HealthService): void {
+  new Gauge({
+    name: 'teams_meetings_health_ok',
+    help: '1 when the /health check is ok, 0 when degraded or unavailable; check="overall" is the whole answer.',
+    labelNames: ['check'] as const,
+    registers: [registry],
+    async collect() {
+      const report = await health.report();
+      this.reset();
+      this.set({ check: 'overall' }, report.status === 'ok' ? 1 : 0);
+      for (const [check, value] of Object.entries(report.checks)) {
+        if (value && check !== 'shutdown') this.set({ check }, value.status === 'ok' ? 1 : 0);
+      }
     },
   });
 }

@@ -86,7 +86,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   });
   app.use(meetingRoutes(meetings, attendance, access));
   app.use(opsRoutes({ health, registry: metrics.registry, isDraining: () => draining, access }));
-  app.use(partnerRoutes(partners, access));
+  app.use(partnerRoutes(partners, access, deps.services.partnerStatus));
   app.use(apiKeyRoutes(apiKeys, access));
   app.use(setupLinkRoutes(setupLinks, access));
   app.use(setupRoutes(access, deps.services.consent.platformAppId()));

@@ -30,6 +30,8 @@ export function problemBody(error: AppError, requestId: string): string {
 }
 
 export function sendProblem(res: Response, error: AppError, requestId: string): void {
+  // For /metrics: problems answered, by code (metrics.ts).
+  res.locals.problemCode = error.code;
   if (error.retryAfterSeconds !== undefined) {
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   }

@@ -5,6 +5,7 @@
 import type { OutboxRepository, WebhookRepository } from './events/events.port';
 import type { ConsentStateRepository } from './credentials/consent.port';
 import type { SetupCheckRepository } from './setup/setup-check.port';
+import type { SetupWatchRepository } from './setup/setup-watch.port';
 import type { AttendanceRepository, MeetingRepository } from './meetings/meetings.port';
 import type {
   ApiKeyRepository,
@@ -28,6 +29,8 @@ export interface Store {
   readonly consentStates: ConsentStateRepository;
   /** Each partner's last setup check (verify), with the advisers it named. */
   readonly setupChecks: SetupCheckRepository;
+  /** The daily setup watch: each partner's next check, last result and last Microsoft error. */
+  readonly setupWatch: SetupWatchRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

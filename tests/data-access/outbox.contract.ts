@@ -205,5 +205,63 @@ export function describeOutboxContract(name: string, open: () => Promise<OpenedS
       await store.meetings.update({ ...scheduled, status: 'cancelled', version: 3 }, 2);
       expect(await store.meetings.attendanceDue('2025-03-03T00:00:00.000Z', 10)).toEqual([]);
     });
+
+    it('setup watch: schedules new partners once, claims due ones once until the claim runs out, keeps results and errors', async () => {
+      const watch = store.setupWatch;
+      expect(await watch.schedule((id) => (id === 'p1' ? NOW : LATER))).toBe(2);
+      expect(await watch.schedule(() => NOW)).toBe(0);
+      // Due at NOW: p1 only; claimed, another instance (or round) gets nothing until the claim ends.
+      expect(await watch.claimDue(NOW, '2025-03-01T12:10:00.000Z', 5)).toEqual(['p1']);
+      expect(await watch.claimDue(NOW, '2025-03-01T12:10:00.000Z', 5)).toEqual([]);
+      expect(
+        (await watch.claimDue('2025-03-01T12:10:00.000Z', '2025-03-01T12:20:00.000Z', 5)).sort(),
+      ).toEqual(['p1', 'p2']);
+      await watch.saveResult(
+        'p1',
+        NOW,
+        { ok: true, checks: [{ id: 'x', detail: 'Zoë' }] },
+        '2025-03-02T12:00:00.000Z',
+      );
+      await watch.noteError('p1', 'ACCESS_POLICY_MISSING', LATER, 'ignored');
+      expect(await watch.get('p1')).toEqual({
+        partnerId: 'p1',
+        nextCheckAt: '2025-03-02T12:00:00.000Z',
+        checkedAt: NOW,
+        result: { ok: true, checks: [{ id: 'x', detail: 'Zoë' }] },
+        lastErrorCode: 'ACCESS_POLICY_MISSING',
+        lastErrorAt: LATER,
+      });
+      expect((await watch.list()).map((r) => r.partnerId).sort()).toEqual(['p1', 'p2']);
+      expect(await watch.get('nobody')).toBeNull();
+    });
+
+    it("setup watch: the advisers of recent meetings (newest first) and each partner's activity", async () => {
+      await store.webhooks.insert(webhook('wh_1'));
+      const made = async (appointmentId: string, organizer: string, at: string) => {
+        const claimed = pending('p1', appointmentId, { createdAt: at, updatedAt: at });
+        await store.meetings.claim(claimed);
+        const details = {
+          ...DETAILS,
+          organizer: { ...DETAILS.organizer, id: organizer, userPrincipalName: `${organizer}@uni` },
+        };
+        await store.meetings.update(
+          { ...claimed, status: 'scheduled', details, version: 2 },
+          1,
+          event(`evt_${appointmentId}`),
+        );
+      };
+      await made('a1', 'o-old', '2025-01-01T10:00:00.000Z');
+      await made('a2', 'o1', '2025-02-27T10:00:00.000Z');
+      await made('a3', 'o2', '2025-02-28T10:00:00.000Z');
+      await made('a4', 'o1', '2025-02-28T11:00:00.000Z');
+      expect(await store.setupWatch.advisersSince('p1', '2025-02-01T00:00:00.000Z', 10)).toEqual([
+        { id: 'o1', userPrincipalName: 'o1@uni' },
+        { id: 'o2', userPrincipalName: 'o2@uni' },
+      ]);
+      expect(await store.setupWatch.advisersSince('p1', '2025-02-01T00:00:00.000Z', 1)).toHaveLength(1);
+      const activity = await store.setupWatch.activity('2025-02-22T00:00:00.000Z');
+      expect(activity.get('p1')).toEqual({ meetings: 3, eventsWaiting: 4 });
+      expect(activity.get('p2')).toBeUndefined();
+    });
   });
 }

@@ -103,7 +103,7 @@ test("on this machine's configuration, through NODE_EXTRA_CA_CERTS: every check 
 test('usage errors and unknown partners exit 3 with one clear line', async () => {
   let result = await run([], {});
   expect(result.code).toBe(3);
-  expect(result.err).toMatch(/--partner is required/);
+  expect(result.err).toMatch(/--partner or --all is required/);
   result = await run(['--partner', 'ghost', '--url', url], { ADMIN_API_KEY: ADMIN_KEY });
   expect(result.code).toBe(3);
   expect(result.err).toMatch(/404 PARTNER_NOT_FOUND/);

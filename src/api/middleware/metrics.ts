@@ -25,6 +25,12 @@ export function createHttpMetrics(registry: Registry = new Registry()): HttpMetr
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  const problems = new Counter({
+    name: 'teams_meetings_http_problems_total',
+    help: 'Problem answers (4xx and 5xx), by method, route template and the problem code.',
+    labelNames: ['method', 'route', 'code'] as const,
+    registers: [registry],
+  });
   // One labelled child per method, route template and status (a bounded set), found by one map
   // look-up: prom-client hashes the label object on every inc/observe otherwise.
   const children = new Map<string, { count: () => void; time: (seconds: number) => void }>();
@@ -47,6 +53,8 @@ export function createHttpMetrics(registry: Registry = new Registry()): HttpMetr
         const child = childFor(req.method, routeLabel(req), String(res.statusCode));
         child.count();
         child.time(Number(process.hrtime.bigint() - started) / 1e9);
+        const code = res.locals.problemCode as string | undefined;
+        if (code !== undefined) problems.inc({ method: req.method, route: routeLabel(req), code });
       });
       next();
     },

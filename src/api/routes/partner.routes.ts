@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { AppError } from '../../domain/errors';
 import type { PartnerService } from '../../domain/partners/partner.service';
 import { parseOrThrow, partnerParamsSchema as params } from '../schemas/common';
-import { partnerPatchSchema, partnerPutSchema } from '../schemas/partner.schemas';
+import { partnerListQuerySchema, partnerPatchSchema, partnerPutSchema } from '../schemas/partner.schemas';
+import type { PartnerStatusService } from '../../domain/setup/setup-watch';
 import type { Access } from '../middleware/access';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 
@@ -10,15 +11,26 @@ import { methodNotAllowed } from '../middleware/method-not-allowed';
 const CAREERS_SERVICE_FIELDS = ['meetingDefaults', 'meetingMode', 'sendInvitations'] as const;
 
 /** Partners (the setup guide's Step 4 configuration): admin key only. */
-export function partnerRoutes(partners: PartnerService, access: Access): Router {
+export function partnerRoutes(
+  partners: PartnerService,
+  access: Access,
+  statuses: PartnerStatusService,
+): Router {
   // Strict: /partners/ is not /partners (the contract has no trailing-slash paths).
   const router = Router({ strict: true });
 
   router
     .route('/partners')
     .all(access.admin)
-    .get(async (_req, res) => {
-      res.json({ partners: await partners.list() });
+    .get(async (req, res) => {
+      const { include } = parseOrThrow(partnerListQuerySchema, req.query, 'query');
+      const list = await partners.list();
+      if (include !== 'status') {
+        res.json({ partners: list });
+        return;
+      }
+      const status = await statuses.all();
+      res.json({ partners: list.map((partner) => ({ ...partner, status: status.get(partner.id) })) });
     })
     .all(methodNotAllowed('GET'));
 

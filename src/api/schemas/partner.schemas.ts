@@ -157,3 +157,8 @@ export const partnerPatchSchema = z
 
 export type PartnerPutBody = z.infer<typeof partnerPutSchema>;
 export type PartnerPatchBody = z.infer<typeof partnerPatchSchema>;
+
+/** `GET /partners?include=status`: each partner with the daily setup watch's status. */
+export const partnerListQuerySchema = z.strictObject({
+  include: z.enum(['status'], { message: "include must be 'status'" }).optional(),
+});

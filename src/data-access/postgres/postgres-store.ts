@@ -25,6 +25,8 @@ import type { OutboxRepository, WebhookRepository } from '../../domain/events/ev
 import type { ConsentStateRepository } from '../../domain/credentials/consent.port';
 import type { SetupCheckRepository } from '../../domain/setup/setup-check.port';
 import { PostgresSetupCheckRepository } from './setup-check.repository';
+import { PostgresSetupWatchRepository } from './setup-watch.repository';
+import type { SetupWatchRepository } from '../../domain/setup/setup-watch.port';
 import { PostgresConsentStateRepository } from './consent-state.repository';
 
 export interface PostgresStoreOptions {
@@ -71,6 +73,7 @@ export class PostgresStore implements Store {
   readonly outbox: OutboxRepository;
   readonly consentStates: ConsentStateRepository;
   readonly setupChecks: SetupCheckRepository;
+  readonly setupWatch: SetupWatchRepository;
   private readonly pool: Pool;
   private readonly measured: MeasuredPool;
   private closed = false;
@@ -89,6 +92,7 @@ export class PostgresStore implements Store {
     this.outbox = guarded(new PostgresOutboxRepository(measured));
     this.consentStates = guarded(new PostgresConsentStateRepository(measured));
     this.setupChecks = guarded(new PostgresSetupCheckRepository(measured));
+    this.setupWatch = guarded(new PostgresSetupWatchRepository(measured));
   }
 
   /** Connects and migrates; rejects with StoreUnavailableError when the server cannot be reached. */

@@ -292,4 +292,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 15,
+    name: 'daily setup watch',
+    sql: `
+      -- The worker's daily re-check of every partner (its setup, and the advisers of its recent
+      -- meetings): when the next is due (spread over the day; a running check holds it as a
+      -- claim), what the last found, and the last error Microsoft answered for the partner.
+      CREATE TABLE setup_watch (
+        partner_id TEXT PRIMARY KEY REFERENCES partners(id) ON DELETE CASCADE,
+        next_check_at TEXT NOT NULL,
+        checked_at TEXT,
+        result TEXT,
+        last_error_code TEXT,
+        last_error_at TEXT
+      );
+      CREATE INDEX setup_watch_next_check_at ON setup_watch(next_check_at);
+    `,
+  },
 ];

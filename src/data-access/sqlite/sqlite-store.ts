@@ -26,6 +26,8 @@ import type { OutboxRepository, WebhookRepository } from '../../domain/events/ev
 import type { ConsentStateRepository } from '../../domain/credentials/consent.port';
 import type { SetupCheckRepository } from '../../domain/setup/setup-check.port';
 import { SqliteSetupCheckRepository } from './setup-check.repository';
+import { SqliteSetupWatchRepository } from './setup-watch.repository';
+import type { SetupWatchRepository } from '../../domain/setup/setup-watch.port';
 import { SqliteConsentStateRepository } from './consent-state.repository';
 
 export class SqliteStore implements Store {
@@ -40,6 +42,7 @@ export class SqliteStore implements Store {
   readonly outbox: OutboxRepository;
   readonly consentStates: ConsentStateRepository;
   readonly setupChecks: SetupCheckRepository;
+  readonly setupWatch: SetupWatchRepository;
   /** Group commit of the meeting writes, the hot path's; admin writes commit on their own. */
   readonly writes: WriteBatcher;
   private readonly db: Database.Database;
@@ -55,6 +58,7 @@ export class SqliteStore implements Store {
     this.webhooks = guarded(new SqliteWebhookRepository(db));
     this.consentStates = guarded(new SqliteConsentStateRepository(db));
     this.setupChecks = guarded(new SqliteSetupCheckRepository(db));
+    this.setupWatch = guarded(new SqliteSetupWatchRepository(db));
     this.meetings = guarded(new SqliteMeetingRepository(db, this.writes, outbox));
     this.certificates = guarded(new SqliteCertificateRepository(db));
     this.setupLinks = guarded(new SqliteSetupLinkRepository(db));

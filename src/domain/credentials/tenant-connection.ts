@@ -59,3 +59,6 @@ export function connectionOf(
     credential,
   };
 }
+
+/** A consent this recent may not have reached Entra's token service yet: a token without roles is retried. */
+export const CONSENT_PROPAGATION_MS = 60 * 60_000;

@@ -10,6 +10,7 @@ import { AppError, type ErrorCode } from '../errors';
 import type { PartnerRepository, CertificateRepository } from '../partners/partners.port';
 import { SECRET_EXPIRY_WARNING_DAYS } from '../health/health.service';
 import { newEventId } from './event.record';
+import type { Adviser } from '../setup/setup-watch.port';
 import type { OutboxRepository } from './events.port';
 
 /** The codes a request meets that mean the university's setup needs someone. */
@@ -31,8 +32,10 @@ export interface SetupProblem {
   code: string;
   detail: string;
   remediation?: string | undefined;
-  /** The adviser as TARGETconnect named them, when the problem is theirs. */
+  /** The adviser as TARGETconnect named them, when a request met the problem. */
   operator?: Record<string, unknown> | undefined;
+  /** The adviser as Entra ID knows them, when the daily check met the problem. */
+  adviser?: Adviser | undefined;
 }
 
 export class SetupProblems {
@@ -40,10 +43,13 @@ export class SetupProblems {
     private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
     private readonly recorded: () => void = () => undefined,
+    /** Also told of every error a request met (the partner's last Microsoft error). */
+    private readonly noteError: (partnerId: string, error: unknown) => Promise<void> = async () => undefined,
   ) {}
 
   /** Records the problem an error of a request means, if it means one. Never throws. */
   async fromError(partnerId: string, error: unknown, operator?: Record<string, unknown>): Promise<void> {
+    await this.noteError(partnerId, error).catch(() => undefined);
     if (!(error instanceof AppError) || !SETUP_CODES.has(error.code)) return;
     // Only the adviser's own problems name the adviser; a credential is the partner's.
     const personal = error.code === 'ACCESS_POLICY_MISSING' || error.code === 'CALENDAR_ACCESS_DENIED';
@@ -58,10 +64,12 @@ export class SetupProblems {
   /** At most one per code and adviser a day. true when recorded (someone wants it, not sent today). */
   async record(partnerId: string, problem: SetupProblem): Promise<boolean> {
     const now = isoNow(this.clock);
+    const person =
+      problem.operator ?? (problem.adviser === undefined ? undefined : { id: problem.adviser.id });
     const who =
-      problem.operator === undefined
+      person === undefined
         ? '-'
-        : createHash('sha256').update(JSON.stringify(problem.operator)).digest('base64url').slice(0, 22);
+        : createHash('sha256').update(JSON.stringify(person)).digest('base64url').slice(0, 22);
     const recorded = await this.outbox.record(
       {
         id: newEventId(),
@@ -74,6 +82,7 @@ export class SetupProblems {
           detail: problem.detail,
           ...(problem.remediation === undefined ? {} : { remediation: problem.remediation }),
           ...(problem.operator === undefined ? {} : { operator: problem.operator }),
+          ...(problem.adviser === undefined ? {} : { adviser: problem.adviser }),
         },
       },
       now,

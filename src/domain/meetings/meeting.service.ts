@@ -94,11 +94,21 @@ export class MeetingService {
     appointmentId: string,
     input: UpdateMeetingInput,
   ): Promise<MeetingView> {
-    return toView(await this.updating.run(partner, appointmentId, input), this.calendarDomain);
+    try {
+      return toView(await this.updating.run(partner, appointmentId, input), this.calendarDomain);
+    } catch (error) {
+      await this.problems?.fromError(partner.id, error);
+      throw error;
+    }
   }
 
   /** Locks the meeting, removes it from Teams and keeps the record as cancelled; repeating it is harmless. */
-  cancel(partner: PartnerRecord, appointmentId: string): Promise<LockOutcome> {
-    return this.cancelling.run(partner, appointmentId);
+  async cancel(partner: PartnerRecord, appointmentId: string): Promise<LockOutcome> {
+    try {
+      return await this.cancelling.run(partner, appointmentId);
+    } catch (error) {
+      await this.problems?.fromError(partner.id, error);
+      throw error;
+    }
   }
 }

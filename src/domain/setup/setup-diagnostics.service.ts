@@ -22,6 +22,8 @@ import {
   type SetupStep,
 } from './setup-guide';
 import { systemClock, type Clock } from '../../clock';
+import { CONSENT_PROPAGATION_MS } from '../credentials/tenant-connection';
+import type { Adviser } from './setup-watch.port';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -31,6 +33,8 @@ export interface SetupCheck {
   status: CheckStatus;
   detail: string;
   remediation: string | null;
+  /** What failed or warns, as a stable code (the error catalogue's where Microsoft answered one). */
+  code?: string;
 }
 
 export interface VerifyResult {
@@ -57,13 +61,16 @@ function check(
   status: CheckStatus,
   detail: string,
   remediation: string | null = null,
+  code?: string,
 ): SetupCheck {
+  const fine = status === 'pass' || status === 'skip';
   return {
     id,
     step,
     status,
     detail,
-    remediation: status === 'pass' || status === 'skip' ? null : remediation,
+    remediation: fine ? null : remediation,
+    ...(fine || code === undefined ? {} : { code }),
   };
 }
 
@@ -86,6 +93,7 @@ function failureOf(id: string, step: SetupStep, error: unknown, what: string): S
         (transient
           ? 'Microsoft was unavailable or slow during the check; run it again in a few minutes.'
           : null),
+      error.code,
     );
   }
   throw error;
@@ -120,12 +128,75 @@ export class SetupDiagnosticsService {
    */
   async verify(partnerId: string, named?: Identity[]): Promise<VerifyResult> {
     const operators = named ?? (await this.lastChecks?.get(partnerId))?.operators ?? [];
-    const result = await this.run(partnerId, operators);
+    const result = await this.run(partnerId, operators, (partner, roles) =>
+      roles === undefined
+        ? Promise.resolve(
+            operators.flatMap((_, index) => [
+              check(`operator-lookup:${index}`, SETUP_STEPS.platform, 'skip', 'Not checked: no token.'),
+              check(`access-policy:${index}`, SETUP_STEPS.teams, 'skip', 'Not checked: no token.'),
+            ]),
+          )
+        : this.operatorChecks(partner, operators),
+    );
     await this.lastChecks?.save({ partnerId, checkedAt: result.checkedAt, operators, result });
     return this.withScriptTime(result);
   }
 
-  private async run(partnerId: string, operators: Identity[]): Promise<VerifyResult> {
+  /**
+   * The daily watch's check (setup-watch.ts): the same checks, with the advisers of the partner's
+   * recent meetings by their object id, one Graph call each: the access policy for standalone
+   * meetings, the calendar in calendar mode. Not kept as the partner's last check (that is a
+   * person's, with the advisers they named).
+   */
+  async watch(partnerId: string, advisers: Adviser[]): Promise<VerifyResult> {
+    return this.run(partnerId, [], async (partner, roles) => {
+      const calendarMode = partner.meetingMode === 'calendarEvent';
+      const step = calendarMode ? SETUP_STEPS.exchange : SETUP_STEPS.teams;
+      if (roles === undefined) {
+        return advisers.map((a) =>
+          check(
+            `${calendarMode ? 'calendar' : 'access-policy'}:${a.id}`,
+            step,
+            'skip',
+            'Not checked: no token.',
+          ),
+        );
+      }
+      // A few at a time: one tenant's advisers, within Graph's per-app limits even for hundreds.
+      return mapInTurns(advisers, WATCH_CONCURRENCY, async (adviser) => {
+        const user = { id: adviser.id, userPrincipalName: adviser.userPrincipalName ?? adviser.id };
+        if (calendarMode) return this.calendarCheck(partner, adviser.id, user);
+        const id = `access-policy:${adviser.id}`;
+        try {
+          await this.gateway.checkAccessPolicy(partner, adviser.id);
+          return check(
+            id,
+            step,
+            'pass',
+            `${user.userPrincipalName} holds an application access policy for this application.`,
+          );
+        } catch (error) {
+          if (error instanceof UnknownOrganizerError) {
+            return check(
+              id,
+              step,
+              'warn',
+              `Graph no longer knows ${user.userPrincipalName} (object ID ${adviser.id}): the account was deleted or recreated in Entra ID.`,
+              'Nothing to do if the adviser left; otherwise their next appointment finds the new account.',
+              'OPERATOR_NOT_FOUND',
+            );
+          }
+          return failureOf(id, step, error, `Graph refused to act for ${user.userPrincipalName}`);
+        }
+      });
+    });
+  }
+
+  private async run(
+    partnerId: string,
+    operators: Identity[],
+    adviserChecks: (partner: PartnerRecord, roles: string[] | undefined) => Promise<SetupCheck[]>,
+  ): Promise<VerifyResult> {
     const partner = await this.partners.require(partnerId);
     // Every certificate is probed, also while the secret still signs: the check before switching.
     // A platform-app partner has no certificate of its own: the credential is the platform's.
@@ -175,13 +246,15 @@ export class SetupDiagnosticsService {
         credentials =
           error instanceof AppError &&
           error.code === 'CONSENT_REQUIRED' &&
-          partner.consent.status === 'granted'
+          partner.consent.status === 'granted' &&
+          this.clock.now() - Date.parse(partner.consent.grantedAt ?? '') < CONSENT_PROPAGATION_MS
             ? check(
                 'credentials',
                 SETUP_STEPS.azure,
                 'warn',
                 `Consent granted (${partner.consent.grantedAt}), not yet in effect: Entra ID's tokens carry no permission so far.`,
                 'Microsoft usually makes a new consent effective within minutes: check again shortly.',
+                'CONSENT_REQUIRED',
               )
             : failureOf('credentials', SETUP_STEPS.azure, error, 'Entra ID issued no token');
       }
@@ -200,14 +273,7 @@ export class SetupDiagnosticsService {
       roles === undefined
         ? Promise.resolve(check('user-lookup', SETUP_STEPS.azure, 'skip', 'Not checked: no token.'))
         : this.userLookupCheck(partner),
-      roles === undefined
-        ? Promise.resolve(
-            operators.flatMap((_, index) => [
-              check(`operator-lookup:${index}`, SETUP_STEPS.platform, 'skip', 'Not checked: no token.'),
-              check(`access-policy:${index}`, SETUP_STEPS.teams, 'skip', 'Not checked: no token.'),
-            ]),
-          )
-        : this.operatorChecks(partner, operators),
+      adviserChecks(partner, roles),
     ]);
     checks.push(userLookup, ...operatorChecks);
     return {
@@ -274,6 +340,7 @@ export class SetupDiagnosticsService {
         'fail',
         'A stored certificate key cannot be decrypted.',
         usable.unreadable,
+        'CERTIFICATE_UNREADABLE',
       );
     }
     if (usable.certificates.length === 0) {
@@ -285,6 +352,7 @@ export class SetupDiagnosticsService {
           ? `The partner signs with certificates, and all ${usable.expired} have expired.`
           : 'The partner signs with certificates, and has none.',
         'Make one with POST /partners/{partnerId}/certificates and upload it under Certificates & secrets > Certificates (Step 1).',
+        usable.expired > 0 ? 'CERTIFICATE_EXPIRED' : 'NO_USABLE_CREDENTIAL',
       );
     }
     return check(
@@ -330,7 +398,14 @@ export class SetupDiagnosticsService {
     const renew =
       'Make a new certificate (POST /partners/{partnerId}/certificates), upload it under Certificates & secrets > Certificates (Step 1), and delete the old one once verify passes.';
     if (inUse === undefined)
-      return check(id, SETUP_STEPS.azure, 'fail', 'No certificate is valid now.', renew);
+      return check(
+        id,
+        SETUP_STEPS.azure,
+        'fail',
+        'No certificate is valid now.',
+        renew,
+        'CERTIFICATE_EXPIRED',
+      );
     const remaining = Date.parse(inUse.notAfter) - this.clock.now();
     const days = Math.floor(remaining / 86_400_000);
     const on = inUse.notAfter.slice(0, 10);
@@ -341,6 +416,7 @@ export class SetupDiagnosticsService {
         'warn',
         `Certificate ${inUse.thumbprint} expires in ${days} day(s), on ${on}.`,
         renew,
+        'CERTIFICATE_EXPIRING',
       );
     }
     return check(
@@ -371,6 +447,7 @@ export class SetupDiagnosticsService {
         ? `The tenant's admin declined the platform app${consent.error ? `: ${consent.error}` : ''}.`
         : "No admin of the tenant has consented to TARGETconnect's platform app yet.",
       "A Global or Privileged Role Administrator opens the consent link (the setup page's Step 1, or POST /partners/{partnerId}/consent-link) and accepts.",
+      'CONSENT_REQUIRED',
     );
   }
 
@@ -383,6 +460,7 @@ export class SetupDiagnosticsService {
         'fail',
         'No client secret is stored.',
         "Store the client secret's Value with PATCH /partners/{partnerId} (clientSecret).",
+        'NO_USABLE_CREDENTIAL',
       );
     }
     try {
@@ -394,6 +472,7 @@ export class SetupDiagnosticsService {
         'fail',
         "The stored client secret cannot be decrypted with this service's SECRETS_KEY.",
         SECRETS_KEY_REMEDIATION,
+        'CLIENT_SECRET_UNREADABLE',
       );
     }
     const matchFields = `operators by ${partner.operatorLocalMatchField} → ${partner.operatorRemoteMatchField}, users by ${partner.userLocalMatchField} → ${partner.userRemoteMatchField}`;
@@ -420,6 +499,7 @@ export class SetupDiagnosticsService {
         ? 'The token holds no application permission: admin consent has not been granted.'
         : `The token lacks ${missing.join(' and ')} (it holds ${roles.join(', ')}).`,
       `In the app registration's API permissions (Step 1, items 9-17): add the Microsoft Graph application permission${missing.length > 1 ? 's' : ''} ${missing.join(' and ')}, then click 'Grant admin consent' and check that every status shows a green tick.`,
+      'PERMISSION_MISSING',
     );
   }
 
@@ -441,6 +521,7 @@ export class SetupDiagnosticsService {
       'warn',
       `The token lacks ${ATTENDANCE_PERMISSION} (optional): meetings work, attendance reports cannot be read.`,
       `For attendance and no-shows: in the app registration's API permissions (Step 1, items 9-17) add the Microsoft Graph application permission ${ATTENDANCE_PERMISSION}, then click 'Grant admin consent'. The same access policy covers it.`,
+      'ATTENDANCE_PERMISSION_MISSING',
     );
   }
 
@@ -465,6 +546,7 @@ export class SetupDiagnosticsService {
       'warn',
       `${CALENDAR_PERMISSION} is consented tenant-wide in Entra ID: the application can reach every mailbox of the tenant, whatever the Exchange scope says.`,
       `Scope it to the advisers with Exchange Online RBAC for Applications (the Exchange step's PowerShell), then remove the ${CALENDAR_PERMISSION} application permission from the app registration's API permissions (Step 1) and its admin consent.`,
+      'CALENDAR_CONSENTED_TENANT_WIDE',
     );
   }
 
@@ -484,6 +566,7 @@ export class SetupDiagnosticsService {
         'fail',
         `The client secret expired on ${partner.clientSecretExpiresAt.slice(0, 10)}.`,
         renew,
+        'CLIENT_SECRET_EXPIRED',
       );
     }
     if (days < SECRET_EXPIRY_WARNING_DAYS) {
@@ -493,6 +576,7 @@ export class SetupDiagnosticsService {
         'warn',
         `The client secret expires in ${days} day(s), on ${partner.clientSecretExpiresAt.slice(0, 10)}.`,
         renew,
+        'CLIENT_SECRET_EXPIRING',
       );
     }
     return check(
@@ -561,6 +645,11 @@ export class SetupDiagnosticsService {
           'fail',
           detail,
           `Check the adviser's account in Entra ID, or the operator match fields (${field}) in the partner configuration (Step 4).`,
+          outcome.status === 'missing_field'
+            ? 'OPERATOR_IDENTITY_MISSING'
+            : outcome.status === 'ambiguous'
+              ? 'OPERATOR_AMBIGUOUS'
+              : 'OPERATOR_NOT_FOUND',
         ),
         check(policyId, SETUP_STEPS.teams, 'skip', 'Not checked: the operator was not found.'),
       ];
@@ -596,6 +685,7 @@ export class SetupDiagnosticsService {
             'fail',
             `Graph does not know object ID ${user.id}.`,
             'Run the check again; if it persists, the account was deleted or recreated in Entra ID.',
+            'OPERATOR_NOT_FOUND',
           ),
         ];
       }
@@ -610,7 +700,7 @@ export class SetupDiagnosticsService {
   /** Calendar mode: one read of the adviser's calendar (nothing is written). */
   private async calendarCheck(
     partner: PartnerRecord,
-    index: number,
+    index: number | string,
     user: { id: string; userPrincipalName: string },
   ): Promise<SetupCheck> {
     const id = `calendar:${index}`;
@@ -646,6 +736,23 @@ export class SetupDiagnosticsService {
       return { index, value: outcome.value, status: outcome.status };
     });
   }
+}
+
+/** The daily watch probes this many advisers of a partner at once. */
+const WATCH_CONCURRENCY = 4;
+
+/** `fn` over `items`, at most `limit` at once, results in the items' order. */
+async function mapInTurns<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 /** A certificate check of a partner that still signs with its secret: a refusal is a warning. */

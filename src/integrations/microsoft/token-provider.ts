@@ -17,7 +17,7 @@
 import type { AxiosInstance } from 'axios';
 import { AppError, type ErrorCode } from '../../domain/errors';
 import type { PartnerRecord } from '../../domain/partners/partner.record';
-import type { TenantConnection } from '../../domain/credentials/tenant-connection';
+import { CONSENT_PROPAGATION_MS, type TenantConnection } from '../../domain/credentials/tenant-connection';
 import { remainingBudgetMs } from '../../request-scope';
 import type { Logger } from '../../logging/logger';
 import type { CloudEndpoints } from './clouds';
@@ -76,8 +76,6 @@ export interface TokenProviderOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** A consent this recent may not have reached the token service yet: a token without roles is retried. */
-export const CONSENT_PROPAGATION_MS = 60 * 60_000;
 /** The first wait before asking again for a token with the consented roles; doubled each time. */
 const CONSENT_RETRY_FIRST_MS = 1000;
 
