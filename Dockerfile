@@ -12,6 +12,18 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
+# For a trial only (deploy/docker-compose.yml, `target: simulator`): the Microsoft simulator with
+# the sandbox's university, HTTPS on 127.0.0.1:8443, its CA written to /ca for the instances.
+FROM node:24.21.0-bookworm-slim AS simulator
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.tools.json ./
+COPY tools ./tools
+RUN npm run build:tools && mkdir -p /ca && chown node:node /ca
+USER node
+CMD ["node", "dist-tools/microsoft-simulator/main.js", "--host", "127.0.0.1", "--port", "8443", "--ca-file", "/ca/simulator-ca.pem"]
+
 FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
