@@ -5,6 +5,8 @@
  */
 // First: a Node older than 24 is refused with one line before any native module loads.
 import './node-version';
+// Second: traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set), before http, express and pg load.
+import { tracing } from './telemetry/register';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './api/app';
@@ -145,12 +147,19 @@ async function main(): Promise<void> {
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void service.shutdown(signal).then(({ clean }) => {
+      void service.shutdown(signal).then(async ({ clean }) => {
+        await flushTraces();
         logger.flush();
         process.exit(clean ? 0 : 1);
       });
     });
   }
+}
+
+/** The spans still buffered, sent before exit (at most 2 s: the collector may be down). */
+async function flushTraces(): Promise<void> {
+  if (!tracing) return;
+  await Promise.race([tracing.shutdown().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
 }
 
 if (require.main === module) void main();

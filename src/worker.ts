@@ -5,6 +5,8 @@
  * by one of them. SIGTERM/SIGINT finish the round in flight, then close the store.
  */
 import './node-version';
+// Second: traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set), before http, express and pg load.
+import { tracing } from './telemetry/register';
 import { compose } from './composition-root';
 import { ConfigError, environment, loadConfig, type Config } from './config/config';
 import { createLogger } from './logging/logger';
@@ -32,6 +34,12 @@ async function main(): Promise<void> {
         await services.worker.stop();
         services.close();
         await store.close();
+        if (tracing) {
+          await Promise.race([
+            tracing.shutdown().catch(() => undefined),
+            new Promise((r) => setTimeout(r, 2000)),
+          ]);
+        }
         logger.info('worker stopped');
         logger.flush();
         process.exit(0);

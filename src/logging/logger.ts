@@ -5,12 +5,15 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { requestScope } from '../request-scope';
 import { redactValue, scrubText } from './redact';
+import { activeTraceId } from '../telemetry/spans';
 
 export type { Logger } from 'pino';
 
-function requestIdMixin(): { requestId?: string } {
+function requestIdMixin(): { requestId?: string; traceId?: string } {
   const scope = requestScope.getStore();
-  return scope ? { requestId: scope.requestId } : {};
+  const traceId = activeTraceId();
+  if (!scope) return traceId === undefined ? {} : { traceId };
+  return traceId === undefined ? { requestId: scope.requestId } : { requestId: scope.requestId, traceId };
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreUnavailableError, type Store, type StoreStats } from '../../domain/store.port';
+import { inSpan, spansEnabled } from '../../telemetry/spans';
 import {
   type ApiKeyRepository,
   type CertificateRepository,
@@ -115,13 +116,24 @@ function guarded<T extends object>(repository: T): T {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
+      const call = async (...args: unknown[]) => {
         try {
           return await (value as (...a: unknown[]) => unknown).apply(target, args);
         } catch (error) {
           throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
         }
       };
+      if (!spansEnabled()) return call;
+      // Tracing on: a span per repository call within a traced request (PostgreSQL's come from its
+      // instrumentation); the worker's rounds, many a second, are not traces of their own.
+      const name = `sqlite ${target.constructor.name.replace(/^Sqlite|Repository$/g, '')}.${String(property)}`;
+      return (...args: unknown[]) =>
+        inSpan(
+          name,
+          'client',
+          () => ({ 'db.system.name': 'sqlite' }),
+          () => call(...args),
+        );
     },
   });
 }

@@ -6,6 +6,7 @@
  * honouring Retry-After. Everything else comes back to the caller as an answer; `fail()` turns an
  * unexpected one into an AppError through graph-errors.ts.
  */
+import { inSpan } from '../../telemetry/spans';
 import { randomUUID } from 'node:crypto';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { AppError } from '../../domain/errors';
@@ -226,38 +227,64 @@ export class GraphClient {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const started = process.hrtime.bigint();
-    let outcome: Outcome;
-    try {
-      const response = await http.request({
-        method: req.method,
-        baseURL,
-        url,
-        headers: {
-          accept: 'application/json',
-          ...req.headers,
-          authorization: `Bearer ${token.value}`,
-          'client-request-id': clientRequestId,
-          'return-client-request-id': 'true',
-        },
-        ...(req.body !== undefined ? { data: req.body } : {}),
-        timeout: timeoutMs,
-        signal: controller.signal,
-      });
-      outcome = { kind: 'answer', response, headers: lowerCaseHeaders(response) };
-    } catch (error) {
-      const code = String((error as { code?: unknown }).code ?? 'UNKNOWN');
-      if (controller.signal.aborted || code === 'ETIMEDOUT' || code === 'ECONNABORTED') {
-        outcome = { kind: 'timeout' };
-      } else if (isTlsErrorCode(code)) {
-        outcome = { kind: 'tls', code };
-      } else if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED') {
-        outcome = { kind: 'invalid', code };
-      } else {
-        outcome = { kind: 'network', code, retryable: RETRYABLE_NETWORK_CODES.has(code) };
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+    // A span per attempt (tracing on): the operation, Graph's host, the status and Graph's
+    // request-id, which Microsoft support asks for; never the URL, its $filter or a header.
+    const outcome = await inSpan(
+      `Graph ${req.operation}`,
+      'client',
+      () => ({
+        'http.request.method': req.method,
+        'server.address': new URL(baseURL).hostname,
+        'teams_meetings.graph.operation': req.operation,
+        'teams_meetings.partner_id': req.partner.id,
+        'teams_meetings.attempt': attempt,
+        'ms.client_request_id': clientRequestId,
+      }),
+      async (span) => {
+        let outcome: Outcome;
+        try {
+          const response = await http.request({
+            method: req.method,
+            baseURL,
+            url,
+            headers: {
+              accept: 'application/json',
+              ...req.headers,
+              authorization: `Bearer ${token.value}`,
+              'client-request-id': clientRequestId,
+              'return-client-request-id': 'true',
+            },
+            ...(req.body !== undefined ? { data: req.body } : {}),
+            timeout: timeoutMs,
+            signal: controller.signal,
+          });
+          outcome = { kind: 'answer', response, headers: lowerCaseHeaders(response) };
+        } catch (error) {
+          const code = String((error as { code?: unknown }).code ?? 'UNKNOWN');
+          if (controller.signal.aborted || code === 'ETIMEDOUT' || code === 'ECONNABORTED') {
+            outcome = { kind: 'timeout' };
+          } else if (isTlsErrorCode(code)) {
+            outcome = { kind: 'tls', code };
+          } else if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED') {
+            outcome = { kind: 'invalid', code };
+          } else {
+            outcome = { kind: 'network', code, retryable: RETRYABLE_NETWORK_CODES.has(code) };
+          }
+        } finally {
+          clearTimeout(timer);
+        }
+        if (span) {
+          if (outcome.kind === 'answer') {
+            span.setAttribute('http.response.status_code', outcome.response.status);
+            const requestId = outcome.headers['request-id'];
+            if (requestId !== undefined) span.setAttribute('ms.request_id', requestId);
+          } else {
+            span.setAttribute('error.type', outcome.kind === 'timeout' ? 'timeout' : outcome.code);
+          }
+        }
+        return outcome;
+      },
+    );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const status =
       outcome.kind === 'answer'

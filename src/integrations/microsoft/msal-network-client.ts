@@ -12,6 +12,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import { lowerCaseHeaders } from './http-client';
 import { isJsonObject } from './json';
 import { remainingBudgetMs } from '../../request-scope';
+import { inSpan } from '../../telemetry/spans';
 
 export interface LastExchange {
   status?: number;
@@ -41,6 +42,31 @@ function jsonBody(response: AxiosResponse): object {
     error_description: `The answer (HTTP ${response.status}) was not JSON.`,
     error_codes: [],
   };
+}
+
+/**
+ * A span per Entra request (tracing on): its host, status and Entra's request id; never the URL's
+ * path or query, the form (a secret or an assertion) or the answer (a token).
+ */
+function traced<T>(
+  name: string,
+  url: string,
+  fn: () => Promise<NetworkResponse<T>>,
+): Promise<NetworkResponse<T>> {
+  return inSpan(
+    name,
+    'client',
+    () => ({ 'server.address': new URL(url).hostname }),
+    async (span) => {
+      const response = await fn();
+      if (span) {
+        span.setAttribute('http.response.status_code', response.status);
+        const requestId = (response.headers as Record<string, string | undefined>)['x-ms-request-id'];
+        if (requestId !== undefined) span.setAttribute('ms.request_id', requestId);
+      }
+      return response;
+    },
+  );
 }
 
 export function createMsalNetworkClient(http: AxiosInstance, timeoutMs: number): MsalNetworkClient {
@@ -96,7 +122,9 @@ export function createMsalNetworkClient(http: AxiosInstance, timeoutMs: number):
     reset() {
       last = {};
     },
-    sendGetRequestAsync: <T>(url: string, options?: NetworkRequestOptions) => send<T>('GET', url, options),
-    sendPostRequestAsync: <T>(url: string, options?: NetworkRequestOptions) => send<T>('POST', url, options),
+    sendGetRequestAsync: <T>(url: string, options?: NetworkRequestOptions) =>
+      traced('Entra metadata', url, () => send<T>('GET', url, options)),
+    sendPostRequestAsync: <T>(url: string, options?: NetworkRequestOptions) =>
+      traced('Entra token', url, () => send<T>('POST', url, options)),
   };
 }
