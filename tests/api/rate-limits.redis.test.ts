@@ -3,7 +3,9 @@
  * starts one): a key's budget and an address's failed authentications count across instances;
  * Redis unreachable, requests are still served (fail open), counted, and /health says degraded.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { makeHarness, validPartner, type Harness } from '../support/harness';
 
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -83,4 +85,77 @@ test('Redis unreachable: requests are served, counted, and /health is degraded',
   ).toBeGreaterThanOrEqual(3);
   expect(a.logs.text()).toContain('rate-limit store (Redis) did not answer');
   expect(a.logs.text()).not.toContain('127.0.0.1:1');
+});
+
+/** A Redis of this test's own on a free loopback port, to be stopped mid-test. */
+async function ownRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
+test('two instances, a limit of 60 a minute: the 61st request over both is 429; Redis stopped, both keep serving', async () => {
+  const redis = await ownRedis();
+  try {
+    const [a, b] = await instances({ REDIS_URL: redis.url }, { rateLimitPerMinute: 60 });
+    await connected(a, b);
+    expect(
+      (await a.request.put('/partners/uni-r').set('Authorization', a.admin).send(validPartner())).status,
+    ).toBe(201);
+    const key = (await a.request.post('/partners/uni-r/api-keys').set('Authorization', a.admin)).body
+      .key as string;
+    const statuses: number[] = [];
+    for (let i = 0; i < 61; i++) {
+      const h = i % 2 === 0 ? a : b;
+      statuses.push(
+        (await h.request.get('/appointments/x/meeting').set('Authorization', `Bearer ${key}`)).status,
+      );
+    }
+    expect(statuses.slice(0, 60).every((s) => s === 404)).toBe(true);
+    expect(statuses[60]).toBe(429);
+
+    await redis.stop();
+    // Served (without the limit) on both, never a 5xx; /health says why.
+    for (const h of [a, b, a, b]) {
+      expect(
+        (await h.request.get('/appointments/x/meeting').set('Authorization', `Bearer ${key}`)).status,
+      ).toBe(404);
+    }
+    expect((await b.request.get('/health')).body.checks.rateLimits).toMatchObject({
+      status: 'degraded',
+      store: 'redis',
+    });
+  } finally {
+    await redis.stop();
+  }
 });

@@ -97,8 +97,11 @@ export function createRateLimits(options: RateLimitsOptions = {}): RateLimits {
       return { store: 'redis', status: 'ok' };
     },
     async close() {
-      // quit: no reconnection timer left behind (disconnect() may leave one while reconnecting).
-      if (redis) await redis.quit().catch(() => redis.disconnect(false));
+      if (!redis) return;
+      // Connected: quit (the server closes). Not connected (Redis stopped, reconnecting): no
+      // command can be sent; disconnect drops the reconnection and its timers at once.
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect(false));
+      else redis.disconnect(false);
     },
   };
 }
