@@ -1,6 +1,7 @@
 /**
- * What the token provider (token-provider.ts) keeps per partner: the MSAL clients built from one
- * version of its credentials, the token it holds, the request in flight, and Entra's wait.
+ * What the token provider (token-provider.ts) keeps per partner, for one version of its
+ * credentials: the token it holds, the request in flight, and Entra's wait. No MSAL client: one is
+ * built for each token request (an hourly event per partner) and dropped after it.
  */
 import type { TenantConnection } from '../../domain/credentials/tenant-connection';
 import type { Msal } from './msal-client';
@@ -12,7 +13,7 @@ export interface HeldToken extends AccessToken {
 
 /** One way to ask for a token: the secret, one certificate, or the federated token. */
 export interface Credential {
-  /** Which MSAL client serves it: 'secret', 'federated', or the certificate's SHA-256 thumbprint. */
+  /** Which credential: 'secret', 'federated', or the certificate's SHA-256 thumbprint. */
   key: string;
   certificate?: { thumbprint: string };
   build: () => Msal;
@@ -20,8 +21,6 @@ export interface Credential {
 
 /** What was built from one version of a partner's credentials. */
 export class PartnerEntry {
-  /** One MSAL client per credential (the secret, or each certificate), built on first use. */
-  msal = new Map<string, Msal>();
   token: HeldToken | undefined;
   inflight: Promise<AccessToken> | undefined;
   /** No token request to Entra before this (epoch ms), after throttling. */

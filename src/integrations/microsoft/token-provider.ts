@@ -269,13 +269,10 @@ export class TokenProvider {
     credential: Credential,
   ): Promise<AccessToken> {
     const { logger, metrics } = this.options;
-    let msal = entry.msal.get(credential.key);
-    if (msal === undefined) {
-      msal = credential.build();
-      entry.msal.set(credential.key, msal);
-    }
-    const { app, network } = msal;
-    network.reset();
+    // A client for this request only: MSAL's own cache is not used (the entry holds the token),
+    // and a client kept per partner cost 11.5 KB of heap each between its hourly requests
+    // (docs/BENCHMARKS.md, memory). Building one takes well under a millisecond.
+    const { app, network } = credential.build();
     const started = this.now();
     try {
       const result = await app.acquireTokenByClientCredential({
@@ -330,10 +327,6 @@ export class TokenProvider {
           code: appError.code,
           at: new Date().toISOString(),
         });
-      }
-      if (translated.transient || appError.code === 'ENTRA_TIMEOUT') {
-        // MSAL throttles an instance after a 429/5xx; the next attempt, after the wait, is a fresh one.
-        entry.msal.delete(credential.key);
       }
       if (translated.transient) {
         entry.blockedUntil = now + (appError.retryAfterSeconds ?? 5) * 1000;
