@@ -1,7 +1,7 @@
 /**
  * OpenTelemetry traces, on when the standard OTEL_EXPORTER_OTLP_ENDPOINT (or
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, off otherwise (and with OTEL_SDK_DISABLED=true).
- * Imported by the entry points before anything that loads http, express or pg, so that the
+ * Loaded by register.ts only then, before anything that loads http, express or pg, so that the
  * instrumentations patch them:
  *
  * - HTTP (incoming only): the server span, continuing a W3C `traceparent` from TARGETconnect.
@@ -12,8 +12,6 @@
  * Exported over OTLP/HTTP (JSON) to the endpoint, with the standard OTEL_EXPORTER_OTLP_* and
  * OTEL_BSP_* settings. Every span passes `ScrubbingProcessor`: no query string, in any attribute.
  */
-import fs from 'node:fs';
-import dotenv from 'dotenv';
 import { context, propagation, trace, type AttributeValue } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -76,17 +74,8 @@ function batchOptions(env: NodeJS.ProcessEnv) {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
-export function tracingWanted(env: NodeJS.ProcessEnv): boolean {
-  if (env.OTEL_SDK_DISABLED === 'true') return false;
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
-}
-
-/** Starts tracing if the environment (or .env) asks for it; undefined when off. */
-export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
-  // The same .env the configuration reads (config.ts), read now: the instrumentations must be in
-  // place before the modules they patch are loaded.
-  if (fs.existsSync('.env')) dotenv.config({ path: '.env', quiet: true });
-  if (!tracingWanted(env)) return undefined;
+/** Starts tracing (register.ts decides whether, from the environment and .env). */
+export function startTracing(env: NodeJS.ProcessEnv): Tracing {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       'service.name': env.OTEL_SERVICE_NAME || 'teams-meetings',

@@ -4,14 +4,28 @@
  * an imported pair (Node's own X509Certificate). Entra only needs the public certificate; the
  * private key never leaves the service. docs/decisions/008 says why this library.
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { AppError, type FieldIssue } from '../../domain/errors';
 import type { CertificateAuthority } from '../../domain/partners/certificate-authority.port';
 import type { CertificateFacts, CertificateImport } from '../../domain/partners/certificate.record';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let loaded: typeof X509 | undefined;
+
+/**
+ * @peculiar/x509, loaded when a certificate is first made: it took 160 ms of every start-up
+ * (with its ASN.1 schemas), for an action an IT team takes once a year.
+ */
+function peculiar(): typeof X509 {
+  if (loaded === undefined) {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    require('reflect-metadata');
+    loaded = require('@peculiar/x509') as typeof X509;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    loaded.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
+  }
+  return loaded;
+}
 
 const MIN_RSA_BITS = 2048;
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]) };
@@ -41,6 +55,7 @@ function invalid(errors: FieldIssue[]): AppError {
 
 export const x509Certificates: CertificateAuthority = {
   async generate(commonName: string, validityDays: number, now: Date): Promise<CertificateFacts> {
+    const x509 = peculiar();
     const keys = await webcrypto.subtle.generateKey({ ...RSA, modulusLength: MIN_RSA_BITS }, true, [
       'sign',
       'verify',
