@@ -4,6 +4,8 @@
  * by the `standardwebhooks` package, as a receiver would.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SecretCipher } from '../../src/domain/partners/secret-cipher';
 import path from 'node:path';
@@ -355,6 +357,26 @@ describe('delivering', () => {
       await slow.close();
     }
   });
+});
+
+test('an answer over 64 KiB is a failed attempt, in words; a 2xx with a small body succeeds', async () => {
+  let size = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(size)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const sender = new HttpWebhookSender({ allowInsecure: true, allowPrivateNetworks: false });
+  try {
+    size = 100 * 1024;
+    expect(await sender.send(url, {}, '{}')).toEqual({ error: 'The answer was larger than 64 KiB.' });
+    size = 2 * 1024;
+    expect(await sender.send(url, {}, '{}')).toEqual({ status: 200 });
+  } finally {
+    sender.close();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 describe('who hears what', () => {
