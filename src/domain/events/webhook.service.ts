@@ -67,7 +67,12 @@ export interface DeliveryView {
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 const MAX_CHANGE_ATTEMPTS = 5;
 
+/** Opened webhook secrets kept (the oldest dropped first). */
+const OPENED_SECRETS_MAX = 500;
+
 export class WebhookService {
+  private readonly openedSecrets = new Map<string, string>();
+
   constructor(
     private readonly webhooks: WebhookRepository,
     private readonly outbox: OutboxRepository,
@@ -207,7 +212,7 @@ export class WebhookService {
   /** The secrets that sign now: the current one, and the one before a rotation for 24 hours. */
   signingSecrets(record: WebhookRecord): string[] {
     // Throws when the current secret cannot be opened (SECRETS_KEY changed): nothing goes unsigned.
-    const secrets = [this.cipher.decrypt(record.secretCiphertext, associated(record.id))];
+    const secrets = [this.opened(record.id, record.secretCiphertext)];
     const previous = this.openPrevious(record);
     if (previous !== null) secrets.push(previous);
     return secrets;
@@ -223,10 +228,27 @@ export class WebhookService {
       return null;
     }
     try {
-      return this.cipher.decrypt(record.previousSecretCiphertext, associated(record.id));
+      return this.opened(record.id, record.previousSecretCiphertext);
     } catch {
       return null;
     }
+  }
+
+  /**
+   * A sealed secret, opened once per sealed value (a delivery opened it each time: 6 % of a
+   * delivery's CPU, docs/BENCHMARKS.md). Keyed by the sealed text itself, so that a rotation or a
+   * secret that cannot be opened is never served from here; a few hundred entries at most.
+   */
+  private opened(webhookId: string, sealed: string): string {
+    const key = `${webhookId}\u0000${sealed}`;
+    const hit = this.openedSecrets.get(key);
+    if (hit !== undefined) return hit;
+    const secret = this.cipher.decrypt(sealed, associated(webhookId));
+    if (this.openedSecrets.size >= OPENED_SECRETS_MAX) {
+      this.openedSecrets.delete(this.openedSecrets.keys().next().value!);
+    }
+    this.openedSecrets.set(key, secret);
+    return secret;
   }
 
   private opens(sealed: string, id: string): boolean {
