@@ -113,18 +113,23 @@ export class SqliteOutboxRepository implements OutboxRepository {
     this.insertDeliveriesStmt = db.prepare(`
       INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
       SELECT w.id, @id, 'pending', 0, @dueAt, @createdAt, @createdAt FROM webhooks w WHERE ${match}`);
-    this.claimStmt = db.prepare<{ now: string; owner: string; until: string; limit: number }, DeliveryRow>(`
+    this.claimStmt = db.prepare<
+      { now: string; owner: string; until: string; limit: number },
+      { rid: number }
+    >(`
       UPDATE webhook_deliveries SET lease_owner = @owner, lease_expires_at = @until
       WHERE rowid IN (
         SELECT rowid FROM webhook_deliveries
         WHERE status = 'pending' AND next_attempt_at <= @now
           AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
         ORDER BY next_attempt_at LIMIT @limit)
-      RETURNING webhook_id, event_id`);
-    this.dueStmt = db.prepare<[string, string], DeliveryRow & WebhookRowAs & { payload: string }>(`
+      RETURNING rowid AS rid`);
+    // The claimed rows with their events and webhooks in one statement (by rowid; one lookup per
+    // row was a third of a delivery's store time).
+    this.dueStmt = db.prepare<[string], DeliveryRow & WebhookRowAs & { payload: string }>(`
       SELECT ${DELIVERY_COLUMNS}, e.payload, ${WEBHOOK_AS}
       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
-      WHERE d.webhook_id = ? AND d.event_id = ?`);
+      WHERE d.rowid IN (SELECT value FROM json_each(?))`);
     this.finishStmt = db.prepare(`
       UPDATE webhook_deliveries SET status = @status, attempts = @attempts, next_attempt_at = @nextAttemptAt,
         last_attempt_at = @lastAttemptAt, response_status = @responseStatus, error = @error,
@@ -170,12 +175,10 @@ export class SqliteOutboxRepository implements OutboxRepository {
 
   async claimDue(now: string, owner: string, leaseUntil: string, limit: number): Promise<DueDelivery[]> {
     const claimed = await this.writes.run(() => this.claimStmt.all({ now, owner, until: leaseUntil, limit }));
-    const due: DueDelivery[] = [];
-    for (const key of claimed) {
-      const row = this.dueStmt.get(key.webhook_id, key.event_id);
-      if (row) due.push({ delivery: deliveryFromRow(row), webhook: webhookOf(row), body: row.payload });
-    }
-    return due;
+    if (claimed.length === 0) return [];
+    return this.dueStmt
+      .all(JSON.stringify(claimed.map((row) => row.rid)))
+      .map((row) => ({ delivery: deliveryFromRow(row), webhook: webhookOf(row), body: row.payload }));
   }
 
   async finish(delivery: DeliveryRecord, owner: string): Promise<boolean> {
