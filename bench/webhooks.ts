@@ -11,7 +11,8 @@
  *    received.
  *
  * Options: --round-seconds N (default 5), --rounds N per arm (default 3), --events N (default
- * 5000), --connections N (default 64). Needs PostgreSQL at TEST_DATABASE_URL (default
+ * 5000), --connections N (default 64), --deliveries-only (part 2 alone), --profile (the delivering
+ * instance under --cpu-prof, into bench/profiles/deliveries/). Needs PostgreSQL at TEST_DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/test) for the PostgreSQL part; it makes and drops a database.
  */
 import crypto from 'node:crypto';
@@ -33,6 +34,8 @@ const ROUND_SECONDS = option('--round-seconds', 5);
 const ROUNDS = option('--rounds', 3);
 const EVENTS = option('--events', 5000);
 const CONNECTIONS = option('--connections', 64);
+const DELIVERIES_ONLY = process.argv.includes('--deliveries-only');
+const PROFILE = process.argv.includes('--profile');
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DIST = path.join(ROOT, 'dist');
 
@@ -119,7 +122,7 @@ async function costRounds(service: ServiceChild, key: string, receiverUrl: strin
 
 /** Events recorded with the worker off; then one instance with its worker sends them all. */
 async function deliveryRate(
-  start: (env: Record<string, string>, name: string) => Promise<ServiceChild>,
+  start: (env: Record<string, string>, name: string, nodeArgs?: string[]) => Promise<ServiceChild>,
   receiver: Awaited<ReturnType<typeof startWebhookReceiver>>,
 ) {
   let service = await start({ WORKER: 'off' }, 'deliveries');
@@ -143,7 +146,11 @@ async function deliveryRate(
   await new Promise((resolve) => service.child.once('exit', resolve));
   receiver.received.length = 0;
   const started = Date.now();
-  service = await start({ WORKER: 'on' }, 'deliveries');
+  service = await start(
+    { WORKER: 'on' },
+    'deliveries',
+    PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles', 'deliveries')}`] : [],
+  );
   await receiver.waitFor(EVENTS, 120_000);
   const seconds = (Date.now() - started) / 1000;
   const unique = new Set(receiver.received.map((r) => r.headers['webhook-id'])).size;
@@ -167,8 +174,9 @@ async function main(): Promise<void> {
   const adminKey = `bench-admin-${crypto.randomBytes(16).toString('hex')}`;
   // One key for every start: the second instance of the delivery part reads the first's secrets.
   const secretsKey = crypto.randomBytes(32).toString('base64');
-  const start = (env: Record<string, string>, name: string) =>
+  const start = (env: Record<string, string>, name: string, nodeArgs: string[] = []) =>
     startService({
+      nodeArgs,
       dist: DIST,
       dir: tmp,
       name,
@@ -204,30 +212,35 @@ async function main(): Promise<void> {
     }
     return out;
   };
-  results['sqlite'] = await engine('sqlite', () => ({}), 'teams_meetings_store_writes_total');
+  if (!DELIVERIES_ONLY) await engines();
+  async function engines() {
+    results['sqlite'] = await engine('sqlite', () => ({}), 'teams_meetings_store_writes_total');
 
-  const admin = new Pool({ connectionString: POSTGRES_URL, max: 1, connectionTimeoutMillis: 3000 });
-  admin.on('error', () => undefined);
-  const databases = ['off', 'on'].map((w) => `tm_bench_hooks_${w}_${crypto.randomBytes(4).toString('hex')}`);
-  try {
-    for (const database of databases) await admin.query(`CREATE DATABASE ${database}`);
-    const urlOf = (worker: 'on' | 'off') => {
-      const url = new URL(POSTGRES_URL);
-      url.pathname = `/${databases[worker === 'off' ? 0 : 1]}`;
-      return url.toString();
-    };
-    results['postgres'] = await engine(
-      'postgres',
-      (worker) => ({ DATABASE_URL: urlOf(worker) }),
-      'teams_meetings_store_statements_total',
+    const admin = new Pool({ connectionString: POSTGRES_URL, max: 1, connectionTimeoutMillis: 3000 });
+    admin.on('error', () => undefined);
+    const databases = ['off', 'on'].map(
+      (w) => `tm_bench_hooks_${w}_${crypto.randomBytes(4).toString('hex')}`,
     );
-  } catch (error) {
-    results['postgres'] = { skipped: (error as Error).message };
-  } finally {
-    for (const database of databases) {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    try {
+      for (const database of databases) await admin.query(`CREATE DATABASE ${database}`);
+      const urlOf = (worker: 'on' | 'off') => {
+        const url = new URL(POSTGRES_URL);
+        url.pathname = `/${databases[worker === 'off' ? 0 : 1]}`;
+        return url.toString();
+      };
+      results['postgres'] = await engine(
+        'postgres',
+        (worker) => ({ DATABASE_URL: urlOf(worker) }),
+        'teams_meetings_store_statements_total',
+      );
+    } catch (error) {
+      results['postgres'] = { skipped: (error as Error).message };
+    } finally {
+      for (const database of databases) {
+        await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+      }
+      await admin.end();
     }
-    await admin.end();
   }
 
   log(`deliveries: ${EVENTS} events, one instance, SQLite`);
