@@ -245,11 +245,17 @@ test('SQLite: a traceparent continued, Entra, Graph and the store as child spans
   );
   expect(store.every(descendsFromServer)).toBe(true);
   expectNothingSecret(key);
-  // Every line the request logged carries its trace id (and request id).
-  const lines = service
-    .logs()
-    .split('\n')
-    .filter((l) => l.includes('"route":"/appointments/meeting"'));
+  // Every line the request logged carries its trace id (and request id). Log lines are written
+  // in batches (at most 250 ms apart): wait for the request's.
+  const requestLines = () =>
+    service
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('"route":"/appointments/meeting"'));
+  for (let i = 0; i < 60 && requestLines().length === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const lines = requestLines();
   expect(lines.length).toBeGreaterThan(0);
   for (const line of lines) expect(JSON.parse(line)).toMatchObject({ traceId });
   service.child.kill('SIGTERM');
