@@ -733,6 +733,33 @@ describe('attendance and setup problems without asking', () => {
 });
 
 describe('operations', () => {
+  test('the running worker sends events while attendance looks wait on Graph: a slow look holds up no delivery', async () => {
+    const w = await worlds.world();
+    await subscribed(w, ['*']);
+    // Every attendance read takes 2 s; the meeting is already over, so its look is due at once.
+    w.sim.injectFault({ match: { operation: 'attendanceReports.list' }, delayMs: 2000, times: Infinity });
+    w.h.services.worker.start();
+    try {
+      expect((await w.create(appointment())).status).toBe(201);
+      const answeredAt = Date.now();
+      await receiver.waitFor(1, 5000);
+      expect(receiver.received[0]!.event!.type).toBe('meeting.created');
+      // Sent within the round after the wake, not after the look's 2 s.
+      expect(receiver.received[0]!.at - answeredAt).toBeLessThan(1000);
+      // The look was under way meanwhile (the simulator logs a request once it answered).
+      for (
+        let i = 0;
+        i < 60 && !w.sim.requests().some((r) => r.operation === 'attendanceReports.list');
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(w.sim.requests().some((r) => r.operation === 'attendanceReports.list')).toBe(true);
+    } finally {
+      await w.h.services.worker.stop();
+    }
+  });
+
   test('/metrics counts deliveries by outcome and the backlog; /health is degraded after an hour of waiting', async () => {
     const clock = new TestClock();
     const w = await worlds.world({ clock, env: { WEBHOOK_RETRY_DELAYS: '5s' } });

@@ -1,7 +1,7 @@
 /**
- * The work that outlives a request, in rounds: send the deliveries that are due, make the
- * attendance looks that are due, and once a day look at every credential's expiry and forget
- * old events. `main` runs it beside the HTTP server, or alone (`node dist/worker.js`); several
+ * The work that outlives a request: rounds that send the deliveries that are due (and once a day
+ * look at every credential's expiry and forget old events), beside two loops of their own for
+ * the attendance looks and the daily setup watch, whose Microsoft calls never hold deliveries up. `main` runs it beside the HTTP server, or alone (`node dist/worker.js`); several
  * instances share it through the store's leases. Tests call `runOnce()` on their clock.
  */
 import type { Clock } from '../../clock';
@@ -29,7 +29,8 @@ export class Worker {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private lastDailyAt: number | undefined;
-  private stopWatchRest: (() => void) | undefined;
+  /** Ends the side loops' rests (on stop). */
+  private readonly sideRests = new Set<() => void>();
 
   constructor(
     private readonly deliveries: Deliveries,
@@ -45,31 +46,32 @@ export class Worker {
   ) {}
 
   /**
-   * One round of everything due now, the setup watch included (tests; `start()` runs the watch in
-   * its own loop so that it never holds up deliveries): the looks first, so that the events they
-   * record go out in it.
+   * One round of everything due now, in order (tests): the attendance looks and the setup watch
+   * first, so that the events they record go out in it. `start()` runs the looks and the watch in
+   * loops of their own instead: their Graph calls (a look is one, 100-150 ms) must never hold up
+   * deliveries (a round of 20 looks before each batch of deliveries held every event up to 5 s
+   * under load, docs/BENCHMARKS.md).
    */
   async runOnce(): Promise<{ delivered: number; looked: number; checked: number }> {
-    const looked = await this.looks();
+    const looked = await this.attendance.lookDue();
+    await this.daily();
     const checked = (await this.setupWatch?.run()) ?? 0;
     return { delivered: await this.deliver(), looked, checked };
   }
 
   private async round(): Promise<void> {
-    await this.looks();
+    await this.daily();
     await this.deliver();
   }
 
-  /** Attendance looks due, and once a day the credential expiry look and pruning. */
-  private async looks(): Promise<number> {
-    const looked = await this.attendance.lookDue();
+  /** Once a day: the credential expiry look and pruning. */
+  private async daily(): Promise<void> {
     const now = this.clock.now();
     if (this.lastDailyAt === undefined || now - this.lastDailyAt >= DAY_MS) {
       this.lastDailyAt = now;
       await this.expiries.run();
       await this.outbox.prune(new Date(now - EVENT_RETENTION_MS).toISOString());
     }
-    return looked;
   }
 
   /** Until nothing is due: a burst of events is sent batch after batch without resting. */
@@ -87,7 +89,12 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.stopped = false;
-    const watching = this.watchLoop();
+    const sides = [
+      this.sideLoop('attendance looks', async () => (await this.attendance.lookDue()) > 0, this.pollMs),
+      ...(this.setupWatch
+        ? [this.sideLoop('setup watch', async () => (await this.setupWatch!.run()) > 0, WATCH_REST_MS)]
+        : []),
+    ];
     this.running = (async () => {
       while (!this.stopped) {
         try {
@@ -98,27 +105,28 @@ export class Worker {
         if (this.stopped) break;
         await this.rest();
       }
-      await watching;
+      await Promise.all(sides);
     })();
   }
 
-  /** The setup watch's own loop: a few due partners, then a rest (WATCH_REST_MS, or at once if more are due). */
-  private async watchLoop(): Promise<void> {
-    if (!this.setupWatch) return;
+  /** A loop of its own: `step` until it finds nothing to do, then a rest of `restMs`. */
+  private async sideLoop(name: string, step: () => Promise<boolean>, restMs: number): Promise<void> {
     while (!this.stopped) {
       let busy = false;
       try {
-        busy = (await this.setupWatch.run()) > 0;
+        busy = await step();
       } catch (error) {
-        this.log.error({ err: { message: (error as Error).message } }, 'setup watch round failed');
+        this.log.error({ err: { message: (error as Error).message } }, `${name} failed`);
       }
       if (this.stopped) break;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, busy ? 0 : WATCH_REST_MS);
-        this.stopWatchRest = () => {
+        const wake = () => {
           clearTimeout(timer);
+          this.sideRests.delete(wake);
           resolve();
         };
+        const timer = setTimeout(wake, busy ? 0 : restMs);
+        this.sideRests.add(wake);
       });
     }
   }
@@ -133,7 +141,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeUp?.();
-    this.stopWatchRest?.();
+    for (const wake of [...this.sideRests]) wake();
     await this.running;
     this.running = undefined;
   }
