@@ -194,8 +194,10 @@ function createBody(tenants: Tenant[], k: number, warm?: number): string {
   return JSON.stringify({
     appointmentId: `ps-${runId}-${serial}`,
     subject: 'Careers guidance',
-    startDateTime: '2026-12-01T10:00:00+00:00',
-    endDateTime: '2026-12-01T10:30:00+00:00',
+    // Ahead, as appointments are booked: a meeting already over would be due an attendance look
+    // at once (with an attendance.ready webhook), which no booking at this rate brings.
+    startDateTime: '2027-12-01T10:00:00+00:00',
+    endDateTime: '2027-12-01T10:30:00+00:00',
     operator: { email: pick(t.advisers).email, name: 'Adviser' },
     attendees: [...attendees].map((email) => ({ email })),
   });
