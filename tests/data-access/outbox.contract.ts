@@ -232,6 +232,13 @@ export function describeOutboxContract(name: string, open: () => Promise<OpenedS
         lastErrorAt: LATER,
       });
       expect((await watch.list()).map((r) => r.partnerId).sort()).toEqual(['p1', 'p2']);
+      // A check that could not be made moves only its next time.
+      await watch.postpone('p1', '2025-03-01T13:00:00.000Z');
+      expect(await watch.get('p1')).toMatchObject({
+        nextCheckAt: '2025-03-01T13:00:00.000Z',
+        checkedAt: NOW,
+        result: { ok: true, checks: [{ id: 'x', detail: 'Zoë' }] },
+      });
       expect(await watch.get('nobody')).toBeNull();
     });
 

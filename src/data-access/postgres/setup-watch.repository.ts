@@ -64,6 +64,13 @@ export class PostgresSetupWatchRepository implements SetupWatchRepository {
     );
   }
 
+  async postpone(partnerId: string, nextCheckAt: string): Promise<void> {
+    await this.pool.query('UPDATE setup_watch SET next_check_at = $1 WHERE partner_id = $2', [
+      nextCheckAt,
+      partnerId,
+    ]);
+  }
+
   async noteError(partnerId: string, code: string, at: string, nextCheckAt: string): Promise<void> {
     await this.pool.query(
       `INSERT INTO setup_watch (partner_id, next_check_at, last_error_code, last_error_at) VALUES ($1, $2, $3, $4)

@@ -30,6 +30,7 @@ export class SqliteSetupWatchRepository implements SetupWatchRepository {
   private readonly claimStmt;
   private readonly saveStmt;
   private readonly errorStmt;
+  private readonly postponeStmt;
   private readonly getStmt;
   private readonly listStmt;
   private readonly advisersStmt;
@@ -51,6 +52,7 @@ export class SqliteSetupWatchRepository implements SetupWatchRepository {
     this.saveStmt = db.prepare(
       'UPDATE setup_watch SET checked_at = ?, result = ?, next_check_at = ? WHERE partner_id = ?',
     );
+    this.postponeStmt = db.prepare('UPDATE setup_watch SET next_check_at = ? WHERE partner_id = ?');
     this.errorStmt = db.prepare(`
       INSERT INTO setup_watch (partner_id, next_check_at, last_error_code, last_error_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (partner_id) DO UPDATE SET last_error_code = excluded.last_error_code,
@@ -88,6 +90,10 @@ export class SqliteSetupWatchRepository implements SetupWatchRepository {
     nextCheckAt: string,
   ): Promise<void> {
     this.saveStmt.run(checkedAt, JSON.stringify(result), nextCheckAt, partnerId);
+  }
+
+  async postpone(partnerId: string, nextCheckAt: string): Promise<void> {
+    this.postponeStmt.run(nextCheckAt, partnerId);
   }
 
   async noteError(partnerId: string, code: string, at: string, nextCheckAt: string): Promise<void> {

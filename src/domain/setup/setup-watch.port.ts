@@ -36,6 +36,8 @@ export interface SetupWatchRepository {
    */
   claimDue(now: string, claimUntil: string, limit: number): Promise<string[]>;
   saveResult(partnerId: string, checkedAt: string, result: unknown, nextCheckAt: string): Promise<void>;
+  /** A check that could not be made: only its next time changes (the last result stays). */
+  postpone(partnerId: string, nextCheckAt: string): Promise<void>;
   /** The last Microsoft error met for the partner (a row is made with `nextCheckAt` if none). */
   noteError(partnerId: string, code: string, at: string, nextCheckAt: string): Promise<void>;
   get(partnerId: string): Promise<WatchRecord | null>;

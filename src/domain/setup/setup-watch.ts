@@ -138,12 +138,7 @@ export class SetupWatch {
           'daily setup check failed; tried again in an hour',
         );
         await this.watch
-          .saveResult(
-            partnerId,
-            new Date(now).toISOString(),
-            (await this.watch.get(partnerId))?.result ?? null,
-            new Date(now + RETRY_FAILED_WATCH_MS).toISOString(),
-          )
+          .postpone(partnerId, new Date(now + RETRY_FAILED_WATCH_MS).toISOString())
           .catch(() => undefined);
       }
     }
