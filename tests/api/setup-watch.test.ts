@@ -237,8 +237,15 @@ test('the policy given back: the next day passes and tells nothing; a request th
   const error = (await statuses(w))['uni-x']!.lastMicrosoftError!;
   expect(error.code).toBe('ACCESS_POLICY_MISSING');
   expect(error.at >= before && error.at <= new Date(clock.now()).toISOString()).toBe(true);
+  // Within the minute, the same error again is not written again (an outage fails every request).
+  clock.advance(10_000);
+  expect((await w.create(appointment({ appointmentId: 'later-2' }))).status).toBe(424);
+  expect((await statuses(w))['uni-x']!.lastMicrosoftError!.at).toBe(error.at);
+  clock.advance(60_000);
+  expect((await w.create(appointment({ appointmentId: 'later-3' }))).status).toBe(424);
+  expect((await statuses(w))['uni-x']!.lastMicrosoftError!.at > error.at).toBe(true);
   expect((await w.h.request.get('/metrics').set('Authorization', w.h.admin)).text).toMatch(
-    /teams_meetings_http_problems_total\{method="POST",route="\/appointments\/meeting",code="ACCESS_POLICY_MISSING"\} 1/,
+    /teams_meetings_http_problems_total\{method="POST",route="\/appointments\/meeting",code="ACCESS_POLICY_MISSING"\} 3/,
   );
 });
 

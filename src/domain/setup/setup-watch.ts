@@ -27,6 +27,8 @@ const CLAIM_MS = 10 * 60_000;
 const PARTNERS_PER_ROUND = 5;
 /** How often new partners are given their time of day. */
 const SCHEDULE_EVERY_MS = 60_000;
+/** A request's Microsoft error is written at most this often per partner and code. */
+const NOTE_ERROR_EVERY_MS = 60_000;
 /** A failed watch (the store, say) is tried again this much later, not the next day. */
 const RETRY_FAILED_WATCH_MS = 60 * 60_000;
 
@@ -99,6 +101,8 @@ export function dailySlotMs(partnerId: string): number {
 
 export class SetupWatch {
   private lastScheduleAt: number | undefined;
+  /** When each partner's Microsoft error code was last written by this instance. */
+  private readonly notedAt = new Map<string, number>();
 
   constructor(
     private readonly diagnostics: SetupDiagnosticsService,
@@ -187,10 +191,19 @@ export class SetupWatch {
     return true;
   }
 
-  /** A request met this error for the partner: kept as its last Microsoft error (if it is one). */
+  /**
+   * A request met this error for the partner: kept as its last Microsoft error (if it is one). At
+   * most one write a minute per partner and code on this instance: an outage fails every request,
+   * and must not add a write to each.
+   */
   async noteError(partnerId: string, error: unknown): Promise<void> {
     if (!(error instanceof AppError) || !MICROSOFT_ERROR_CODES.has(error.code)) return;
     const now = this.clock.now();
+    const key = `${partnerId}\u0000${error.code}`;
+    const last = this.notedAt.get(key);
+    if (last !== undefined && now - last < NOTE_ERROR_EVERY_MS) return;
+    if (this.notedAt.size >= 10_000) this.notedAt.clear();
+    this.notedAt.set(key, now);
     await this.watch.noteError(
       partnerId,
       error.code,
