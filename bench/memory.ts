@@ -15,7 +15,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startSimulator } from '../tools/microsoft-simulator';
 import { appointment } from '../tools/fixtures/university';
-import { memoryOf, newWorldIds, ROOT, runMain, seedWorld, startService } from './support';
+import { DEPLOYED_NODE_ARGS, memoryOf, newWorldIds, ROOT, runMain, seedWorld, startService } from './support';
 
 const argv = process.argv.slice(2);
 const option = (name: string) => {
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const b = readings[2]!;
   const many = readings.at(-1)!;
   const lines = [
-    `node ${[...NODE_ARGS].join(' ')} dist/main.js ${JSON.stringify(EXTRA_ENV)}`,
+    `node ${[...DEPLOYED_NODE_ARGS, ...NODE_ARGS].join(' ')} dist/main.js ${JSON.stringify(EXTRA_ENV)}`,
     ...readings.map(
       (r) =>
         `${r.phase.padEnd(36)} RSS ${r.rss.toFixed(1).padStart(6)} MB  heap used ${r.heapUsed.toFixed(1).padStart(5)} MB  heap total ${r.heapTotal.toFixed(1)} MB`,

@@ -1,7 +1,7 @@
 /**
  * Start-up with a fleet stored (issue 29): `npm run bench:startup [-- --partners N --runs N]`.
  * Makes a SQLite store holding N partners (1,000) through the service's API, stops it, then starts
- * the built service on that store again and again (`node dist/main.js`, as deployed) and times
+ * the built service on that store again and again (`node dist/main.js` with the deployed flags) and times
  * each from the spawn to its first `200` from `/health` (polled every 5 ms). Prints every run,
  * the median and the slowest; the target is 1 s.
  */
@@ -12,7 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startSimulator } from '../tools/microsoft-simulator';
-import { median, newWorldIds, ROOT, runMain, seedWorld, startService } from './support';
+import { DEPLOYED_NODE_ARGS, median, newWorldIds, ROOT, runMain, seedWorld, startService } from './support';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const url = `http://127.0.0.1:${port}`;
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [path.join(dist, 'main.js')], {
+    const child = spawn(process.execPath, [...DEPLOYED_NODE_ARGS, path.join(dist, 'main.js')], {
       cwd: dir,
       stdio: 'ignore',
       env: {

@@ -123,6 +123,12 @@ export function seedWorld(sim: MicrosoftSimulator, ids: WorldIds): SimUser {
   return adviser;
 }
 
+/**
+ * The Node flags the service is deployed with (the Dockerfile's CMD, npm start, the manifests;
+ * tests/process/deploy.test.ts holds them equal): the benchmark measures the service as it runs.
+ */
+export const DEPLOYED_NODE_ARGS = ['--max-semi-space-size=16'];
+
 export interface ServiceChild {
   child: ChildProcess;
   url: string;
@@ -147,25 +153,29 @@ export async function startService(options: {
   env?: Record<string, string>;
 }): Promise<ServiceChild> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(options.dist, 'main.js')], {
-    cwd: options.dir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${path.join(options.dir, `${options.name}.db`)}`,
-      ADMIN_API_KEY: options.adminKey,
-      SECRETS_KEY: crypto.randomBytes(32).toString('base64'),
-      AZURE_AUTHORITY_HOST: options.sim.authorityHost,
-      GRAPH_BASE_URL: options.sim.graphBaseUrl,
-      NODE_EXTRA_CA_CERTS: options.caFile,
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      SHUTDOWN_GRACE_MS: '0',
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [...DEPLOYED_NODE_ARGS, ...(options.nodeArgs ?? []), path.join(options.dist, 'main.js')],
+    {
+      cwd: options.dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: `sqlite:${path.join(options.dir, `${options.name}.db`)}`,
+        ADMIN_API_KEY: options.adminKey,
+        SECRETS_KEY: crypto.randomBytes(32).toString('base64'),
+        AZURE_AUTHORITY_HOST: options.sim.authorityHost,
+        GRAPH_BASE_URL: options.sim.graphBaseUrl,
+        NODE_EXTRA_CA_CERTS: options.caFile,
+        LOG_LEVEL: 'info',
+        RATE_LIMIT_PER_MINUTE: '1000000',
+        SHUTDOWN_GRACE_MS: '0',
+        ...options.env,
+      },
     },
-  });
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitUp(url);
   const admin = axios.create({

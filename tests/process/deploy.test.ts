@@ -12,6 +12,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/config';
 import { parseCliArgs } from '../../tools/microsoft-simulator/main';
 import { makeHarness, type Harness } from '../support/harness';
+import { DEPLOYED_NODE_ARGS } from '../../bench/support';
 
 const ROOT = path.join(__dirname, '..', '..');
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -128,7 +129,7 @@ describe('Kubernetes manifests', () => {
     expect(container.readinessProbe?.httpGet?.path).toBe('/health');
     // Liveness must not follow /health: a database outage (503) would restart every pod.
     expect(container.livenessProbe?.httpGet).toBeUndefined();
-    expect(container.args).toEqual(['node', 'dist/main.js']);
+    expect(container.args).toEqual(['node', ...DEPLOYED_NODE_ARGS, 'dist/main.js']);
     const env = envOf(container);
     expect(env.WORKER).toBe('off');
     const config = loadConfig({ ...baseEnv(), ...env });
@@ -141,7 +142,7 @@ describe('Kubernetes manifests', () => {
 
   test('the worker runs apart, from the built worker entry point', () => {
     const container = worker.spec.template!.spec.containers[0]!;
-    expect(container.args).toEqual(['node', 'dist/worker.js']);
+    expect(container.args).toEqual(['node', ...DEPLOYED_NODE_ARGS, 'dist/worker.js']);
     expect(fs.existsSync(path.join(ROOT, 'dist', 'worker.js'))).toBe(true);
     expect(envOf(container).WORKER).toBe('on');
     expect(worker.spec.template!.spec.terminationGracePeriodSeconds).toBeGreaterThan(10);
@@ -196,7 +197,7 @@ describe('docker compose trial', () => {
       'simulator',
       'worker',
     ]);
-    expect(services['worker']!.command).toEqual(['node', 'dist/worker.js']);
+    expect(services['worker']!.command).toEqual(['node', ...DEPLOYED_NODE_ARGS, 'dist/worker.js']);
     for (const name of ['api-1', 'api-2']) expect(services[name]!.environment!.WORKER).toBe('off');
     const ports = ['api-1', 'api-2'].map((n) => services[n]!.environment!.PORT);
     expect(new Set(ports).size).toBe(2);
@@ -237,4 +238,24 @@ describe('docker compose trial', () => {
         .at(-1),
     ).toMatch(/^FROM node:\S+$/);
   });
+});
+
+test('the image, npm start, the manifests and the benchmark start Node with the same flags', () => {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const cmd = JSON.parse(
+    /^CMD (\[.*\])$/m.exec(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')))![1]!,
+  ) as string[];
+  expect(cmd).toEqual(['node', ...DEPLOYED_NODE_ARGS, 'dist/main.js']);
+  const start = (
+    JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts['start'];
+  expect(start).toBe(['node', ...DEPLOYED_NODE_ARGS, 'dist/main.js'].join(' '));
+  // Each flag is one this Node takes.
+  for (const flag of DEPLOYED_NODE_ARGS) {
+    expect(
+      execFileSync(process.execPath, [flag, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' }),
+    ).toBe('ok');
+  }
 });
