@@ -8,7 +8,7 @@
  * Microsoft calls: bench/passthrough.ts, PT_LOOKUPS) alternate in rounds; then the service on
  * PostgreSQL, one instance and two behind the bench's round-robin, alternate.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -78,45 +78,60 @@ export interface ShapeRound extends LoadFigures {
 }
 
 /**
- * TARGETconnect's receiver for the shape: takes every delivery (204), counts it and how long its
- * event waited (receipt − the event's createdAt); keeps nothing else. The service's webhook is an
- * admin one for every event, so that every create is one delivery.
+ * TARGETconnect's receiver for the shape, in a process of its own (in the bench's, its work would
+ * slow the load generator and so inflate the service's measured latency alone): takes every
+ * delivery (204), counts it and how long its event waited (receipt − the event's createdAt);
+ * keeps nothing else. The service's webhook is an admin one for every event, so that every create
+ * is one delivery.
  */
 interface LeanReceiver {
   url: string;
-  count: number;
-  lagMaxMs: number;
-  reset(): void;
+  stats(): Promise<{ count: number; lagMaxMs: number }>;
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
+const RECEIVER_SCRIPT = `
+const http = require('node:http');
+let count = 0, lagMaxMs = 0;
+const server = http.createServer((req, res) => {
+  if (req.method === 'GET') { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count, lagMaxMs })); return; }
+  if (req.url === '/reset') { count = 0; lagMaxMs = 0; req.resume(); res.writeHead(204).end(); return; }
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const m = /"createdAt":"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'));
+    if (m) lagMaxMs = Math.max(lagMaxMs, Date.now() - Date.parse(m[1]));
+    count += 1;
+    res.writeHead(204).end();
+  });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
+`;
+
 async function startLeanReceiver(): Promise<LeanReceiver> {
-  const state = { count: 0, lagMaxMs: 0 };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const createdAt = /"createdAt":"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
-      if (createdAt) state.lagMaxMs = Math.max(state.lagMaxMs, Date.now() - Date.parse(createdAt));
-      state.count += 1;
-      res.writeHead(204).end();
+  const child = spawn(process.execPath, ['-e', RECEIVER_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /PORT (\d+)/.exec(d.toString());
+      if (m) resolve(Number(m[1]));
     });
   });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${port}`;
+  const control = axios.create({ baseURL: base, httpAgent: new http.Agent({ keepAlive: true }) });
   return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/events`,
-    get count() {
-      return state.count;
+    url: `${base}/events`,
+    stats: async () => (await control.get('/stats')).data as { count: number; lagMaxMs: number },
+    reset: async () => {
+      await control.post('/reset');
     },
-    get lagMaxMs() {
-      return state.lagMaxMs;
-    },
-    reset() {
-      state.count = 0;
-      state.lagMaxMs = 0;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -291,7 +306,7 @@ async function round(
 ): Promise<ShapeRound> {
   sim.clearRequests();
   const hooks = targets[0]!.hooks;
-  hooks?.reset();
+  await hooks?.reset();
   const cpuBefore = targets.map((t) => cpuMsOf(t.child.pid!));
   const benchBefore = process.cpuUsage();
   const postgresBefore = postgresCpuMs();
@@ -337,7 +352,7 @@ async function round(
   );
   sampling = false;
   await sampler;
-  const deliveredDuringLoad = hooks?.count ?? 0;
+  const deliveredDuringLoad = hooks ? (await hooks.stats()).count : 0;
   const total = results.reduce((n, r) => n + r.requests.total, 0);
   const cpu = targets.reduce((ms, t, j) => ms + cpuMsOf(t.child.pid!) - cpuBefore[j]!, 0);
   const benchCpu = process.cpuUsage(benchBefore);
@@ -366,12 +381,14 @@ async function round(
   if (hooks) {
     // The backlog drains: every create of the round is one delivery (10 s at most).
     const created = delta('created');
-    for (let waited = 0; hooks.count < created && waited < 10_000; waited += 50) {
+    let stats = await hooks.stats();
+    for (let waited = 0; stats.count < created && waited < 10_000; waited += 50) {
       await new Promise((r) => setTimeout(r, 50));
+      stats = await hooks.stats();
     }
     out.deliveriesPerSecond = +(deliveredDuringLoad / seconds).toFixed(0);
-    out.eventLagMaxMs = hooks.lagMaxMs;
-    out.eventsUndelivered = Math.max(0, created - hooks.count);
+    out.eventLagMaxMs = stats.lagMaxMs;
+    out.eventsUndelivered = Math.max(0, created - stats.count);
   }
   if (countersAfter[0]) {
     const hits = delta('hits');
