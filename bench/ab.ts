@@ -10,10 +10,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import { startSimulator } from '../tools/microsoft-simulator';
-import { appointment } from '../tools/fixtures/university';
-import { cpuMsOf, median, newWorldIds, seedWorld, startService, type ServiceChild, runMain } from './support';
+import {
+  createRound,
+  median,
+  newWorldIds,
+  seedWorld,
+  startService,
+  type ServiceChild,
+  runMain,
+} from './support';
 
 /** `<dist>[:<node flag>]`: a build, and a flag to start it with (`dist:--max-semi-space-size=16`). */
 const parse = (arg = 'dist') => {
@@ -45,28 +51,8 @@ async function main(): Promise<void> {
   const b = await start(specB, 'b');
   process.on('exit', () => [a, b].forEach(({ service }) => service.child.kill('SIGTERM')));
 
-  const run = async ({ service, key }: { service: ServiceChild; key: string }, seconds: number) => {
-    const pid = service.child.pid!;
-    const before = cpuMsOf(pid);
-    const result = await autocannon({
-      url: service.url,
-      connections: 16,
-      duration: seconds,
-      requests: [
-        {
-          method: 'POST',
-          path: '/appointments/meeting',
-          setupRequest: (req) => ({
-            ...req,
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-            body: JSON.stringify(appointment()),
-          }),
-        },
-      ],
-    });
-    if (result.non2xx) throw new Error(`${result.non2xx} answers were not 2xx`);
-    return { cpu: (cpuMsOf(pid) - before) / result.requests.total, rps: result.requests.average };
-  };
+  const run = ({ service, key }: { service: ServiceChild; key: string }, seconds: number) =>
+    createRound(service, key, seconds);
   await run(a, 2);
   await run(b, 2);
   const ra: Round[] = [];

@@ -14,11 +14,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import { startSimulator } from '../tools/microsoft-simulator';
-import { appointment } from '../tools/fixtures/university';
 import {
-  cpuMsOf,
+  createRound,
   median,
   newWorldIds,
   ROOT,
@@ -90,28 +88,8 @@ async function main(): Promise<void> {
   }
   process.on('exit', () => children.forEach(({ service }) => service.child.kill('SIGTERM')));
 
-  const run = async ({ service, key }: { service: ServiceChild; key: string }, seconds: number) => {
-    const pid = service.child.pid!;
-    const before = cpuMsOf(pid);
-    const result = await autocannon({
-      url: service.url,
-      connections: 16,
-      duration: seconds,
-      requests: [
-        {
-          method: 'POST',
-          path: '/appointments/meeting',
-          setupRequest: (req) => ({
-            ...req,
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-            body: JSON.stringify(appointment()),
-          }),
-        },
-      ],
-    });
-    if (result.non2xx) throw new Error(`${result.non2xx} answers were not 2xx`);
-    return { cpu: (cpuMsOf(pid) - before) / result.requests.total, rps: result.requests.average };
-  };
+  const run = ({ service, key }: { service: ServiceChild; key: string }, seconds: number) =>
+    createRound(service, key, seconds);
   // Warm-up: until V8 has optimised the path (CPU per create falls by half over the first ~10 s).
   for (const child of children) await run(child, 10);
   const rounds = new Map<string, Round[]>(children.map((c) => [c.name, []]));

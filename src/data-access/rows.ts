@@ -14,6 +14,7 @@ import type { ApiKeyRecord } from '../domain/partners/api-key.record';
 import type { KeyHolder } from '../domain/partners/partners.port';
 import type { SetupLinkRecord } from '../domain/partners/setup-link.record';
 import type { StoredAttendanceReport } from '../domain/meetings/attendance.record';
+import type { PartnerActivity, WatchRecord } from '../domain/setup/setup-watch.port';
 
 /** Reads a JSON column as the engine delivers it. */
 export type JsonColumn<J> = (value: J) => unknown;
@@ -328,4 +329,40 @@ export function attendanceParams(r: StoredAttendanceReport): unknown[] {
     r.totalParticipantCount,
     JSON.stringify(r.records),
   ];
+}
+
+export interface WatchRow<J> {
+  partner_id: string;
+  next_check_at: string;
+  checked_at: string | null;
+  result: J | null;
+  last_error_code: string | null;
+  last_error_at: string | null;
+}
+
+export function watchFromRow<J>(row: WatchRow<J>, json: JsonColumn<J>): WatchRecord {
+  return {
+    partnerId: row.partner_id,
+    nextCheckAt: row.next_check_at,
+    checkedAt: row.checked_at,
+    result: row.result === null ? null : json(row.result),
+    lastErrorCode: row.last_error_code,
+    lastErrorAt: row.last_error_at,
+  };
+}
+
+/** The two per-partner counts of the fleet view, from their queries' rows (counts as numbers or text). */
+export function activityFromRows(
+  meetings: Array<{ partner_id: string; n: number | string }>,
+  waiting: Array<{ partner_id: string; n: number | string }>,
+): Map<string, PartnerActivity> {
+  const result = new Map<string, PartnerActivity>();
+  const of = (id: string) => {
+    let entry = result.get(id);
+    if (!entry) result.set(id, (entry = { meetings: 0, eventsWaiting: 0 }));
+    return entry;
+  };
+  for (const row of meetings) of(row.partner_id).meetings = Number(row.n);
+  for (const row of waiting) of(row.partner_id).eventsWaiting = Number(row.n);
+  return result;
 }

@@ -100,3 +100,16 @@ export class AppError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
+
+/**
+ * Microsoft down, slow or answering what it should not: nothing of the university's setup, and
+ * worth trying again later (the setup checks' remediation, the daily watch's "no change").
+ */
+export const TRANSIENT_MICROSOFT_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'GRAPH_ERROR',
+  'ENTRA_ERROR',
+  'GRAPH_UNAVAILABLE',
+  'ENTRA_UNAVAILABLE',
+  'GRAPH_TIMEOUT',
+  'ENTRA_TIMEOUT',
+]);

@@ -23,6 +23,14 @@ async function instances(env: Record<string, string>, options: Parameters<typeof
   return [a, b] as const;
 }
 
+/** Partner uni-r, made through `h`; its new key. */
+async function partnerKey(h: Harness): Promise<string> {
+  expect(
+    (await h.request.put('/partners/uni-r').set('Authorization', h.admin).send(validPartner())).status,
+  ).toBe(201);
+  return (await h.request.post('/partners/uni-r/api-keys').set('Authorization', h.admin)).body.key as string;
+}
+
 /** Until both instances' Redis clients are connected (a few ms on loopback). */
 async function connected(...hs: Harness[]): Promise<void> {
   for (const h of hs) {
@@ -36,11 +44,7 @@ async function connected(...hs: Harness[]): Promise<void> {
 test("a key's budget counts across instances", async () => {
   const [a, b] = await instances({ REDIS_URL: REDIS }, { rateLimitPerMinute: 3 });
   await connected(a, b);
-  expect(
-    (await a.request.put('/partners/uni-r').set('Authorization', a.admin).send(validPartner())).status,
-  ).toBe(201);
-  const key = (await a.request.post('/partners/uni-r/api-keys').set('Authorization', a.admin)).body
-    .key as string;
+  const key = await partnerKey(a);
   const statuses: number[] = [];
   for (const h of [a, b, a, b]) {
     statuses.push(
@@ -129,11 +133,7 @@ test('two instances, a limit of 60 a minute: the 61st request over both is 429; 
   try {
     const [a, b] = await instances({ REDIS_URL: redis.url }, { rateLimitPerMinute: 60 });
     await connected(a, b);
-    expect(
-      (await a.request.put('/partners/uni-r').set('Authorization', a.admin).send(validPartner())).status,
-    ).toBe(201);
-    const key = (await a.request.post('/partners/uni-r/api-keys').set('Authorization', a.admin)).body
-      .key as string;
+    const key = await partnerKey(a);
     const statuses: number[] = [];
     for (let i = 0; i < 61; i++) {
       const h = i % 2 === 0 ? a : b;

@@ -6,7 +6,7 @@
  * exported; the request's log lines carry the trace id. On SQLite and on PostgreSQL (pg's own
  * instrumentation: a span per statement).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,11 +14,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
 import { tempDbPath } from '../support/harness';
+import { call, startBuiltService } from '../support/process';
 import { TEST_DATABASE_URL } from '../support/postgres';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import * as university from '../../tools/fixtures/university';
 
-const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 const ADMIN = 'tracing-admin-key-0123456789abcdefghijkl';
 
 interface OtlpSpan {
@@ -75,14 +75,9 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function boot(databaseUrl: string, extra: Record<string, string> = {}) {
-  const { NODE_OPTIONS: _n, NODE_EXTRA_CA_CERTS: _c, ...rest } = process.env;
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...rest,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
+function boot(databaseUrl: string, extra: Record<string, string> = {}) {
+  return startBuiltService(
+    {
       ADMIN_API_KEY: ADMIN,
       SECRETS_KEY: randomBytes(32).toString('base64'),
       DATABASE_URL: databaseUrl,
@@ -93,46 +88,9 @@ async function boot(databaseUrl: string, extra: Record<string, string> = {}) {
       OTEL_BSP_SCHEDULE_DELAY: '50',
       ...extra,
     },
-    cwd: dir,
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const look = () => {
-      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout!.on('data', look);
-    child.once('exit', () => reject(new Error(`exited before listening: ${out}`)));
-  });
-  return { child, url, logs: () => out };
-}
-
-function send(url: string, method: string, route: string, key: string, body?: unknown, headers = {}) {
-  return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      `${url}${route}`,
-      {
-        method,
-        agent: false,
-        headers: {
-          authorization: `Bearer ${key}`,
-          'content-type': 'application/json',
-          ...headers,
-          ...(payload ? { 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+    dir,
+    children,
+  );
 }
 
 function spansOf(traceId: string): OtlpSpan[] {
@@ -165,12 +123,12 @@ async function tracedCreate(databaseUrl: string) {
   const service = await boot(databaseUrl);
   const partnerId = `uni-${randomBytes(3).toString('hex')}`;
   expect(
-    (await send(service.url, 'PUT', `/partners/${partnerId}`, ADMIN, university.universityPartner())).status,
+    (await call(service.url, 'PUT', `/partners/${partnerId}`, ADMIN, university.universityPartner())).status,
   ).toBe(201);
-  const key = (await send(service.url, 'POST', `/partners/${partnerId}/api-keys`, ADMIN)).body.key as string;
+  const key = (await call(service.url, 'POST', `/partners/${partnerId}/api-keys`, ADMIN)).body.key as string;
   const traceId = randomBytes(16).toString('hex');
   const parentId = randomBytes(8).toString('hex');
-  const created = await send(
+  const created = await call(
     service.url,
     'POST',
     '/appointments/meeting',
@@ -292,7 +250,7 @@ test('off without OTEL_EXPORTER_OTLP_ENDPOINT: nothing is exported, no trace id 
   const service = await boot(`sqlite:${path.join(dir, 'off.db')}`, { OTEL_EXPORTER_OTLP_ENDPOINT: '' });
   expect(
     (
-      await send(service.url, 'GET', '/partners', ADMIN, undefined, {
+      await call(service.url, 'GET', '/partners', ADMIN, undefined, {
         traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
       })
     ).status,

@@ -4,17 +4,16 @@
  * delivery was in flight when the process died is sent again once its lease ran out (15 s: the
  * 10 s timeout and a margin). Receivers dedupe on webhook-id: the second copy has the same one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tempDbPath } from '../support/harness';
-import { call } from '../support/process';
+import { call, startBuiltService } from '../support/process';
 import { startSimulator, type MicrosoftSimulator } from '../../tools/microsoft-simulator';
 import { startWebhookReceiver, type WebhookReceiver } from '../../tools/webhook-receiver/receiver';
 import * as university from '../../tools/fixtures/university';
 
-const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 const ADMIN = 'process-admin-key-0123456789abcdefghijkl';
 
 let sim: MicrosoftSimulator;
@@ -56,24 +55,9 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The built service in `dir`, once it listens; `worker` on or off. */
-async function boot(worker: 'on' | 'off'): Promise<{ child: ChildProcess; url: string }> {
-  const { NODE_OPTIONS: _n, NODE_EXTRA_CA_CERTS: _c, ...rest } = process.env;
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...rest, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', WORKER: worker },
-    cwd: dir,
-  });
-  children.push(child);
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', () => reject(new Error(`exited before listening: ${out}`)));
-  });
-  return { child, url };
+/** The built service in `dir` (its .env), once it listens; `worker` on or off. */
+function boot(worker: 'on' | 'off') {
+  return startBuiltService({ WORKER: worker }, dir, children);
 }
 
 function killed(child: ChildProcess): Promise<void> {

@@ -5,24 +5,10 @@ import type {
   SetupWatchRepository,
   WatchRecord,
 } from '../../domain/setup/setup-watch.port';
+import { activityFromRows, jsonAsParsed, watchFromRow, type WatchRow } from '../rows';
 
-interface Row {
-  partner_id: string;
-  next_check_at: string;
-  checked_at: string | null;
-  result: unknown;
-  last_error_code: string | null;
-  last_error_at: string | null;
-}
-
-const toRecord = (row: Row): WatchRecord => ({
-  partnerId: row.partner_id,
-  nextCheckAt: row.next_check_at,
-  checkedAt: row.checked_at,
-  result: row.result ?? null,
-  lastErrorCode: row.last_error_code,
-  lastErrorAt: row.last_error_at,
-});
+type Row = WatchRow<unknown>;
+const toRecord = (row: Row): WatchRecord => watchFromRow(row, jsonAsParsed);
 
 export class PostgresSetupWatchRepository implements SetupWatchRepository {
   constructor(private readonly pool: Queryable) {}
@@ -114,14 +100,6 @@ export class PostgresSetupWatchRepository implements SetupWatchRepository {
          WHERE d.status = 'pending' AND e.partner_id IS NOT NULL GROUP BY e.partner_id`,
       ),
     ]);
-    const result = new Map<string, PartnerActivity>();
-    const of = (id: string) => {
-      let entry = result.get(id);
-      if (!entry) result.set(id, (entry = { meetings: 0, eventsWaiting: 0 }));
-      return entry;
-    };
-    for (const row of meetings.rows) of(row.partner_id).meetings = Number(row.n);
-    for (const row of waiting.rows) of(row.partner_id).eventsWaiting = Number(row.n);
-    return result;
+    return activityFromRows(meetings.rows, waiting.rows);
   }
 }

@@ -5,24 +5,10 @@ import type {
   SetupWatchRepository,
   WatchRecord,
 } from '../../domain/setup/setup-watch.port';
+import { activityFromRows, jsonFromText, watchFromRow, type WatchRow } from '../rows';
 
-interface Row {
-  partner_id: string;
-  next_check_at: string;
-  checked_at: string | null;
-  result: string | null;
-  last_error_code: string | null;
-  last_error_at: string | null;
-}
-
-const toRecord = (row: Row): WatchRecord => ({
-  partnerId: row.partner_id,
-  nextCheckAt: row.next_check_at,
-  checkedAt: row.checked_at,
-  result: row.result === null ? null : (JSON.parse(row.result) as unknown),
-  lastErrorCode: row.last_error_code,
-  lastErrorAt: row.last_error_at,
-});
+type Row = WatchRow<string>;
+const toRecord = (row: Row): WatchRecord => watchFromRow(row, jsonFromText);
 
 export class SqliteSetupWatchRepository implements SetupWatchRepository {
   private readonly unscheduledStmt;
@@ -116,14 +102,6 @@ export class SqliteSetupWatchRepository implements SetupWatchRepository {
   }
 
   async activity(since: string): Promise<Map<string, PartnerActivity>> {
-    const result = new Map<string, PartnerActivity>();
-    const of = (id: string) => {
-      let entry = result.get(id);
-      if (!entry) result.set(id, (entry = { meetings: 0, eventsWaiting: 0 }));
-      return entry;
-    };
-    for (const row of this.meetingsStmt.all(since)) of(row.partner_id).meetings = row.n;
-    for (const row of this.waitingStmt.all()) of(row.partner_id).eventsWaiting = row.n;
-    return result;
+    return activityFromRows(this.meetingsStmt.all(since), this.waitingStmt.all());
   }
 }

@@ -2,7 +2,7 @@
  * The setup guide, checked: one call tells the IT team which of the four steps works and exactly
  * what to do about the ones that do not. Nothing here creates a meeting.
  */
-import { AppError } from '../errors';
+import { AppError, TRANSIENT_MICROSOFT_CODES } from '../errors';
 import { localValue, type Identity } from '../identity/identity';
 import type { SetupCheckRepository } from './setup-check.port';
 import type { IdentityMatcher } from '../identity/identity-matcher';
@@ -76,14 +76,7 @@ function check(
 
 function failureOf(id: string, step: SetupStep, error: unknown, what: string): SetupCheck {
   if (error instanceof AppError) {
-    const transient = [
-      'GRAPH_UNAVAILABLE',
-      'GRAPH_TIMEOUT',
-      'GRAPH_ERROR',
-      'ENTRA_UNAVAILABLE',
-      'ENTRA_TIMEOUT',
-      'ENTRA_ERROR',
-    ].includes(error.code);
+    const transient = TRANSIENT_MICROSOFT_CODES.has(error.code);
     return check(
       id,
       step,

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../clock';
-import { AppError, type ErrorCode } from '../errors';
+import { AppError, TRANSIENT_MICROSOFT_CODES, type ErrorCode } from '../errors';
 import type { SetupProblems } from '../events/setup-problems';
 import type { PartnerRepository, CertificateRepository } from '../partners/partners.port';
 import type { PartnerRecord } from '../partners/partner.record';
@@ -33,33 +33,20 @@ const NOTE_ERROR_EVERY_MS = 60_000;
 const RETRY_FAILED_WATCH_MS = 60 * 60_000;
 
 /** Codes that mean Microsoft answered with an error (the "last Microsoft error" of a partner). */
-export const MICROSOFT_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'ACCESS_POLICY_MISSING',
-  'CALENDAR_ACCESS_DENIED',
-  'OPERATOR_MAILBOX_UNAVAILABLE',
-  'INVALID_CLIENT_SECRET',
-  'CLIENT_SECRET_EXPIRED',
-  'APPLICATION_NOT_FOUND',
-  'TENANT_NOT_FOUND',
-  'PERMISSION_MISSING',
-  'CONSENT_REQUIRED',
-  'CERTIFICATE_NOT_REGISTERED',
-  'GRAPH_ERROR',
-  'ENTRA_ERROR',
-  'GRAPH_UNAVAILABLE',
-  'ENTRA_UNAVAILABLE',
-  'GRAPH_TIMEOUT',
-  'ENTRA_TIMEOUT',
-]);
-
-/** Microsoft down or slow during the check: not the university's setup, and not a change of it. */
-const TRANSIENT_CODES: ReadonlySet<string> = new Set([
-  'GRAPH_ERROR',
-  'ENTRA_ERROR',
-  'GRAPH_UNAVAILABLE',
-  'ENTRA_UNAVAILABLE',
-  'GRAPH_TIMEOUT',
-  'ENTRA_TIMEOUT',
+export const MICROSOFT_ERROR_CODES: ReadonlySet<string> = new Set<string>([
+  ...([
+    'ACCESS_POLICY_MISSING',
+    'CALENDAR_ACCESS_DENIED',
+    'OPERATOR_MAILBOX_UNAVAILABLE',
+    'INVALID_CLIENT_SECRET',
+    'CLIENT_SECRET_EXPIRED',
+    'APPLICATION_NOT_FOUND',
+    'TENANT_NOT_FOUND',
+    'PERMISSION_MISSING',
+    'CONSENT_REQUIRED',
+    'CERTIFICATE_NOT_REGISTERED',
+  ] satisfies ErrorCode[]),
+  ...TRANSIENT_MICROSOFT_CODES,
 ]);
 
 export interface WatchLog {
@@ -85,10 +72,10 @@ export function worsened(previous: WatchResult | null, next: WatchResult): Setup
   const before = new Map<string, SetupCheck>();
   for (const c of previous?.checks ?? []) {
     // A check Microsoft could not answer says nothing of the setup: as if not made.
-    if (c.code === undefined || !TRANSIENT_CODES.has(c.code)) before.set(c.id, c);
+    if (c.code === undefined || !TRANSIENT_MICROSOFT_CODES.has(c.code)) before.set(c.id, c);
   }
   return next.checks.filter((c) => {
-    if (RANK[c.status] === 0 || (c.code !== undefined && TRANSIENT_CODES.has(c.code))) return false;
+    if (RANK[c.status] === 0 || (c.code !== undefined && TRANSIENT_MICROSOFT_CODES.has(c.code))) return false;
     const was = before.get(c.id);
     return was === undefined ? c.status === 'fail' : RANK[was.status] < RANK[c.status];
   });
