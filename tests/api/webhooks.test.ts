@@ -760,6 +760,38 @@ describe('operations', () => {
     }
   });
 
+  test("a slow receiver holds up no other webhook's events: deliveries flow, not in rounds", async () => {
+    const w = await worlds.world();
+    await subscribed(w, ['*']);
+    // A second webhook (the admin's, for every event) whose receiver answers after 2 s.
+    const slow = await startWebhookReceiver();
+    slow.delayAnswers(2000);
+    const slowHook = await registerWebhook(w.h, w.h.admin, { url: `${slow.url}/hooks/slow`, events: ['*'] });
+    w.h.services.worker.start();
+    try {
+      expect((await w.create(appointment())).status).toBe(201);
+      await receiver.waitFor(1, 5000);
+      // The slow receiver has the first event's other delivery in hand for 2 s meanwhile.
+      const second = await w.create(appointment());
+      expect(second.status).toBe(201);
+      const answeredAt = Date.now();
+      await receiver.waitFor(2, 5000);
+      expect(receiver.received[1]!.event!.data).toMatchObject({ appointmentId: second.body.appointmentId });
+      // 2,0xx ms while a round waited for its slowest answer before the next began.
+      expect(receiver.received[1]!.at - answeredAt).toBeLessThan(1000);
+    } finally {
+      await w.h.services.worker.stop();
+      await slow.close();
+    }
+    // Stopping waited for the slow answers: both of its deliveries are written as succeeded.
+    expect(slow.received).toHaveLength(2);
+    const recorded = await deliveries(w, slowHook.id, w.h.admin);
+    expect(recorded.body.deliveries.map((d: { status: string }) => d.status)).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+  });
+
   test('/metrics counts deliveries by outcome and the backlog; /health is degraded after an hour of waiting', async () => {
     const clock = new TestClock();
     const w = await worlds.world({ clock, env: { WEBHOOK_RETRY_DELAYS: '5s' } });

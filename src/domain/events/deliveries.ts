@@ -26,7 +26,7 @@ export interface DeliveryOptions {
   retryDelaysMs: readonly number[];
   /** This instance, in the leases it takes. */
   owner: string;
-  /** Deliveries leased (and sent at once) per round. */
+  /** Attempts under way at once (each leased when a slot frees). */
   batchSize: number;
   /** A lease outlives the attempt it covers (10 s timeout and the writes around it). */
   leaseMs: number;
@@ -47,17 +47,57 @@ export class Deliveries {
     ) => void = () => undefined,
   ) {}
 
-  /** One round: leases what is due, sends it all at once, writes the outcomes. The number sent. */
-  async sendDue(): Promise<number> {
+  /** Attempts under way: sent or being sent, their outcomes not yet written. */
+  private readonly underWay = new Set<Promise<void>>();
+
+  /** Slots free for more attempts (`batchSize` in all). */
+  free(): number {
+    return this.options.batchSize - this.underWay.size;
+  }
+
+  /**
+   * Leases what is due, as many as there are free slots, and starts sending it; resolves once the
+   * leases are taken, with the number started. Each attempt writes its outcome when its own answer
+   * comes, so a slow receiver holds its slot for up to the timeout and no other event with it. An
+   * attempt that fails (its outcome could not be written) is given to `failed`; its lease runs out
+   * and the delivery is sent again.
+   */
+  async startDue(failed: (error: unknown) => void): Promise<number> {
+    const room = this.free();
+    if (room <= 0) return 0;
     const now = this.clock.now();
     const due = await this.outbox.claimDue(
       new Date(now).toISOString(),
       this.options.owner,
       new Date(now + this.options.leaseMs).toISOString(),
-      this.options.batchSize,
+      room,
     );
-    await Promise.all(due.map((item) => this.attempt(item)));
+    for (const item of due) {
+      const attempt: Promise<void> = this.attempt(item)
+        .catch(failed)
+        .finally(() => this.underWay.delete(attempt));
+      this.underWay.add(attempt);
+    }
     return due.length;
+  }
+
+  /** Resolves when a slot is free (at once when one is). */
+  async slot(): Promise<void> {
+    while (this.free() <= 0) await Promise.race(this.underWay);
+  }
+
+  /** Resolves once every attempt under way has written its outcome. */
+  async settled(): Promise<void> {
+    while (this.underWay.size > 0) await Promise.all(this.underWay);
+  }
+
+  /** One round (the tests' worker): leases what is due, sends it, writes every outcome. */
+  async sendDue(): Promise<number> {
+    const errors: unknown[] = [];
+    const started = await this.startDue((error) => errors.push(error));
+    await this.settled();
+    if (errors.length > 0) throw errors[0];
+    return started;
   }
 
   private async attempt({ delivery, webhook, body }: DueDelivery): Promise<void> {

@@ -61,7 +61,7 @@ export class Worker {
 
   private async round(): Promise<void> {
     await this.daily();
-    await this.deliver();
+    await this.deliverFlowing();
   }
 
   /** Once a day: the credential expiry look and pruning. */
@@ -85,6 +85,21 @@ export class Worker {
     return delivered;
   }
 
+  /**
+   * The running worker's deliveries: attempts start as slots free, without waiting for the
+   * others' answers, until what is due is all under way (then the loop rests; the attempts go on).
+   */
+  private async deliverFlowing(): Promise<void> {
+    while (!this.stopped) {
+      await this.deliveries.slot();
+      await this.deliveries.startDue((error) =>
+        this.log.error({ err: { message: (error as Error).message } }, 'webhook delivery failed'),
+      );
+      // Slots left over: nothing more is due now.
+      if (this.deliveries.free() > 0) break;
+    }
+  }
+
   /** Runs rounds until `stop()`; a failed round is logged and the next one comes after the rest. */
   start(): void {
     if (this.running) return;
@@ -106,6 +121,7 @@ export class Worker {
         await this.rest();
       }
       await Promise.all(sides);
+      await this.deliveries.settled();
     })();
   }
 
@@ -137,7 +153,7 @@ export class Worker {
     this.wakeUp?.();
   }
 
-  /** Finishes the round in flight (its deliveries' outcomes are written), then stops. */
+  /** Finishes the round in flight and the attempts under way (their outcomes are written), then stops. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeUp?.();
