@@ -128,6 +128,41 @@ export function describeOutboxContract(name: string, open: () => Promise<OpenedS
       expect(await store.outbox.waiting()).toEqual({ count: 1, oldestCreatedAt: '2025-03-01T11:00:00.000Z' });
     });
 
+    it('outcomes written in one turn: each answered alone, a lease taken over is left as it is', async () => {
+      await store.webhooks.insert(webhook('wh_1'));
+      await store.webhooks.insert(webhook('wh_2'));
+      for (const id of ['evt_1', 'evt_2', 'evt_3']) await store.outbox.record(event(id), NOW);
+      const due = await store.outbox.claimDue(NOW, 'a', LATER, 10);
+      expect(due).toHaveLength(6);
+      const outcome = (d: (typeof due)[number]['delivery'], attempts: number) => ({
+        ...d,
+        status: attempts === 1 ? ('succeeded' as const) : ('pending' as const),
+        attempts,
+        nextAttemptAt: attempts === 1 ? null : LATER,
+        lastAttemptAt: NOW,
+        responseStatus: attempts === 1 ? 204 : 500,
+        error: attempts === 1 ? null : 'The receiver answered 500.',
+        updatedAt: NOW,
+      });
+      // All asked together; the last one by an owner whose lease it is not.
+      const answers = await Promise.all(
+        due.map(({ delivery }, i) =>
+          store.outbox.finish(outcome(delivery, i % 2 === 0 ? 1 : 2), i === 5 ? 'b' : 'a'),
+        ),
+      );
+      expect(answers).toEqual([true, true, true, true, true, false]);
+      const written = [
+        ...(await store.outbox.deliveries('wh_1', 10)),
+        ...(await store.outbox.deliveries('wh_2', 10)),
+      ];
+      const byKey = new Map(written.map((d) => [`${d.webhookId} ${d.eventId}`, d]));
+      due.forEach(({ delivery }, i) => {
+        const stored = byKey.get(`${delivery.webhookId} ${delivery.eventId}`)!;
+        if (i === 5) expect(stored).toMatchObject({ status: 'pending', attempts: 0, responseStatus: null });
+        else expect(stored).toEqual(outcome(delivery, i % 2 === 0 ? 1 : 2));
+      });
+    });
+
     it('leases due deliveries to one owner until the lease runs out; only the owner writes the outcome', async () => {
       await store.webhooks.insert(webhook('wh_1'));
       await store.outbox.record(event('evt_1'), NOW);

@@ -1,4 +1,5 @@
 import type { Queryable } from './measured-pool';
+import { TurnBatch } from './turn-batch';
 import type { ApiKeyRecord } from '../../domain/partners/api-key.record';
 import type { ApiKeyRepository, KeyHolder } from '../../domain/partners/partners.port';
 import {
@@ -12,19 +13,21 @@ import {
 
 const FIND_HOLDERS = keyHolderQuery('ANY($1)');
 
-interface Waiter {
-  resolve(holder: KeyHolder | null): void;
-  reject(error: unknown): void;
-}
-
 export class PostgresApiKeyRepository implements ApiKeyRepository {
   /**
-   * Key reads asked for during this turn of the event loop, by hash. Every request reads its key
-   * (no cache: a revocation takes effect at the next request on every instance), and under load
-   * dozens arrive in one turn: they are sent as one statement when the turn ends, so that each
-   * read still starts after its request arrived.
+   * Key reads asked for during this turn of the event loop. Every request reads its key (no cache:
+   * a revocation takes effect at the next request on every instance), and under load dozens
+   * arrive in one turn: they are read with one statement when the turn ends.
    */
-  private pending: Map<string, Waiter[]> | null = null;
+  private readonly reads = new TurnBatch<string, KeyHolder | null>(async (hashes) => {
+    const { rows } = await this.pool.query<KeyHolderRow<unknown>>(FIND_HOLDERS, [[...new Set(hashes)]]);
+    const byHash = new Map(rows.map((row) => [row.key_key_hash, row]));
+    // Each request its own record, as if it had read alone.
+    return hashes.map((hash) => {
+      const row = byHash.get(hash);
+      return row ? keyHolderFromRow(row, jsonAsParsed) : null;
+    });
+  });
 
   constructor(private readonly pool: Queryable) {}
 
@@ -45,31 +48,7 @@ export class PostgresApiKeyRepository implements ApiKeyRepository {
   }
 
   findByHash(keyHash: string): Promise<KeyHolder | null> {
-    return new Promise((resolve, reject) => {
-      if (this.pending === null) {
-        this.pending = new Map();
-        setImmediate(() => void this.readPending());
-      }
-      const waiters = this.pending.get(keyHash);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.pending.set(keyHash, [{ resolve, reject }]);
-    });
-  }
-
-  private async readPending(): Promise<void> {
-    const batch = this.pending!;
-    this.pending = null;
-    try {
-      const { rows } = await this.pool.query<KeyHolderRow<unknown>>(FIND_HOLDERS, [[...batch.keys()]]);
-      const byHash = new Map(rows.map((row) => [row.key_key_hash, row]));
-      for (const [hash, waiters] of batch) {
-        const row = byHash.get(hash);
-        // Each request its own record, as if it had read alone.
-        for (const waiter of waiters) waiter.resolve(row ? keyHolderFromRow(row, jsonAsParsed) : null);
-      }
-    } catch (error) {
-      for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
-    }
+    return this.reads.ask(keyHash);
   }
 
   async delete(partnerId: string, keyId: string): Promise<boolean> {
