@@ -28,8 +28,20 @@ export interface OutboundEvent {
   dedupeKey?: string;
 }
 
-export function newEventId(): string {
-  return `evt_${randomBytes(16).toString('base64url')}`;
+/** base64url's 64 characters in byte order, so that ids compare as they were made. */
+const SORTED = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * `evt_` and 22 characters of base64url's alphabet: the millisecond it was made (8 characters,
+ * 48 bits) and 84 random bits. Made in time order, the ids go into the indexes that hold them
+ * (events, deliveries) at their end: random ids scattered every insert over the whole index,
+ * 105 µs an event with its delivery at 160,000 events against 42 (docs/BENCHMARKS.md).
+ */
+export function newEventId(now = Date.now()): string {
+  let id = '';
+  for (let t = now, i = 0; i < 8; i += 1, t = Math.floor(t / 64)) id = SORTED[t % 64]! + id;
+  for (const byte of randomBytes(14)) id += SORTED[byte & 63]!;
+  return `evt_${id}`;
 }
 
 /** The body every attempt sends, byte for byte (it is what the signature covers). */
