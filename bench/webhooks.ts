@@ -8,7 +8,10 @@
  *    create alone) and on (the instance also delivering every event as it comes).
  * 2. Deliveries/s: events recorded by an instance with WORKER=off, then one instance with its
  *    worker on sends them all to the loopback receiver; timed from its start to the last event
- *    received.
+ *    received. With --while-serving, the instance also serves creates at production shape
+ *    (the simulator answering after 100-150 ms, 256 connections) for --round-seconds while the
+ *    backlog drains, and the deliveries within that window are counted (use --events 20000, so
+ *    that the backlog outlasts it).
  *
  * Options: --round-seconds N (default 5), --rounds N per arm (default 3), --events N (default
  * 5000), --connections N (default 64), --deliveries-only (part 2 alone), --profile (the delivering
@@ -36,6 +39,8 @@ const EVENTS = option('--events', 5000);
 const CONNECTIONS = option('--connections', 64);
 const DELIVERIES_ONLY = process.argv.includes('--deliveries-only');
 const PROFILE = process.argv.includes('--profile');
+/** Deliveries while the instance serves creates at production shape (100-150 ms Microsoft, 256 connections). */
+const WHILE_SERVING = process.argv.includes('--while-serving');
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DIST = path.join(ROOT, 'dist');
 
@@ -48,12 +53,12 @@ async function metric(service: ServiceChild, name: string): Promise<number> {
   return Number(new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text)?.[1] ?? 0);
 }
 
-async function creates(url: string, key: string, seconds: number) {
+async function creates(url: string, key: string, seconds: number, connections = CONNECTIONS) {
   const run = `${Date.now()}-${crypto.randomBytes(3).toString('hex')}`;
   let i = 0;
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: seconds,
     requests: [
       {
@@ -124,6 +129,7 @@ async function costRounds(service: ServiceChild, key: string, receiverUrl: strin
 async function deliveryRate(
   start: (env: Record<string, string>, name: string, nodeArgs?: string[]) => Promise<ServiceChild>,
   receiver: Awaited<ReturnType<typeof startWebhookReceiver>>,
+  sim: Awaited<ReturnType<typeof startSimulator>>,
 ) {
   let service = await start({ WORKER: 'off' }, 'deliveries');
   const key = await service.addPartner('bench');
@@ -151,6 +157,24 @@ async function deliveryRate(
     'deliveries',
     PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles', 'deliveries')}`] : [],
   );
+  let serving: Record<string, number> | undefined;
+  if (WHILE_SERVING) {
+    // Creates for ROUND_SECONDS at production shape while the backlog drains (the webhook hears
+    // webhook.test only: the creates add no deliveries). Deliveries counted within the window.
+    sim.setLatency(100, 50);
+    const from = { at: Date.now(), received: receiver.received.length };
+    const load = await creates(service.url, key, ROUND_SECONDS, 256);
+    const to = { at: Date.now(), received: receiver.received.length };
+    sim.setLatency(0, 0);
+    if (load.non2xx > 0) throw new Error(`${load.non2xx} creates refused`);
+    if (to.received >= EVENTS) throw new Error('the backlog ran out during the creates: raise --events');
+    serving = {
+      createsPerSecond: Math.round(load.rps),
+      createP99Ms: load.p99,
+      deliveriesPerSecond: Math.round(((to.received - from.received) * 1000) / (to.at - from.at)),
+    };
+    log(`while serving: ${JSON.stringify(serving)}`);
+  }
   await receiver.waitFor(EVENTS, 120_000);
   const seconds = (Date.now() - started) / 1000;
   const unique = new Set(receiver.received.map((r) => r.headers['webhook-id'])).size;
@@ -161,6 +185,7 @@ async function deliveryRate(
     seconds: +seconds.toFixed(2),
     deliveriesPerSecond: Math.round(EVENTS / seconds),
     unique,
+    ...(serving ? { whileServing: serving } : {}),
   };
 }
 
@@ -245,7 +270,7 @@ async function main(): Promise<void> {
 
   log(`deliveries: ${EVENTS} events, one instance, SQLite`);
   receiver.received.length = 0;
-  results['delivery'] = await deliveryRate(start, receiver);
+  results['delivery'] = await deliveryRate(start, receiver, sim);
 
   await receiver.close();
   await sim.close();
