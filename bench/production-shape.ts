@@ -64,6 +64,9 @@ export interface ShapeRound extends LoadFigures {
   /** PostgreSQL only: the server's CPU per create (all its processes). */
   postgresCpuMsPerCreate?: number;
   statementsPerCreate?: number;
+  /** SQLite: writes per group commit and commits per create (the service's counters). */
+  writesPerCommit?: number;
+  commitsPerCreate?: number;
   poolWaits?: number;
   poolWaitMs?: number;
   poolOpenMax?: number;
@@ -262,6 +265,8 @@ function serviceProbe(svc: ServiceChild): Probe {
         hits: metricValue(text, 'teams_meetings_identity_lookups_total{outcome="hit"}'),
         misses: metricValue(text, 'teams_meetings_identity_lookups_total{outcome="miss"}'),
         statements: metricValue(text, 'teams_meetings_store_statements_total'),
+        commits: metricValue(text, 'teams_meetings_store_commits_total'),
+        writes: metricValue(text, 'teams_meetings_store_writes_total'),
         poolWaits: metricValue(text, 'teams_meetings_store_pool_waits_total'),
         poolWaitSeconds: metricValue(text, 'teams_meetings_store_pool_wait_seconds_total'),
         poolOpen: metricValue(text, 'teams_meetings_store_pool_connections{state="open"}'),
@@ -393,6 +398,12 @@ async function round(
   if (countersAfter[0]) {
     const hits = delta('hits');
     out.identityHitShare = +(hits / (hits + delta('misses'))).toFixed(3);
+    const commits = delta('commits');
+    if (commits > 0) {
+      // SQLite: writes per group commit, and commits per create.
+      out.writesPerCommit = +(delta('writes') / commits).toFixed(2);
+      out.commitsPerCreate = +(commits / delta('created')).toFixed(2);
+    }
     const statements = delta('statements');
     if (statements > 0) {
       // Per create the service made (those in flight when the load stopped count too).
@@ -434,6 +445,7 @@ function line(name: string, r: ShapeRound): string {
     ` bench ${r.benchCpuMsPerCreate} ms sockets ${r.socketsInUseMax} waits ${r.socketWaits}` +
     (r.postgresCpuMsPerCreate !== undefined ? ` pg cpu ${r.postgresCpuMsPerCreate} ms` : '') +
     (r.identityHitShare !== undefined ? ` hits ${r.identityHitShare}` : '') +
+    (r.writesPerCommit !== undefined ? ` writes/commit ${r.writesPerCommit} commits/create ${r.commitsPerCreate}` : '') +
     (r.statementsPerCreate !== undefined
       ? ` stmts ${r.statementsPerCreate} pool waits ${r.poolWaits} (${r.poolWaitMs} ms) open ${r.poolOpenMax}`
       : '') +
