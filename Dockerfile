@@ -41,7 +41,7 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD node -e "require('http').get({host:'127.0.0.1',port:process.env.PORT||3000,path:'/health',timeout:4000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
 # SIGTERM reaches node directly (exec form): /health answers 503 for SHUTDOWN_GRACE_MS, then it
-# drains requests in flight and exits 0. --max-semi-space-size=16: V8's young generation stops at
-# 32 MB instead of growing to 128 MB under load: about 100 MB less RSS, no measurable CPU
-# (docs/BENCHMARKS.md §10). npm start, the manifests and the benchmark start it the same way.
-CMD ["node", "--max-semi-space-size=16", "dist/main.js"]
+# drains requests in flight and exits 0. --max-semi-space-size=8: V8's young generation stops at
+# 16 MB instead of growing to 128 MB under load: about 110 MB less RSS, no measurable CPU
+# (docs/BENCHMARKS.md). npm start, the manifests and the benchmark start it the same way.
+CMD ["node", "--max-semi-space-size=8", "dist/main.js"]

@@ -21,7 +21,7 @@ import {
   runMain,
 } from './support';
 
-/** `<dist>[:<node flag>]`: a build, and a flag to start it with (`dist:--max-semi-space-size=16`). */
+/** `<dist>[:<node flag>]`: a build, and a flag to start it with (`dist:--max-semi-space-size=8`). */
 const parse = (arg = 'dist') => {
   const [dist, flag] = arg.split(':') as [string, string | undefined];
   return { dist: path.resolve(dist), nodeArgs: flag ? [flag] : [] };

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const caFile = path.join(dir, 'ca.pem');
   fs.writeFileSync(caFile, sim.caCertPem);
   const service = await startService({
-    dist: path.join(ROOT, 'dist'),
+    dist: option('--dist') ? path.resolve(option('--dist')!) : path.join(ROOT, 'dist'),
     dir,
     name: 'memory',
     sim,

@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     adminKey: ADMIN_KEY,
     nodeArgs: [
       ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, 'service')}`] : []),
-      // BENCH_NODE_ARGS: Node flags for the service (e.g. --max-semi-space-size=16, docs/BENCHMARKS.md).
+      // BENCH_NODE_ARGS: Node flags for the service (e.g. --max-semi-space-size=8, docs/BENCHMARKS.md).
       ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []),
       // Memory is read after a full collection (bench/gc-hook.cjs, on SIGUSR2), so that it shows
       // what the service keeps, not garbage that load left behind (0.5 s after 20,000 creates,

@@ -129,7 +129,7 @@ export function seedWorld(sim: MicrosoftSimulator, ids: WorldIds): SimUser {
  * The Node flags the service is deployed with (the Dockerfile's CMD, npm start, the manifests;
  * tests/process/deploy.test.ts holds them equal): the benchmark measures the service as it runs.
  */
-export const DEPLOYED_NODE_ARGS = ['--max-semi-space-size=16'];
+export const DEPLOYED_NODE_ARGS = ['--max-semi-space-size=8'];
 
 export interface ServiceChild {
   child: ChildProcess;
