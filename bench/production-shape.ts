@@ -445,7 +445,9 @@ function line(name: string, r: ShapeRound): string {
     ` bench ${r.benchCpuMsPerCreate} ms sockets ${r.socketsInUseMax} waits ${r.socketWaits}` +
     (r.postgresCpuMsPerCreate !== undefined ? ` pg cpu ${r.postgresCpuMsPerCreate} ms` : '') +
     (r.identityHitShare !== undefined ? ` hits ${r.identityHitShare}` : '') +
-    (r.writesPerCommit !== undefined ? ` writes/commit ${r.writesPerCommit} commits/create ${r.commitsPerCreate}` : '') +
+    (r.writesPerCommit !== undefined
+      ? ` writes/commit ${r.writesPerCommit} commits/create ${r.commitsPerCreate}`
+      : '') +
     (r.statementsPerCreate !== undefined
       ? ` stmts ${r.statementsPerCreate} pool waits ${r.poolWaits} (${r.poolWaitMs} ms) open ${r.poolOpenMax}`
       : '') +
