@@ -42,7 +42,7 @@ export function plannedAttendance(record: MeetingRecord, delaysMs: readonly numb
 export function withAttendancePlan(
   meetings: MeetingRepository,
   delaysMs: readonly number[],
-  recorded: () => void,
+  recorded: (eventId: string) => void,
 ): MeetingRepository {
   return {
     get: (partnerId, appointmentId) => meetings.get(partnerId, appointmentId),
@@ -52,7 +52,7 @@ export function withAttendancePlan(
     attendanceDue: (now, limit) => meetings.attendanceDue(now, limit),
     async update(record, expectedVersion, event) {
       const written = await meetings.update(plannedAttendance(record, delaysMs), expectedVersion, event);
-      if (written && event !== undefined) recorded();
+      if (written && event !== undefined) recorded(event.id);
       return written;
     },
   };
@@ -70,7 +70,7 @@ export class AttendanceWatch {
     private readonly attendance: AttendanceService,
     private readonly clock: Clock,
     private readonly delaysMs: readonly number[],
-    private readonly recorded: () => void = () => undefined,
+    private readonly recorded: (eventId: string) => void = () => undefined,
   ) {}
 
   /** Makes the looks that are due (up to `limit`); the number made. */
@@ -109,9 +109,10 @@ export class AttendanceWatch {
       if (view.state === 'available') {
         available = true;
         const now = isoNow(this.clock);
+        const id = newEventId();
         const sent = await this.outbox.record(
           {
-            id: newEventId(),
+            id,
             type: 'attendance.ready',
             partnerId: partner.id,
             createdAt: now,
@@ -120,7 +121,7 @@ export class AttendanceWatch {
           },
           now,
         );
-        if (sent) this.recorded();
+        if (sent) this.recorded(id);
       }
     } catch (error) {
       // Without OnlineMeetingArtifact.Read.All no look will ever find a report: stop looking.

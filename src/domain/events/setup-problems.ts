@@ -42,7 +42,7 @@ export class SetupProblems {
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
-    private readonly recorded: () => void = () => undefined,
+    private readonly recorded: (eventId: string) => void = () => undefined,
     /** Also told of every error a request met (the partner's last Microsoft error). */
     private readonly noteError: (partnerId: string, error: unknown) => Promise<void> = async () => undefined,
   ) {}
@@ -70,9 +70,10 @@ export class SetupProblems {
       person === undefined
         ? '-'
         : createHash('sha256').update(JSON.stringify(person)).digest('base64url').slice(0, 22);
+    const id = newEventId();
     const recorded = await this.outbox.record(
       {
-        id: newEventId(),
+        id,
         type: 'partner.setup_problem',
         partnerId,
         createdAt: now,
@@ -87,7 +88,7 @@ export class SetupProblems {
       },
       now,
     );
-    if (recorded) this.recorded();
+    if (recorded) this.recorded(id);
     return recorded;
   }
 }

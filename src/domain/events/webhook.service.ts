@@ -81,7 +81,7 @@ export class WebhookService {
     private readonly targets: WebhookTargets,
     private readonly clock: Clock,
     /** Told when an event was recorded here, so that the worker sends it without waiting for its poll. */
-    private readonly recorded: () => void = () => undefined,
+    private readonly recorded: (eventId: string) => void = () => undefined,
   ) {}
 
   async create(
@@ -189,7 +189,7 @@ export class WebhookService {
       data: { webhookId: webhook.id, message: 'A test event from teams-meetings.' },
     };
     await this.outbox.record(event, now);
-    this.recorded();
+    this.recorded(event.id);
     return { eventId: event.id };
   }
 
@@ -205,7 +205,7 @@ export class WebhookService {
     if (delivery === null) {
       throw new AppError('NOT_FOUND', { detail: `Webhook '${id}' has no delivery of event '${eventId}'.` });
     }
-    this.recorded();
+    this.recorded(eventId);
     return deliveryView(delivery);
   }
 

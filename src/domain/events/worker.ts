@@ -92,8 +92,9 @@ export class Worker {
   private async deliverFlowing(): Promise<void> {
     while (!this.stopped) {
       await this.deliveries.slot();
-      await this.deliveries.startDue((error) =>
-        this.log.error({ err: { message: (error as Error).message } }, 'webhook delivery failed'),
+      await this.deliveries.startDue(
+        (error) => this.log.error({ err: { message: (error as Error).message } }, 'webhook delivery failed'),
+        this.pollMs,
       );
       // Slots left over: nothing more is due now.
       if (this.deliveries.free() > 0) break;
@@ -147,8 +148,12 @@ export class Worker {
     }
   }
 
-  /** Something was recorded on this instance: start a round now rather than after the rest. */
-  wake(): void {
+  /**
+   * An event was recorded on this instance: start a round now rather than after the rest, and
+   * lease it by its id. Not running, the worker notes nothing (another instance's scan sends it).
+   */
+  wake(eventId?: string): void {
+    if (eventId !== undefined && this.running && !this.stopped) this.deliveries.noteRecorded(eventId);
     this.woken = true;
     this.wakeUp?.();
   }
