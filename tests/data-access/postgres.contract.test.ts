@@ -8,9 +8,8 @@ import { Pool } from 'pg';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/data-access/postgres/postgres-store';
 import { StoreUnavailableError } from '../../src/domain/store.port';
 import { describeStoreContract, partner } from './repositories.contract';
-import { describeOutboxContract, webhook } from './outbox.contract';
+import { describeOutboxContract } from './outbox.contract';
 import { POSTGRES_MIGRATIONS } from '../../src/data-access/postgres/migrations';
-import { CLAIM_EVENTS } from '../../src/data-access/postgres/webhook.repository';
 import { openPostgres } from '../support/postgres';
 
 const URL_ = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -99,72 +98,6 @@ describePostgres('PostgreSQL', () => {
   };
   describeStoreContract('postgres', fresh);
   describeOutboxContract('postgres', fresh);
-
-  describe('webhook delivery claims', () => {
-    it("by event id go through the event_id index, not the due rows' index that still holds the sent ones", async () => {
-      const { store, schema } = await openFresh();
-      try {
-        // No vacuum meanwhile: the partial index of due rows keeps its entries of sent rows.
-        await admin.query(`ALTER TABLE ${schema}.webhook_deliveries SET (autovacuum_enabled = false)`);
-        await store.partners.insert(partner('p1'));
-        await store.webhooks.insert(webhook('wh_1'));
-        const NOW = '2025-03-01T12:00:00.000Z';
-        const ids = Array.from({ length: 5010 }, (_, i) => `evt_${String(i).padStart(22, '0')}`);
-        await admin.query(
-          `INSERT INTO ${schema}.events (id, partner_id, type, payload, created_at)
-           SELECT id, 'p1', 'meeting.created', '{}', $2 FROM unnest($1::text[]) id`,
-          [ids, NOW],
-        );
-        await admin.query(
-          `INSERT INTO ${schema}.webhook_deliveries
-             (webhook_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
-           SELECT 'wh_1', id, 'pending', 0, $2, $2, $2 FROM unnest($1::text[]) id`,
-          [ids, NOW],
-        );
-        // Statistics taken while nearly all were pending; then 5,000 are sent.
-        await admin.query(`ANALYZE ${schema}.webhook_deliveries`);
-        await admin.query(
-          `UPDATE ${schema}.webhook_deliveries SET status = 'succeeded', next_attempt_at = NULL
-           WHERE event_id < $1`,
-          [ids[5000]],
-        );
-        await admin.query(`ANALYZE ${schema}.webhook_deliveries`);
-        const fresh = ids.slice(5000);
-        const until = '2025-03-01T12:01:00.000Z';
-        // The statement the store runs, under EXPLAIN in a transaction rolled back: the indexes
-        // it reads webhook_deliveries through.
-        const session = await admin.connect();
-        let rows: unknown[];
-        try {
-          await session.query(`BEGIN; SET LOCAL search_path = ${schema}`);
-          ({ rows } = await session.query(`EXPLAIN (FORMAT JSON) ${CLAIM_EVENTS}`, [
-            NOW,
-            'me',
-            until,
-            50,
-            fresh,
-          ]));
-          await session.query('ROLLBACK');
-        } finally {
-          session.release();
-        }
-        const indexes: string[] = [];
-        const walk = (node: { 'Index Name'?: string; Plans?: unknown[] }) => {
-          if (node['Index Name']?.startsWith('webhook_deliveries')) indexes.push(node['Index Name']);
-          for (const child of node.Plans ?? []) walk(child as typeof node);
-        };
-        walk((rows[0] as { 'QUERY PLAN': [{ Plan: { Plans?: unknown[] } }] })['QUERY PLAN'][0].Plan);
-        // Not the partial index of due rows, whose entries of the 5,000 sent rows a scan would walk.
-        expect(indexes).toContain('webhook_deliveries_event_id');
-        expect(indexes).not.toContain('webhook_deliveries_due');
-        const due = await store.outbox.claimEvents(fresh, NOW, 'me', until, 50);
-        expect(due.map((d) => d.delivery.eventId).sort()).toEqual(fresh);
-      } finally {
-        await store.close();
-        await dropSchema(schema);
-      }
-    });
-  });
 
   describe('migrations', () => {
     it('migrate once when two stores open one fresh schema at the same moment', async () => {
