@@ -167,8 +167,8 @@ export function composeServices(config: Config, store: Store, options: Compositi
     registers: [registry],
   });
   // Events recorded on this instance are sent at once; other instances' within the worker's poll.
-  let wakeWorker = (_eventId: string) => {};
-  const recorded = (eventId: string) => wakeWorker(eventId);
+  let wakeWorker = () => {};
+  const recorded = () => wakeWorker();
   const webhookHttp = new HttpWebhookSender({
     allowInsecure: config.webhooks.allowInsecure,
     allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
@@ -243,7 +243,7 @@ export function composeServices(config: Config, store: Store, options: Compositi
     options.logger,
     setupWatch,
   );
-  wakeWorker = (eventId) => worker.wake(eventId);
+  wakeWorker = () => worker.wake();
   registerEventMetrics(registry, store);
   registerSetupWatchMetrics(registry, store);
   const limitStoreErrors = new Counter({

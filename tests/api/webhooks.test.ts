@@ -26,7 +26,6 @@ import {
 } from '../../tools/webhook-receiver/receiver';
 import { expectContract } from '../support/contract';
 import { HttpWebhookSender } from '../../src/integrations/webhooks/webhook-sender';
-import { newEventId } from '../../src/domain/events/event.record';
 
 const worlds = worldsPerTest();
 let receiver: WebhookReceiver;
@@ -791,51 +790,6 @@ describe('operations', () => {
       'succeeded',
       'succeeded',
     ]);
-  });
-
-  test("events recorded here are sent at once by id; another instance's wait for the scan, once a poll", async () => {
-    const clock = new TestClock();
-    const w = await worlds.world({ clock });
-    const hook = await subscribed(w, ['*']);
-    // Recorded in the store as another instance would (nothing here is told of it).
-    const elsewhere = (id: string) =>
-      w.h.store.outbox.record(
-        {
-          id,
-          type: 'webhook.test',
-          partnerId: 'uni-x',
-          createdAt: new Date(clock.now()).toISOString(),
-          webhookId: hook.id,
-          data: { message: 'from another instance' },
-        },
-        new Date(clock.now()).toISOString(),
-      );
-    const first = newEventId(clock.now());
-    await elsewhere(first);
-    w.h.services.worker.start();
-    try {
-      // The first round scans: the other instance's event goes out.
-      await receiver.waitFor(1, 5000);
-      expect(receiver.received[0]!.headers['webhook-id']).toBe(first);
-      const second = newEventId(clock.now());
-      await elsewhere(second);
-      // A meeting created here goes at once, by id; the clock has not moved a poll, so no scan.
-      const created = await w.create(appointment());
-      expect(created.status).toBe(201);
-      await receiver.waitFor(2, 5000);
-      expect(receiver.received[1]!.event!.type).toBe('meeting.created');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(receiver.received).toHaveLength(2);
-      const log = (await deliveries(w, hook.id)).body.deliveries as { eventId: string; status: string }[];
-      expect(log.find((d) => d.eventId === second)).toMatchObject({ status: 'pending', lastAttemptAt: null });
-      // A poll later (the worker's 1 s) the scan finds it.
-      clock.advance(1_000);
-      w.h.services.worker.wake();
-      await receiver.waitFor(3, 5000);
-      expect(receiver.received[2]!.headers['webhook-id']).toBe(second);
-    } finally {
-      await w.h.services.worker.stop();
-    }
   });
 
   test('/metrics counts deliveries by outcome and the backlog; /health is degraded after an hour of waiting', async () => {

@@ -128,29 +128,6 @@ export function describeOutboxContract(name: string, open: () => Promise<OpenedS
       expect(await store.outbox.waiting()).toEqual({ count: 1, oldestCreatedAt: '2025-03-01T11:00:00.000Z' });
     });
 
-    it('leases the due deliveries of given events by id, as claimDue would, and no others', async () => {
-      await store.webhooks.insert(webhook('wh_1'));
-      await store.webhooks.insert(webhook('wh_2'));
-      await store.outbox.record(event('evt_a'), NOW);
-      await store.outbox.record(event('evt_b'), NOW);
-      await store.outbox.record(event('evt_later'), '2025-03-01T13:00:00.000Z');
-      const ids = ['evt_a', 'evt_later', 'evt_unknown'];
-      const mine = await store.outbox.claimEvents(ids, NOW, 'a', LATER, 10);
-      // Both webhooks' deliveries of evt_a; evt_later is not due yet, evt_b was not asked for.
-      expect(mine.map((d) => `${d.delivery.eventId} ${d.webhook.id}`).sort()).toEqual([
-        'evt_a wh_1',
-        'evt_a wh_2',
-      ]);
-      expect(mine[0]!.body).toContain('"id":"evt_a"');
-      // Leased: neither by id nor by the scan again until the lease runs out; the limit holds.
-      expect(await store.outbox.claimEvents(ids, NOW, 'b', LATER, 10)).toEqual([]);
-      const rest = await store.outbox.claimDue(NOW, 'b', LATER, 10);
-      expect(rest.map((d) => d.delivery.eventId)).toEqual(['evt_b', 'evt_b']);
-      await store.outbox.record(event('evt_c'), NOW);
-      expect(await store.outbox.claimEvents(['evt_c'], NOW, 'b', LATER, 1)).toHaveLength(1);
-      expect(await store.outbox.claimEvents([], NOW, 'b', LATER, 10)).toEqual([]);
-    });
-
     it('outcomes written in one turn: each answered alone, a lease taken over is left as it is', async () => {
       await store.webhooks.insert(webhook('wh_1'));
       await store.webhooks.insert(webhook('wh_2'));

@@ -136,25 +136,18 @@ export function eventParams(event: OutboundEvent, dueAt: string): unknown[] {
 
 const RECORD = `WITH ${recordEventCtes(1)} SELECT count(*)::int AS recorded FROM e`;
 
-/** The lease of the rows `due` selects (webhook_id, event_id), read back with events and webhooks. */
-const claimOf = (due: string) => `
-  WITH due AS (${due} FOR UPDATE SKIP LOCKED),
+const CLAIM = `
+  WITH due AS (
+    SELECT webhook_id, event_id FROM webhook_deliveries
+    WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1)
+    ORDER BY next_attempt_at LIMIT $4
+    FOR UPDATE SKIP LOCKED),
   claimed AS (
     UPDATE webhook_deliveries d SET lease_owner = $2, lease_expires_at = $3
     FROM due WHERE d.webhook_id = due.webhook_id AND d.event_id = due.event_id
     RETURNING d.*)
   SELECT ${DELIVERY_COLUMNS}, e.payload, ${WEBHOOK_AS}
   FROM claimed d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id`;
-
-const DUE_NOW = `status = 'pending' AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1)`;
-
-const CLAIM = claimOf(`
-  SELECT webhook_id, event_id FROM webhook_deliveries WHERE ${DUE_NOW}
-  ORDER BY next_attempt_at LIMIT $4`);
-
-const CLAIM_EVENTS = claimOf(`
-  SELECT webhook_id, event_id FROM webhook_deliveries WHERE event_id = ANY($5) AND ${DUE_NOW}
-  LIMIT $4`);
 
 /** Outcomes written together: one row of arrays per column, matched on the delivery and its lease. */
 const FINISH = `
@@ -203,22 +196,12 @@ export class PostgresOutboxRepository implements OutboxRepository {
   }
 
   async claimDue(now: string, owner: string, leaseUntil: string, limit: number): Promise<DueDelivery[]> {
-    return this.claimed(CLAIM, [now, owner, leaseUntil, limit]);
-  }
-
-  async claimEvents(
-    eventIds: readonly string[],
-    now: string,
-    owner: string,
-    leaseUntil: string,
-    limit: number,
-  ): Promise<DueDelivery[]> {
-    if (eventIds.length === 0) return [];
-    return this.claimed(CLAIM_EVENTS, [now, owner, leaseUntil, limit, eventIds]);
-  }
-
-  private async claimed(sql: string, values: unknown[]): Promise<DueDelivery[]> {
-    const { rows } = await this.pool.query<DeliveryRow & WebhookRowAs & { payload: string }>(sql, values);
+    const { rows } = await this.pool.query<DeliveryRow & WebhookRowAs & { payload: string }>(CLAIM, [
+      now,
+      owner,
+      leaseUntil,
+      limit,
+    ]);
     return rows.map((row) => ({
       delivery: deliveryFromRow(row),
       webhook: webhookOf(row),

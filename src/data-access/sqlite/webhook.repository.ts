@@ -92,7 +92,6 @@ export class SqliteOutboxRepository implements OutboxRepository {
   private readonly insertEventStmt;
   private readonly insertDeliveriesStmt;
   private readonly claimStmt;
-  private readonly claimEventsStmt;
   private readonly dueStmt;
   private readonly finishStmt;
   private readonly listStmt;
@@ -124,18 +123,6 @@ export class SqliteOutboxRepository implements OutboxRepository {
         WHERE status = 'pending' AND next_attempt_at <= @now
           AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
         ORDER BY next_attempt_at LIMIT @limit)
-      RETURNING rowid AS rid`);
-    this.claimEventsStmt = db.prepare<
-      { ids: string; now: string; owner: string; until: string; limit: number },
-      { rid: number }
-    >(`
-      UPDATE webhook_deliveries SET lease_owner = @owner, lease_expires_at = @until
-      WHERE rowid IN (
-        SELECT rowid FROM webhook_deliveries
-        WHERE event_id IN (SELECT value FROM json_each(@ids))
-          AND status = 'pending' AND next_attempt_at <= @now
-          AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
-        LIMIT @limit)
       RETURNING rowid AS rid`);
     // The claimed rows with their events and webhooks in one statement (by rowid; one lookup per
     // row was a third of a delivery's store time).
@@ -187,26 +174,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
   }
 
   async claimDue(now: string, owner: string, leaseUntil: string, limit: number): Promise<DueDelivery[]> {
-    return this.read(
-      await this.writes.run(() => this.claimStmt.all({ now, owner, until: leaseUntil, limit })),
-    );
-  }
-
-  async claimEvents(
-    eventIds: readonly string[],
-    now: string,
-    owner: string,
-    leaseUntil: string,
-    limit: number,
-  ): Promise<DueDelivery[]> {
-    if (eventIds.length === 0) return [];
-    const ids = JSON.stringify(eventIds);
-    return this.read(
-      await this.writes.run(() => this.claimEventsStmt.all({ ids, now, owner, until: leaseUntil, limit })),
-    );
-  }
-
-  private read(claimed: { rid: number }[]): DueDelivery[] {
+    const claimed = await this.writes.run(() => this.claimStmt.all({ now, owner, until: leaseUntil, limit }));
     if (claimed.length === 0) return [];
     return this.dueStmt
       .all(JSON.stringify(claimed.map((row) => row.rid)))

@@ -42,7 +42,7 @@ export function plannedAttendance(record: MeetingRecord, delaysMs: readonly numb
 export function withAttendancePlan(
   meetings: MeetingRepository,
   delaysMs: readonly number[],
-  recorded: (eventId: string) => void,
+  recorded: () => void,
 ): MeetingRepository {
   return {
     get: (partnerId, appointmentId) => meetings.get(partnerId, appointmentId),
@@ -52,7 +52,7 @@ export function withAttendancePlan(
     attendanceDue: (now, limit) => meetings.attendanceDue(now, limit),
     async update(record, expectedVersion, event) {
       const written = await meetings.update(plannedAttendance(record, delaysMs), expectedVersion, event);
-      if (written && event !== undefined) recorded(event.id);
+      if (written && event !== undefined) recorded();
       return written;
     },
   };
@@ -70,7 +70,7 @@ export class AttendanceWatch {
     private readonly attendance: AttendanceService,
     private readonly clock: Clock,
     private readonly delaysMs: readonly number[],
-    private readonly recorded: (eventId: string) => void = () => undefined,
+    private readonly recorded: () => void = () => undefined,
   ) {}
 
   /** Makes the looks that are due (up to `limit`); the number made. */
@@ -109,10 +109,9 @@ export class AttendanceWatch {
       if (view.state === 'available') {
         available = true;
         const now = isoNow(this.clock);
-        const id = newEventId();
         const sent = await this.outbox.record(
           {
-            id,
+            id: newEventId(),
             type: 'attendance.ready',
             partnerId: partner.id,
             createdAt: now,
@@ -121,7 +120,7 @@ export class AttendanceWatch {
           },
           now,
         );
-        if (sent) this.recorded(id);
+        if (sent) this.recorded();
       }
     } catch (error) {
       // Without OnlineMeetingArtifact.Read.All no look will ever find a report: stop looking.

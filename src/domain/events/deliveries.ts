@@ -19,9 +19,6 @@ export interface WebhookSender {
   send(url: string, headers: Record<string, string>, body: string): Promise<SendOutcome>;
 }
 
-/** Events recorded here that wait to be leased by id, at most (a burst beyond waits for the scan). */
-const FRESH_MAX = 10_000;
-
 export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'disabled';
 
 export interface DeliveryOptions {
@@ -52,10 +49,6 @@ export class Deliveries {
 
   /** Attempts under way: sent or being sent, their outcomes not yet written. */
   private readonly underWay = new Set<Promise<void>>();
-  /** Events recorded on this instance since the last lease: leased by id, without a scan. */
-  private readonly fresh = new Set<string>();
-  /** When the last scan for due deliveries ran (the clock's ms). */
-  private lastScanAt = -Infinity;
 
   /** Slots free for more attempts (`batchSize` in all). */
   free(): number {
@@ -63,38 +56,22 @@ export class Deliveries {
   }
 
   /**
-   * An event recorded on this instance, to be leased by id at the next round. Past FRESH_MAX
-   * waiting, further ones are left to the scan (a burst larger than that waits for it).
-   */
-  noteRecorded(eventId: string): void {
-    if (this.fresh.size < FRESH_MAX) this.fresh.add(eventId);
-  }
-
-  /**
    * Leases what is due, as many as there are free slots, and starts sending it; resolves once the
-   * leases are taken, with the number started. First the events recorded here (by id), then a
-   * scan for every other due delivery (retries, other instances' events, leases run out), at most
-   * once per `scanEveryMs`: under load a scan is one a poll instead of one a round, and a scan
-   * on PostgreSQL walks the index entries of sent deliveries until a vacuum removes them.
-   * Each attempt writes its outcome when its own answer comes, so a slow receiver holds its slot
-   * for up to the timeout and no other event with it. An attempt that fails (its outcome could not
-   * be written) is given to `failed`; its lease runs out and the delivery is sent again.
+   * leases are taken, with the number started. Each attempt writes its outcome when its own answer
+   * comes, so a slow receiver holds its slot for up to the timeout and no other event with it. An
+   * attempt that fails (its outcome could not be written) is given to `failed`; its lease runs out
+   * and the delivery is sent again.
    */
-  async startDue(failed: (error: unknown) => void, scanEveryMs = 0): Promise<number> {
+  async startDue(failed: (error: unknown) => void): Promise<number> {
     const room = this.free();
     if (room <= 0) return 0;
     const now = this.clock.now();
-    const [at, until] = [new Date(now).toISOString(), new Date(now + this.options.leaseMs).toISOString()];
-    const due: DueDelivery[] = [];
-    if (this.fresh.size > 0) {
-      const ids = [...this.fresh].slice(0, room);
-      for (const id of ids) this.fresh.delete(id);
-      due.push(...(await this.outbox.claimEvents(ids, at, this.options.owner, until, room)));
-    }
-    if (due.length < room && now - this.lastScanAt >= scanEveryMs) {
-      this.lastScanAt = now;
-      due.push(...(await this.outbox.claimDue(at, this.options.owner, until, room - due.length)));
-    }
+    const due = await this.outbox.claimDue(
+      new Date(now).toISOString(),
+      this.options.owner,
+      new Date(now + this.options.leaseMs).toISOString(),
+      room,
+    );
     for (const item of due) {
       const attempt: Promise<void> = this.attempt(item)
         .catch(failed)

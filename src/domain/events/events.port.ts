@@ -26,17 +26,6 @@ export interface OutboxRepository {
   record(event: OutboundEvent, dueAt: string): Promise<boolean>;
   /** Leases up to `limit` due deliveries to `owner` until `leaseUntil` (one instance sends each attempt). */
   claimDue(now: string, owner: string, leaseUntil: string, limit: number): Promise<DueDelivery[]>;
-  /**
-   * The same lease, of the due deliveries of these events only (recorded here a moment ago):
-   * found by event id, without scanning what is due.
-   */
-  claimEvents(
-    eventIds: readonly string[],
-    now: string,
-    owner: string,
-    leaseUntil: string,
-    limit: number,
-  ): Promise<DueDelivery[]>;
   /** Writes an attempt's outcome and gives the lease back, if `owner` still holds it. */
   finish(delivery: DeliveryRecord, owner: string): Promise<boolean>;
   /** The webhook's deliveries, newest event first. */

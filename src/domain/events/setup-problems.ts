@@ -42,7 +42,7 @@ export class SetupProblems {
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
-    private readonly recorded: (eventId: string) => void = () => undefined,
+    private readonly recorded: () => void = () => undefined,
     /** Also told of every error a request met (the partner's last Microsoft error). */
     private readonly noteError: (partnerId: string, error: unknown) => Promise<void> = async () => undefined,
   ) {}
@@ -70,10 +70,9 @@ export class SetupProblems {
       person === undefined
         ? '-'
         : createHash('sha256').update(JSON.stringify(person)).digest('base64url').slice(0, 22);
-    const id = newEventId();
     const recorded = await this.outbox.record(
       {
-        id,
+        id: newEventId(),
         type: 'partner.setup_problem',
         partnerId,
         createdAt: now,
@@ -88,7 +87,7 @@ export class SetupProblems {
       },
       now,
     );
-    if (recorded) this.recorded(id);
+    if (recorded) this.recorded();
     return recorded;
   }
 }

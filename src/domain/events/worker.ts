@@ -92,9 +92,8 @@ export class Worker {
   private async deliverFlowing(): Promise<void> {
     while (!this.stopped) {
       await this.deliveries.slot();
-      await this.deliveries.startDue(
-        (error) => this.log.error({ err: { message: (error as Error).message } }, 'webhook delivery failed'),
-        this.pollMs,
+      await this.deliveries.startDue((error) =>
+        this.log.error({ err: { message: (error as Error).message } }, 'webhook delivery failed'),
       );
       // Slots left over: nothing more is due now.
       if (this.deliveries.free() > 0) break;
@@ -148,12 +147,8 @@ export class Worker {
     }
   }
 
-  /**
-   * An event was recorded on this instance: start a round now rather than after the rest, and
-   * lease it by its id. Not running, the worker notes nothing (another instance's scan sends it).
-   */
-  wake(eventId?: string): void {
-    if (eventId !== undefined && this.running && !this.stopped) this.deliveries.noteRecorded(eventId);
+  /** Something was recorded on this instance: start a round now rather than after the rest. */
+  wake(): void {
     this.woken = true;
     this.wakeUp?.();
   }
