@@ -104,6 +104,10 @@ async function main(): Promise<void> {
   for (let done = 20_000; done < CREATES; done += 10_000) {
     seedWorld(sim, ids);
     await creates(10_000, () => key);
+    // A reading every 40,000 on the way: where RSS levels off, if it grows.
+    if ((done + 10_000) % 40_000 === 0 && done + 10_000 < CREATES) {
+      await read(`${(done + 10_000).toLocaleString('en')} creates`);
+    }
   }
   await read(`${CREATES.toLocaleString('en')} creates`);
   const keys: string[] = [];
@@ -122,7 +126,7 @@ async function main(): Promise<void> {
 
   const at = (phase: string) => readings.find((r) => r.phase.startsWith(phase))!;
   const a = at('20,000');
-  const b = readings[2]!;
+  const b = at(`${CREATES.toLocaleString('en')} creates`);
   const many = readings.at(-1)!;
   const lines = [
     `node ${[...DEPLOYED_NODE_ARGS, ...NODE_ARGS].join(' ')} dist/main.js ${JSON.stringify(EXTRA_ENV)}`,
