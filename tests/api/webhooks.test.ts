@@ -794,6 +794,26 @@ describe('operations', () => {
     ]);
   });
 
+  test('stopping while every slot is taken: the attempts under way finish, nothing more is leased', async () => {
+    const w = await worlds.world();
+    const hook = await subscribed(w, ['webhook.test']);
+    receiver.delayAnswers(1000);
+    // 101 events: one more than the worker's 100 slots.
+    for (let i = 0; i < 101; i++) {
+      const queued = await w.h.request.post(`/webhooks/${hook.id}/test`).set('Authorization', partnerAuth(w));
+      expect(queued.status).toBe(202);
+    }
+    w.h.services.worker.start();
+    // The first 64 reach the receiver (the agent's sockets); all 100 slots are taken.
+    await receiver.waitFor(64, 5000);
+    await w.h.services.worker.stop();
+    expect(receiver.received).toHaveLength(100);
+    // Their outcomes written; the 101st left for the next start (or another instance).
+    const log = (await deliveries(w, hook.id)).body.deliveries as { status: string }[];
+    expect(log.filter((d) => d.status === 'pending')).toHaveLength(1);
+    expect((await w.h.store.outbox.waiting()).count).toBe(1);
+  });
+
   test('/metrics counts deliveries by outcome and the backlog; /health is degraded after an hour of waiting', async () => {
     const clock = new TestClock();
     const w = await worlds.world({ clock, env: { WEBHOOK_RETRY_DELAYS: '5s' } });

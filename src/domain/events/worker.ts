@@ -92,6 +92,8 @@ export class Worker {
   private async deliverFlowing(): Promise<void> {
     while (!this.stopped) {
       await this.deliveries.slot();
+      // Stopped while every slot was taken: lease nothing more.
+      if (this.stopped) break;
       await this.deliveries.startDue((error) =>
         this.log.error({ err: { message: (error as Error).message } }, 'webhook delivery failed'),
       );
