@@ -1,23 +1,22 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with dev dependencies, ship only the runtime ones, run as non-root.
 # Node 24 LTS, pinned (the version .nvmrc and CI use).
-FROM node:24.21.0-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The same install-script policy as CI (package.json "allowScripts"), whatever the npm in the
 # image: the only scripts it allows are esbuild's, for the development tool tsx, which this build
 # does not use, so none runs. better-sqlite3 ships its native binaries (N-API) in the package.
 RUN npm ci --ignore-scripts --no-audit --no-fund
+
+FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 # For a trial only (deploy/docker-compose.yml, `target: simulator`): the Microsoft simulator with
 # the sandbox's university, HTTPS on 127.0.0.1:8443, its CA written to /ca for the instances.
-FROM node:24.21.0-bookworm-slim AS simulator
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+FROM deps AS simulator
 COPY tsconfig.json tsconfig.tools.json ./
 COPY tools ./tools
 RUN npm run build:tools && mkdir -p /ca && chown node:node /ca

@@ -8,13 +8,11 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startSimulator } from '../tools/microsoft-simulator';
 import {
+  benchSetup,
   createRound,
   median,
-  newWorldIds,
   seedWorld,
   startService,
   type ServiceChild,
@@ -36,12 +34,7 @@ interface Round {
 }
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-ab-'));
-  const sim = await startSimulator();
-  const ids = newWorldIds(4);
-  seedWorld(sim, ids);
-  const caFile = path.join(dir, 'ca.pem');
-  fs.writeFileSync(caFile, sim.caCertPem);
+  const { dir, sim, ids, caFile } = await benchSetup('tm-ab-');
   const adminKey = crypto.randomBytes(24).toString('hex');
   const start = async (spec: { dist: string; nodeArgs: string[] }, name: string) => {
     const service = await startService({ ...spec, dir, name, sim, caFile, adminKey });

@@ -12,13 +12,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { startSimulator } from '../tools/microsoft-simulator';
 import {
+  benchSetup,
+  argOf,
   createRound,
   median,
-  newWorldIds,
   ROOT,
   runMain,
   seedWorld,
@@ -26,13 +25,8 @@ import {
   type ServiceChild,
 } from './support';
 
-const argv = process.argv.slice(2);
-const option = (name: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const ROUNDS = Number(option('--rounds') ?? 5);
-const BEFORE = option('--before');
+const ROUNDS = Number(argOf('--rounds') ?? 5);
+const BEFORE = argOf('--before');
 
 interface Round {
   cpu: number;
@@ -40,12 +34,7 @@ interface Round {
 }
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-fleet-'));
-  const sim = await startSimulator();
-  const ids = newWorldIds(4);
-  seedWorld(sim, ids);
-  const caFile = path.join(dir, 'ca.pem');
-  fs.writeFileSync(caFile, sim.caCertPem);
+  const { dir, sim, ids, caFile } = await benchSetup('tm-fleet-');
   const adminKey = crypto.randomBytes(24).toString('hex');
   // The OTLP receiver: takes every export and throws it away (what a collector's cost is not).
   let exported = 0;

@@ -10,22 +10,24 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { startSimulator } from '../tools/microsoft-simulator';
 import { appointment } from '../tools/fixtures/university';
-import { DEPLOYED_NODE_ARGS, memoryOf, newWorldIds, ROOT, runMain, seedWorld, startService } from './support';
+import {
+  benchSetup,
+  argOf,
+  DEPLOYED_NODE_ARGS,
+  memoryOf,
+  ROOT,
+  runMain,
+  seedWorld,
+  startService,
+} from './support';
 
-const argv = process.argv.slice(2);
-const option = (name: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const CREATES = Number(option('--creates') ?? 100_000);
-const NODE_ARGS = (option('--node-args') ?? '').split(' ').filter(Boolean);
+const CREATES = Number(argOf('--creates') ?? 100_000);
+const NODE_ARGS = (argOf('--node-args') ?? '').split(' ').filter(Boolean);
 const EXTRA_ENV = Object.fromEntries(
-  (option('--env') ?? '')
+  (argOf('--env') ?? '')
     .split(',')
     .filter(Boolean)
     .map((kv) => kv.split('=') as [string, string]),
@@ -39,14 +41,9 @@ interface Reading {
 }
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-memory-'));
-  const sim = await startSimulator();
-  const ids = newWorldIds(4);
-  seedWorld(sim, ids);
-  const caFile = path.join(dir, 'ca.pem');
-  fs.writeFileSync(caFile, sim.caCertPem);
+  const { dir, sim, ids, caFile } = await benchSetup('tm-memory-');
   const service = await startService({
-    dist: option('--dist') ? path.resolve(option('--dist')!) : path.join(ROOT, 'dist'),
+    dist: argOf('--dist') ? path.resolve(argOf('--dist')!) : path.join(ROOT, 'dist'),
     dir,
     name: 'memory',
     sim,

@@ -9,18 +9,11 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { startSimulator } from '../tools/microsoft-simulator';
-import { DEPLOYED_NODE_ARGS, median, newWorldIds, ROOT, runMain, seedWorld, startService } from './support';
+import { benchSetup, argOf, DEPLOYED_NODE_ARGS, median, ROOT, runMain, startService } from './support';
 
-const argv = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? Number(argv[i + 1]) : fallback;
-};
-const PARTNERS = option('--partners', 1000);
-const RUNS = option('--runs', 7);
+const PARTNERS = Number(argOf('--partners') ?? 1000);
+const RUNS = Number(argOf('--runs') ?? 7);
 
 function healthy(url: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -34,11 +27,7 @@ function healthy(url: string): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-startup-'));
-  const sim = await startSimulator();
-  seedWorld(sim, newWorldIds(4));
-  const caFile = path.join(dir, 'ca.pem');
-  fs.writeFileSync(caFile, sim.caCertPem);
+  const { dir, sim, caFile } = await benchSetup('tm-startup-');
   const adminKey = crypto.randomBytes(24).toString('hex');
   const secretsKey = crypto.randomBytes(32).toString('base64');
   const env = { SECRETS_KEY: secretsKey };

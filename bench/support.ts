@@ -7,21 +7,26 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import axios, { type AxiosInstance } from 'axios';
-import type { MicrosoftSimulator, SimUser } from '../tools/microsoft-simulator';
+import { startSimulator, type MicrosoftSimulator, type SimUser } from '../tools/microsoft-simulator';
 import {
+  addUniversity,
   APP_ID,
   appointment,
-  CLIENT_SECRET,
-  SECRET_ID,
   TENANT_ID,
-  ROLES,
   universityPartner,
 } from '../tools/fixtures/university';
 
 export const ROOT = path.resolve(__dirname, '..');
+
+/** The value after `name` on the command line (`--rounds 4`), or undefined. */
+export function argOf(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
 const CLOCK_TICKS_PER_S = 100;
 
 /** What a load run gives, whatever the scenario: creates/s, latency in ms, and answers. */
@@ -96,21 +101,7 @@ export function newWorldIds(students = 60): WorldIds {
 export function seedWorld(sim: MicrosoftSimulator, ids: WorldIds): SimUser {
   sim.reset();
   sim.setLatency(0);
-  sim.addTenant({ id: TENANT_ID, domains: ['uni.example.ac.uk'] });
-  sim.addApp({
-    tenantId: TENANT_ID,
-    appId: APP_ID,
-    secrets: [{ value: CLIENT_SECRET, id: SECRET_ID }],
-    roles: ROLES,
-  });
-  const adviser = sim.addUser({
-    tenantId: TENANT_ID,
-    id: ids.adviserId,
-    userPrincipalName: 'aadviser@uni.example.ac.uk',
-    mail: 'ada.adviser@uni.example.ac.uk',
-    displayName: 'Ada Adviser',
-  });
-  sim.grantPolicy(TENANT_ID, adviser.id, APP_ID);
+  const adviser = addUniversity(sim, { adviserId: ids.adviserId });
   // The Exchange step done for the adviser: calendar-backed meetings can use their calendar.
   sim.scopeCalendars(TENANT_ID, APP_ID, [adviser.id]);
   ids.studentIds.forEach((id, s) =>
@@ -123,6 +114,23 @@ export function seedWorld(sim: MicrosoftSimulator, ids: WorldIds): SimUser {
     }),
   );
   return adviser;
+}
+
+/**
+ * What most benchmarks start from: a scratch folder (`prefix`), a simulator seeded with one
+ * university, and the simulator's certificate written as `ca.pem` for the service to trust.
+ */
+export async function benchSetup(
+  prefix: string,
+  students = 4,
+): Promise<{ dir: string; sim: MicrosoftSimulator; ids: WorldIds; caFile: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const sim = await startSimulator();
+  const ids = newWorldIds(students);
+  seedWorld(sim, ids);
+  const caFile = path.join(dir, 'ca.pem');
+  fs.writeFileSync(caFile, sim.caCertPem);
+  return { dir, sim, ids, caFile };
 }
 
 /**

@@ -27,12 +27,9 @@ import { Pool } from 'pg';
 import { startSimulator } from '../tools/microsoft-simulator';
 import { startWebhookReceiver } from '../tools/webhook-receiver/receiver';
 import { appointment } from '../tools/fixtures/university';
-import { median, newWorldIds, ROOT, runMain, seedWorld, startService, type ServiceChild } from './support';
+import { benchSetup, argOf, median, ROOT, runMain, startService, type ServiceChild } from './support';
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-}
+const option = (name: string, fallback: number): number => Number(argOf(name) ?? fallback);
 const ROUND_SECONDS = option('--round-seconds', 5);
 const ROUNDS = option('--rounds', 3);
 const EVENTS = option('--events', 5000);
@@ -190,11 +187,7 @@ async function deliveryRate(
 }
 
 async function main(): Promise<void> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-webhooks-'));
-  const sim = await startSimulator();
-  seedWorld(sim, newWorldIds());
-  const caFile = path.join(tmp, 'ca.pem');
-  fs.writeFileSync(caFile, sim.caCertPem);
+  const { dir: tmp, sim, caFile } = await benchSetup('bench-webhooks-', 60);
   const receiver = await startWebhookReceiver();
   const adminKey = `bench-admin-${crypto.randomBytes(16).toString('hex')}`;
   // One key for every start: the second instance of the delivery part reads the first's secrets.

@@ -76,15 +76,7 @@ test('NODE_EXTRA_CA_CERTS in .env is trusted for Entra and Graph (Node itself re
   const sim = await startSimulator();
   const dir = path.dirname(tempDbPath());
   fs.writeFileSync(path.join(dir, 'ca.pem'), sim.caCertPem);
-  sim.addTenant({ id: university.TENANT_ID, domains: ['uni.ac.uk'] });
-  sim.addApp({
-    tenantId: university.TENANT_ID,
-    appId: university.APP_ID,
-    secrets: [{ value: university.CLIENT_SECRET, id: university.SECRET_ID }],
-    roles: university.ROLES,
-  });
-  const adviser = sim.addUser({ tenantId: university.TENANT_ID, ...university.ADVISER });
-  sim.grantPolicy(university.TENANT_ID, adviser.id, university.APP_ID);
+  university.addUniversity(sim, { domains: ['uni.ac.uk'] });
   fs.writeFileSync(
     path.join(dir, '.env'),
     [

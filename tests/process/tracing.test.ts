@@ -39,15 +39,7 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator();
-  sim.addTenant({ id: university.TENANT_ID, domains: ['uni.ac.uk'] });
-  sim.addApp({
-    tenantId: university.TENANT_ID,
-    appId: university.APP_ID,
-    secrets: [{ value: university.CLIENT_SECRET, id: university.SECRET_ID }],
-    roles: university.ROLES,
-  });
-  const adviser = sim.addUser({ tenantId: university.TENANT_ID, ...university.ADVISER });
-  sim.grantPolicy(university.TENANT_ID, adviser.id, university.APP_ID);
+  university.addUniversity(sim, { domains: ['uni.ac.uk'] });
   sim.addUser({
     tenantId: university.TENANT_ID,
     userPrincipalName: 'sam@uni.example.ac.uk',
